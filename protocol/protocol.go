@@ -1,0 +1,206 @@
+// Package protocol defines evidence protocol v1: the JSON the gateway serves at
+// GET /attestation, the REPORT_DATA binding of a browser nonce and the gateway's
+// HPKE public key, and the sealed enrollment upload of POST /enroll.
+//
+// It is shared by the gateway (inside the CVM), the verifier and the browser
+// build, so it depends on nothing but the standard library and builds for
+// js/wasm.
+//
+// # Binding
+//
+//	REPORT_DATA = SHA-512("cvmtrust-evidence-v1" || 0x00 || nonce || hpke.public_key)
+//
+// # Sealing
+//
+//	body = HPKE.Seal(pk, info = "cvmtrust-enroll-v1" || SHA-384(report), plaintext)
+//
+// The report hash in the info means a ciphertext can only be opened by a
+// gateway that accepts it as sealed to that very report.
+package protocol
+
+import (
+	"crypto/ecdh"
+	"crypto/hpke"
+	"crypto/sha512"
+	"errors"
+	"fmt"
+)
+
+// Version is the evidence protocol version this package speaks.
+const Version = 1
+
+// NonceSize is the size in bytes of the browser's nonce.
+const NonceSize = 32
+
+// ReportSize is the size of an SEV-SNP ATTESTATION_REPORT.
+const ReportSize = 1184
+
+const (
+	evidenceLabel = "cvmtrust-evidence-v1"
+	enrollLabel   = "cvmtrust-enroll-v1"
+)
+
+// Evidence is the JSON document served at GET /attestation.
+type Evidence struct {
+	Version int      `json:"version"`
+	Report  []byte   `json:"report"`
+	Certs   Certs    `json:"certs"`
+	HPKE    HPKEKey  `json:"hpke"`
+	Release *Release `json:"release,omitempty"`
+}
+
+// Certs carries the endorsement key certificate and its chain. Both are
+// optional: without them the verifier fetches them from a KDS proxy.
+type Certs struct {
+	VCEK  []byte `json:"vcek,omitempty"`  // DER
+	VLEK  []byte `json:"vlek,omitempty"`  // DER
+	Chain string `json:"chain,omitempty"` // PEM: ASK or ASVK, then ARK
+}
+
+// HPKEKey names the gateway's HPKE suite and carries its public key.
+type HPKEKey struct {
+	KEM       string `json:"kem"`
+	KDF       string `json:"kdf"`
+	AEAD      string `json:"aead"`
+	PublicKey []byte `json:"public_key"`
+}
+
+// Release names the release the gateway claims to run. It is a claim, not
+// evidence: the verifier checks the report's MEASUREMENT against what the
+// caller expects, never against this.
+type Release struct {
+	Name        string `json:"name"`
+	ManifestURL string `json:"manifest_url,omitempty"`
+}
+
+// EnrollRequest is the JSON body of POST /enroll. ReportSHA384 tells the
+// gateway which of the reports it served the ciphertext is sealed to; the
+// gateway recomputes the HPKE info from its own copy of that report.
+type EnrollRequest struct {
+	Version      int    `json:"version"`
+	ReportSHA384 []byte `json:"report_sha384"`
+	KEM          string `json:"kem"`
+	Ciphertext   []byte `json:"ciphertext"` // HPKE enc || ciphertext, as Seal returns it
+}
+
+// Capture is the plaintext inside an EnrollRequest's ciphertext.
+type Capture struct {
+	ContentType string `json:"content_type"` // "image/jpeg"
+	Image       []byte `json:"image"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+}
+
+// Receipt is the gateway's answer to a successful POST /enroll.
+type Receipt struct {
+	Version      int    `json:"version"`
+	ReceiptID    string `json:"receipt_id"`
+	Status       string `json:"status"` // StatusEnrolled or StatusAlreadyEnrolled
+	ReportSHA384 []byte `json:"report_sha384"`
+	ReceivedAt   string `json:"received_at"` // RFC 3339
+}
+
+// Receipt statuses: uniqueness is the service's point, so the receipt says
+// whether this person was new.
+const (
+	StatusEnrolled        = "enrolled"
+	StatusAlreadyEnrolled = "already_enrolled"
+)
+
+// ErrorBody is the JSON of every 4xx/5xx answer from the gateway.
+type ErrorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// Suite names. The default KEM is the post-quantum hybrid: a face image must
+// stay secret for decades, so harvest-now-decrypt-later matters.
+const (
+	KEMMLKEM768X25519 = "MLKEM768-X25519"
+	KEMX25519         = "DHKEM-X25519-HKDF-SHA256"
+	KDFHKDFSHA256     = "HKDF-SHA256"
+	AEADAES256GCM     = "AES-256-GCM"
+)
+
+// Errors returned by this package, matchable with errors.Is.
+var (
+	ErrNonceSize   = errors.New("protocol: nonce must be 32 bytes")
+	ErrUnknownKEM  = errors.New("protocol: unsupported HPKE KEM")
+	ErrUnknownKDF  = errors.New("protocol: unsupported HPKE KDF")
+	ErrUnknownAEAD = errors.New("protocol: unsupported HPKE AEAD")
+	ErrReportSize  = errors.New("protocol: report must be 1184 bytes")
+)
+
+// ReportData returns the v1 binding of a nonce and an HPKE public key, the
+// value the gateway asks the firmware to place in REPORT_DATA.
+func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
+	if len(nonce) != NonceSize {
+		return [64]byte{}, fmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
+	}
+	h := sha512.New()
+	h.Write([]byte(evidenceLabel))
+	h.Write([]byte{0})
+	h.Write(nonce)
+	h.Write(hpkePublicKey)
+	var out [64]byte
+	h.Sum(out[:0])
+	return out, nil
+}
+
+// EnrollInfo returns the HPKE info for an upload sealed to the key bound in
+// report: "cvmtrust-enroll-v1" || SHA-384(report).
+func EnrollInfo(report []byte) []byte {
+	sum := sha512.Sum384(report)
+	return append([]byte(enrollLabel), sum[:]...)
+}
+
+// Suite is a resolved HPKE cipher suite.
+type Suite struct {
+	KEM  hpke.KEM
+	KDF  hpke.KDF
+	AEAD hpke.AEAD
+}
+
+// ResolveSuite maps the names in an HPKEKey to a Suite. Only the suites this
+// project deploys are accepted.
+func ResolveSuite(k HPKEKey) (Suite, error) {
+	var s Suite
+	switch k.KEM {
+	case KEMMLKEM768X25519:
+		s.KEM = hpke.MLKEM768X25519()
+	case KEMX25519:
+		s.KEM = hpke.DHKEM(ecdh.X25519())
+	default:
+		return Suite{}, fmt.Errorf("%w: %q", ErrUnknownKEM, k.KEM)
+	}
+	switch k.KDF {
+	case KDFHKDFSHA256:
+		s.KDF = hpke.HKDFSHA256()
+	default:
+		return Suite{}, fmt.Errorf("%w: %q", ErrUnknownKDF, k.KDF)
+	}
+	switch k.AEAD {
+	case AEADAES256GCM:
+		s.AEAD = hpke.AES256GCM()
+	default:
+		return Suite{}, fmt.Errorf("%w: %q", ErrUnknownAEAD, k.AEAD)
+	}
+	return s, nil
+}
+
+// Seal encrypts plaintext to the HPKE key in k, bound to report. The caller
+// must have verified the evidence that carries report and k first.
+func Seal(k HPKEKey, report, plaintext []byte) ([]byte, error) {
+	if len(report) != ReportSize {
+		return nil, ErrReportSize
+	}
+	s, err := ResolveSuite(k)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := s.KEM.NewPublicKey(k.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("protocol: bad HPKE public key: %w", err)
+	}
+	return hpke.Seal(pk, s.KDF, s.AEAD, EnrollInfo(report), plaintext)
+}
