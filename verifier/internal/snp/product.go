@@ -1,0 +1,74 @@
+package snp
+
+import "fmt"
+
+// Product is an AMD EPYC generation that AMD KDS issues certificates for.
+type Product string
+
+const (
+	Milan Product = "Milan"
+	Genoa Product = "Genoa"
+	Turin Product = "Turin"
+)
+
+// Products lists the products this package knows, oldest first.
+var Products = []Product{Milan, Genoa, Turin}
+
+// ProductFromCPUID maps the CPUID family and model that version 3+ reports
+// carry to a product, following AMD's KDS specification ("Determining the
+// Product Name") and the processor programming references. The stepping
+// does not matter to KDS.
+func ProductFromCPUID(family, model uint8) (Product, error) {
+	switch {
+	case family == 0x19 && model <= 0x0F:
+		return Milan, nil
+	case family == 0x19 && (model >= 0x10 && model <= 0x1F || model >= 0xA0 && model <= 0xAF):
+		return Genoa, nil
+	case family == 0x1A && model <= 0x1F:
+		return Turin, nil
+	}
+	return "", fmt.Errorf("unknown CPU family %#x model %#x", family, model)
+}
+
+// TCB is a TCB_VERSION split into its security patch levels.
+type TCB struct {
+	Bootloader, TEE, SNP, Microcode uint8
+	FMC                             uint8
+	HasFMC                          bool
+}
+
+// DecodeTCB splits a TCB_VERSION. Milan and Genoa lay it out as
+// BOOT_LOADER, TEE, 4 reserved bytes, SNP, MICROCODE; Turin as FMC,
+// BOOT_LOADER, TEE, SNP, 3 reserved bytes, MICROCODE.
+func DecodeTCB(p Product, v uint64) TCB {
+	b := func(i uint) uint8 { return uint8(v >> (8 * i)) }
+	if p == Turin {
+		return TCB{FMC: b(0), Bootloader: b(1), TEE: b(2), SNP: b(3), Microcode: b(7), HasFMC: true}
+	}
+	return TCB{Bootloader: b(0), TEE: b(1), SNP: b(6), Microcode: b(7)}
+}
+
+// Below reports the first component of t below floor, if any.
+func (t TCB) Below(floor TCB) (name string, got, want uint8, below bool) {
+	parts := []struct {
+		name      string
+		got, want uint8
+	}{
+		{"bl", t.Bootloader, floor.Bootloader},
+		{"tee", t.TEE, floor.TEE},
+		{"snp", t.SNP, floor.SNP},
+		{"ucode", t.Microcode, floor.Microcode},
+	}
+	if t.HasFMC {
+		parts = append(parts, struct {
+			name      string
+			got, want uint8
+		}{"fmc", t.FMC, floor.FMC})
+	}
+	for _, p := range parts {
+		if p.got < p.want {
+			return p.name, p.got, p.want, true
+		}
+	}
+	return "", 0, 0, false
+}
