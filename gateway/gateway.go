@@ -1,0 +1,419 @@
+// Package gateway is the reference service that runs inside an AMD SEV-SNP
+// Confidential VM and proves itself to a browser before it receives a
+// camera capture. It speaks evidence protocol v1 (package protocol).
+//
+// # Endpoints
+//
+//	GET  /attestation?nonce=<base64url, 32 bytes>   Evidence JSON: a fresh report binding nonce and HPKE key
+//	POST /enroll                                      EnrollRequest JSON -> Receipt JSON
+//	GET  /simulated/ark.pem                           simulated mode only: the fake AMD root to trust
+//	GET  /...                                         static files (the widget), when Config.StaticDir is set
+//
+// Every error is an ErrorBody JSON with a stable code (the Code* constants).
+//
+// # Keys and data
+//
+// The HPKE key pair is generated in memory by New and never leaves the
+// process. Uploads are decrypted in memory, handed to the Matcher and wiped;
+// nothing is logged or written to disk but error codes.
+//
+// # Report sources
+//
+// A ReportSource produces the signed reports: SNPSource asks the guest's AMD
+// Secure Processor (configfs-tsm or /dev/sev-guest); package
+// gateway/simulated signs with a locally generated fake AMD chain for
+// development and says so.
+package gateway
+
+import (
+	"context"
+	"crypto/hpke"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cvmtrust/cvmtrust/protocol"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMaxEnrollBytes      = 8 << 20
+	DefaultReportTTL           = 10 * time.Minute
+	DefaultMaxReports          = 20000
+	DefaultMaxUploadsPerReport = 8
+)
+
+// Config sets up a Gateway.
+type Config struct {
+	// Source produces attestation reports. Required.
+	Source ReportSource
+	// Matcher receives decrypted captures. Nil: a new ReferenceMatcher.
+	Matcher Matcher
+	// KEM is protocol.KEMMLKEM768X25519 (the default when empty) or
+	// protocol.KEMX25519.
+	KEM string
+	// AllowedOrigins lists the origins (scheme://host[:port]) whose pages
+	// may call the API from a browser; "*" allows any. Same-origin pages
+	// (the widget served from StaticDir) need no entry.
+	AllowedOrigins []string
+	// StaticDir, when set, is served at / (the widget and its demo page).
+	StaticDir string
+	// Release is the release the gateway claims to run, passed on in the
+	// evidence. Optional.
+	Release *protocol.Release
+	// MaxEnrollBytes bounds the POST /enroll body. Zero: DefaultMaxEnrollBytes.
+	MaxEnrollBytes int64
+	// ReportTTL is how long a served report can be enrolled against.
+	// Zero: DefaultReportTTL.
+	ReportTTL time.Duration
+	// MaxReports bounds how many served reports are remembered. Zero:
+	// DefaultMaxReports.
+	MaxReports int
+	// MaxUploadsPerReport bounds the uploads sealed to one report. Zero:
+	// DefaultMaxUploadsPerReport.
+	MaxUploadsPerReport int
+	// Logger receives one line per failed request (code only). Nil: discard.
+	Logger *slog.Logger
+	// Now is the clock. Nil: time.Now.
+	Now func() time.Time
+}
+
+// Gateway serves evidence and enrollments. Create it with New; it is an
+// http.Handler and safe for concurrent use.
+type Gateway struct {
+	source  ReportSource
+	matcher Matcher
+	suite   protocol.Suite
+	key     hpke.PrivateKey
+	pub     protocol.HPKEKey
+	origins []string
+	release *protocol.Release
+	maxBody int64
+	served  *servedReports
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+}
+
+// New generates the gateway's HPKE key pair and returns a Gateway.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Source == nil {
+		return nil, errors.New("gateway: Config.Source is required")
+	}
+	g := &Gateway{
+		source:  cfg.Source,
+		matcher: cfg.Matcher,
+		origins: slices.Clone(cfg.AllowedOrigins),
+		release: cfg.Release,
+		maxBody: cfg.MaxEnrollBytes,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+	}
+	if g.matcher == nil {
+		g.matcher = NewReferenceMatcher()
+	}
+	if g.maxBody <= 0 {
+		g.maxBody = DefaultMaxEnrollBytes
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	for _, o := range g.origins {
+		if o != "*" && (!strings.Contains(o, "://") || strings.HasSuffix(o, "/")) {
+			return nil, fmt.Errorf("gateway: allowed origin %q is not of the form scheme://host[:port]", o)
+		}
+	}
+	kem := cfg.KEM
+	if kem == "" {
+		kem = protocol.KEMMLKEM768X25519
+	}
+	g.pub = protocol.HPKEKey{KEM: kem, KDF: protocol.KDFHKDFSHA256, AEAD: protocol.AEADAES256GCM}
+	suite, err := protocol.ResolveSuite(g.pub)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.suite = suite
+	g.key, err = suite.KEM.GenerateKey()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: generating the HPKE key: %w", err)
+	}
+	g.pub.PublicKey = g.key.PublicKey().Bytes()
+
+	ttl, maxReports, maxUploads := cfg.ReportTTL, cfg.MaxReports, cfg.MaxUploadsPerReport
+	if ttl <= 0 {
+		ttl = DefaultReportTTL
+	}
+	if maxReports <= 0 {
+		maxReports = DefaultMaxReports
+	}
+	if maxUploads <= 0 {
+		maxUploads = DefaultMaxUploadsPerReport
+	}
+	g.served = newServedReports(ttl, maxReports, maxUploads, g.now)
+
+	g.mux = http.NewServeMux()
+	g.mux.HandleFunc("/attestation", g.api("GET", g.attestation))
+	g.mux.HandleFunc("/enroll", g.api("POST", g.enroll))
+	if sim, ok := cfg.Source.(SimulatedSource); ok {
+		ark := sim.SimulatedARK()
+		g.mux.HandleFunc("GET /simulated/ark.pem", func(w http.ResponseWriter, r *http.Request) {
+			g.cors(w, r)
+			w.Header().Set("Content-Type", "application/x-pem-file")
+			w.Write(ark)
+		})
+	}
+	if cfg.StaticDir != "" {
+		g.mux.Handle("GET /", http.FileServer(http.Dir(cfg.StaticDir)))
+	}
+	return g, nil
+}
+
+// PublicKey returns the HPKE suite and public key the gateway binds into
+// its reports.
+func (g *Gateway) PublicKey() protocol.HPKEKey {
+	k := g.pub
+	k.PublicKey = slices.Clone(k.PublicKey)
+	return k
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	g.mux.ServeHTTP(w, r)
+}
+
+// Error codes of ErrorBody.Code.
+const (
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeOriginNotAllowed = "origin_not_allowed"
+	CodeMissingNonce     = "missing_nonce"
+	CodeBadNonce         = "bad_nonce"
+	CodeReportFailed     = "report_failed"
+	CodeBodyTooLarge     = "body_too_large"
+	CodeBadContentType   = "bad_content_type"
+	CodeBadRequest       = "bad_request"
+	CodeBadVersion       = "unsupported_version"
+	CodeWrongKEM         = "wrong_kem"
+	CodeUnknownReport    = "unknown_report"
+	CodeReplay           = "replay"
+	CodeTooManyUploads   = "too_many_uploads"
+	CodeDecryptFailed    = "decrypt_failed"
+	CodeBadCapture       = "bad_capture"
+	CodeBadImage         = "bad_image"
+	CodeMatcherFailed    = "matcher_failed"
+)
+
+// apiError is an error answer: status, code and a message for people.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (g *Gateway) api(method string, h func(*http.Request) (any, *apiError)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		allowed := g.cors(w, r)
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" {
+			if !allowed {
+				g.writeError(w, r, &apiError{http.StatusForbidden, CodeOriginNotAllowed, "origin not allowed"})
+				return
+			}
+			w.Header().Set("Access-Control-Allow-Methods", method+", OPTIONS")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+			w.Header().Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.Method != method {
+			w.Header().Set("Allow", method+", OPTIONS")
+			g.writeError(w, r, &apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use " + method})
+			return
+		}
+		v, aerr := h(r)
+		if aerr != nil {
+			g.writeError(w, r, aerr)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+}
+
+// cors adds the CORS headers when the request's Origin is allowed and
+// reports whether it is.
+func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	w.Header().Add("Vary", "Origin")
+	if !slices.Contains(g.origins, "*") && !slices.Contains(g.origins, origin) {
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	return true
+}
+
+func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	g.log.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", e.status, "code", e.code)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.status)
+	json.NewEncoder(w).Encode(protocol.ErrorBody{Error: e.msg, Code: e.code})
+}
+
+// ParseNonce decodes the nonce query parameter: base64url, padded or not,
+// exactly protocol.NonceSize bytes.
+func ParseNonce(s string) ([]byte, error) {
+	enc := base64.RawURLEncoding
+	if strings.HasSuffix(s, "=") {
+		enc = base64.URLEncoding
+	}
+	b, err := enc.Strict().DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("nonce is not base64url: %w", err)
+	}
+	if len(b) != protocol.NonceSize {
+		return nil, fmt.Errorf("%w: got %d", protocol.ErrNonceSize, len(b))
+	}
+	return b, nil
+}
+
+func (g *Gateway) attestation(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	if !q.Has("nonce") {
+		return nil, &apiError{http.StatusBadRequest, CodeMissingNonce, "query parameter nonce (base64url, 32 bytes) is required"}
+	}
+	if len(q["nonce"]) != 1 {
+		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, "give nonce once"}
+	}
+	nonce, err := ParseNonce(q.Get("nonce"))
+	if err != nil {
+		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, err.Error()}
+	}
+	rd, err := protocol.ReportData(nonce, g.pub.PublicKey)
+	if err != nil {
+		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, err.Error()}
+	}
+	report, certs, err := g.source.GetReport(r.Context(), rd)
+	if err != nil {
+		g.log.Error("attestation report failed", "err", err)
+		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform did not produce a report"}
+	}
+	// The firmware places REPORT_DATA at 0x50; a report that does not carry
+	// the binding would only be rejected by every verifier.
+	if len(report) != protocol.ReportSize || subtle.ConstantTimeCompare(report[0x50:0x90], rd[:]) != 1 {
+		g.log.Error("attestation report does not carry the requested REPORT_DATA")
+		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform produced an unusable report"}
+	}
+	g.served.add(report)
+	return protocol.Evidence{
+		Version: protocol.Version,
+		Report:  report,
+		Certs:   certs,
+		HPKE:    g.pub,
+		Release: g.release,
+	}, nil
+}
+
+func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, &apiError{http.StatusUnsupportedMediaType, CodeBadContentType, "send application/json"}
+		}
+	}
+	var req protocol.EnrollRequest
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, g.maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON object")
+	}
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("body larger than %d bytes", g.maxBody)}
+		}
+		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "body is not an EnrollRequest: " + err.Error()}
+	}
+	if req.Version != protocol.Version {
+		return nil, &apiError{http.StatusBadRequest, CodeBadVersion, fmt.Sprintf("protocol version %d, this gateway speaks %d", req.Version, protocol.Version)}
+	}
+	if req.KEM != g.pub.KEM {
+		return nil, &apiError{http.StatusBadRequest, CodeWrongKEM, fmt.Sprintf("KEM %q, this gateway's key is %s", req.KEM, g.pub.KEM)}
+	}
+	if len(req.ReportSHA384) != sha512.Size384 {
+		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "report_sha384 must be 48 bytes"}
+	}
+	if len(req.Ciphertext) == 0 {
+		return nil, &apiError{http.StatusBadRequest, CodeDecryptFailed, "ciphertext is empty"}
+	}
+	reportHash := [48]byte(req.ReportSHA384)
+	ctHash := sha256.Sum256(req.Ciphertext)
+	report, res := g.served.reserve(reportHash, ctHash)
+	switch res {
+	case unknownReport:
+		return nil, &apiError{http.StatusBadRequest, CodeUnknownReport, "report " + hex.EncodeToString(req.ReportSHA384[:8]) + "… was not served by this gateway or has expired; fetch fresh evidence"}
+	case replayedUpload:
+		return nil, &apiError{http.StatusConflict, CodeReplay, "this ciphertext was already received"}
+	case tooManyUploads:
+		return nil, &apiError{http.StatusTooManyRequests, CodeTooManyUploads, "too many uploads for this report; fetch fresh evidence"}
+	}
+	receipt, aerr := g.openAndMatch(r.Context(), report, req)
+	if aerr != nil {
+		g.served.release(reportHash, ctHash)
+		return nil, aerr
+	}
+	return receipt, nil
+}
+
+// openAndMatch decrypts the upload, hands the capture to the matcher and
+// wipes the plaintext.
+func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.EnrollRequest) (*protocol.Receipt, *apiError) {
+	plaintext, err := hpke.Open(g.key, g.suite.KDF, g.suite.AEAD, protocol.EnrollInfo(report), req.Ciphertext)
+	if err != nil {
+		return nil, &apiError{http.StatusBadRequest, CodeDecryptFailed, "ciphertext does not open with this gateway's key for that report"}
+	}
+	defer clear(plaintext)
+	var c protocol.Capture
+	err = json.Unmarshal(plaintext, &c)
+	defer clear(c.Image)
+	if err != nil {
+		return nil, &apiError{http.StatusBadRequest, CodeBadCapture, "plaintext is not a Capture"}
+	}
+	already, err := g.matcher.Enroll(ctx, c)
+	if errors.Is(err, ErrBadImage) {
+		return nil, &apiError{http.StatusUnprocessableEntity, CodeBadImage, err.Error()}
+	}
+	if err != nil {
+		g.log.Error("matcher failed", "err", err)
+		return nil, &apiError{http.StatusInternalServerError, CodeMatcherFailed, "the matcher failed"}
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	status := protocol.StatusEnrolled
+	if already {
+		status = protocol.StatusAlreadyEnrolled
+	}
+	return &protocol.Receipt{
+		Version:      protocol.Version,
+		ReceiptID:    hex.EncodeToString(id),
+		Status:       status,
+		ReportSHA384: slices.Clone(req.ReportSHA384),
+		ReceivedAt:   g.now().UTC().Format(time.RFC3339),
+	}, nil
+}
