@@ -26,6 +26,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/hpke"
 	"crypto/rand"
@@ -37,6 +38,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -178,7 +180,15 @@ func New(cfg Config) (*Gateway, error) {
 		})
 	}
 	if cfg.StaticDir != "" {
-		g.mux.Handle("GET /", http.FileServer(http.Dir(cfg.StaticDir)))
+		files := http.FileServer(http.Dir(cfg.StaticDir))
+		g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				g.writeError(w, r, &apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use GET"})
+				return
+			}
+			files.ServeHTTP(w, r)
+		})
 	}
 	return g, nil
 }
@@ -337,17 +347,21 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 			return nil, &apiError{http.StatusUnsupportedMediaType, CodeBadContentType, "send application/json"}
 		}
 	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.maxBody))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("body larger than %d bytes", g.maxBody)}
+	}
+	if err != nil {
+		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "could not read the body"}
+	}
 	var req protocol.EnrollRequest
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, g.maxBody))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
+	err = dec.Decode(&req)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data after the JSON object")
 	}
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("body larger than %d bytes", g.maxBody)}
-		}
 		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "body is not an EnrollRequest: " + err.Error()}
 	}
 	if req.Version != protocol.Version {

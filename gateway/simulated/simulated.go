@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha512"
+	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/pem"
@@ -130,9 +131,7 @@ func New(opts Options) (*Source, error) {
 		VcekCreationTime: created,
 		// A VCEK names the chip and the TCB it was issued for; a verifier
 		// compares both with the report.
-		VcekCustom: sevtest.CertOverride{
-			Extensions: sevtest.CustomExtensions(platformTCB, chipID[:], "", productName),
-		},
+		VcekCustom: sevtest.CertOverride{Extensions: vcekExtensions(chipID)},
 	}
 	signer, err := b.TestOnlyCertChain()
 	if err != nil {
@@ -170,6 +169,19 @@ func New(opts Options) (*Source, error) {
 		ask:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signer.Ask.Raw}),
 		ark:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signer.Ark.Raw}),
 	}, nil
+}
+
+// vcekExtensions are the KDS extensions of a VCEK for chipID at the
+// platform TCB. AMD's KDS puts the 64 hwID bytes directly in the extension
+// value, without the OCTET STRING header the fakes add; so does this.
+func vcekExtensions(chipID [abi.ChipIDSize]byte) []pkix.Extension {
+	exts := sevtest.CustomExtensions(platformTCB, chipID[:], "", productName)
+	for i := range exts {
+		if exts[i].Id.Equal(kds.OidHwid) {
+			exts[i].Value = chipID[:]
+		}
+	}
+	return exts
 }
 
 // GetReport implements gateway.ReportSource: it fills in REPORT_DATA and
