@@ -3,6 +3,7 @@ package verifier
 import (
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,4 +98,8 @@ func verifierAt(t testing.TB, at time.Time) *Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -169,6 +169,7 @@ func (s *session) run(ev Evidence) {
 	s.summarize()
 	chainOK := s.checkChain()
 	if chainOK {
+		s.checkValidity()
 		s.checkReportSignature()
 	} else {
 		s.blockedBy("report.signature", "chain")
@@ -317,7 +318,7 @@ func VCEKPath(p snp.Product, chipID []byte, reportedTCB uint64) string {
 	return path
 }
 
-// checkChain establishes ARK → ASK/ASVK → VCEK/VLEK with validity at s.now.
+// checkChain establishes ARK → ASK/ASVK → VCEK/VLEK by signature.
 func (s *session) checkChain() bool {
 	pr := s.v.roots.products[s.product]
 	// The intermediate and any ARK come from the evidence; without them the
@@ -344,6 +345,17 @@ func (s *session) checkChain() bool {
 	}
 	s.inter = inter
 
+	// An ARK in the evidence is only compared with the trusted ones.
+	if evidenceARK != nil {
+		known := false
+		for _, a := range pr.arks {
+			known = known || bytes.Equal(evidenceARK.Raw, a.cert.Raw)
+		}
+		if !known {
+			s.fail("chain.ark", ErrUntrustedRoot, "ARK", fingerprint(evidenceARK.Raw), s.pinnedARKFingerprints(pr), "the ARK in the evidence is not the pinned AMD root for "+string(s.product))
+			return false
+		}
+	}
 	// Find the trusted ARK that signed the intermediate.
 	for i := range pr.arks {
 		a := &pr.arks[i]
@@ -352,14 +364,8 @@ func (s *session) checkChain() bool {
 			break
 		}
 	}
-	if evidenceARK != nil {
-		if s.ark == nil || !bytes.Equal(evidenceARK.Raw, s.ark.cert.Raw) {
-			s.fail("chain.ark", ErrUntrustedRoot, "ARK", fingerprint(evidenceARK.Raw), s.pinnedARKFingerprints(pr), "the ARK in the evidence is not the pinned AMD root for "+string(s.product))
-			return false
-		}
-	}
 	if s.ark == nil {
-		s.fail("chain.intermediate", ErrBadChain, "ASK", inter.IssuerCN, "signed by ARK-"+string(s.product), "the intermediate is not signed by a trusted AMD root")
+		s.fail("chain.intermediate", ErrBadChain, inter.SubjectCN, inter.IssuerCN, "signed by ARK-"+string(s.product), "the intermediate is not signed by a trusted AMD root")
 		return false
 	}
 	s.simulated = s.ark.simulated
@@ -383,21 +389,22 @@ func (s *session) checkChain() bool {
 		return false
 	}
 	s.pass("chain.endorsementKey")
+	return true
+}
 
-	ok := true
+// checkValidity checks every certificate of an established chain at s.now.
+func (s *session) checkValidity() {
 	for _, c := range []struct {
 		name string
 		c    *cert.Certificate
-	}{{"validity.ark", s.ark.cert}, {"validity.intermediate", inter}, {"validity." + lowerSigner(s.signer), s.ek}} {
+	}{{"validity.ark", s.ark.cert}, {"validity.intermediate", s.inter}, {"validity." + lowerSigner(s.signer), s.ek}} {
 		if s.now.Before(c.c.NotBefore) || s.now.After(c.c.NotAfter) {
 			s.fail(c.name, ErrCertExpired, c.c.SubjectCN+" validity", s.now.Format(time.RFC3339),
 				c.c.NotBefore.Format(time.RFC3339)+" .. "+c.c.NotAfter.Format(time.RFC3339), "certificate not valid at the verification time")
-			ok = false
 		} else {
 			s.pass(c.name)
 		}
 	}
-	return ok
 }
 
 func lowerSigner(s string) string {
