@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cvmtrust/cvmtrust/gateway"
+	"github.com/cvmtrust/cvmtrust/gateway/simulated"
+	"github.com/cvmtrust/cvmtrust/protocol"
+)
+
+func init() {
+	register("gateway", "run the reference gateway (inside the CVM, or --simulated)", runGateway)
+}
+
+const gatewayUsage = `usage: cvmtrust gateway [flags]
+
+Serves evidence protocol v1: GET /attestation?nonce=..., POST /enroll, and
+the files of --static at /. Inside an SEV-SNP guest it gets its reports from
+the AMD Secure Processor; elsewhere it refuses to start unless --simulated,
+which signs reports with a fake AMD chain generated at start.
+
+flags:
+`
+
+// shutdownGrace bounds how long in-flight requests may take after SIGTERM.
+const shutdownGrace = 10 * time.Second
+
+func runGateway(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, gatewayUsage); fs.PrintDefaults() }
+	listen := fs.String("listen", "127.0.0.1:8443", "`address` to listen on (HTTP; port 0 picks one)")
+	sim := fs.Bool("simulated", false, "sign reports with a fake AMD chain generated at start (development only: proves nothing)")
+	measurement := fs.String("measurement", simulated.DefaultMeasurement, "with --simulated: the launch digest to report, 96 hex digits")
+	simChain := fs.String("sim-chain", "", "with --simulated: write the fake ASK and ARK (PEM) to `file`, for cvmtrust verify --chain")
+	simARK := fs.String("sim-ark", "", "with --simulated: write the fake ARK (PEM) to `file`, the root to trust")
+	kem := fs.String("kem", protocol.KEMMLKEM768X25519, "HPKE KEM: "+protocol.KEMMLKEM768X25519+" or "+protocol.KEMX25519)
+	static := fs.String("static", "", "serve the files of `dir` at / (the widget)")
+	var origins []string
+	fs.Func("allow-origin", "allow browser calls from `origin` (scheme://host[:port], or *); repeatable, comma-separated", func(s string) error {
+		for o := range strings.SplitSeq(s, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				origins = append(origins, o)
+			}
+		}
+		return nil
+	})
+	releaseName := fs.String("release-name", "", "release name to announce in the evidence (a claim, not evidence)")
+	manifestURL := fs.String("manifest-url", "", "URL of that release's manifest")
+	maxBody := fs.Int64("max-body", gateway.DefaultMaxEnrollBytes, "largest POST /enroll body in `bytes`")
+	reportTTL := fs.Duration("report-ttl", gateway.DefaultReportTTL, "how long a served report can be enrolled against")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "cvmtrust gateway: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	setFlags := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
+	if !*sim {
+		for _, name := range []string{"measurement", "sim-chain", "sim-ark"} {
+			if setFlags[name] {
+				fmt.Fprintf(stderr, "cvmtrust gateway: --%s needs --simulated\n", name)
+				return exitUsage
+			}
+		}
+	}
+	if *kem == "X25519" {
+		*kem = protocol.KEMX25519
+	}
+	if *maxBody <= 0 || *reportTTL <= 0 {
+		fmt.Fprintln(stderr, "cvmtrust gateway: --max-body and --report-ttl must be positive")
+		return exitUsage
+	}
+	if *static != "" {
+		if st, err := os.Stat(*static); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "cvmtrust gateway: --static %s is not a directory\n", *static)
+			return exitUsage
+		}
+	}
+	var release *protocol.Release
+	if *releaseName != "" || *manifestURL != "" {
+		release = &protocol.Release{Name: *releaseName, ManifestURL: *manifestURL}
+	}
+
+	var source gateway.ReportSource
+	if *sim {
+		m, err := hex.DecodeString(*measurement)
+		if err != nil || len(m) != 48 {
+			fmt.Fprintln(stderr, "cvmtrust gateway: --measurement must be 96 hex digits (48 bytes)")
+			return exitUsage
+		}
+		s, err := simulated.New(simulated.Options{Measurement: m})
+		if err != nil {
+			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+			return exitUsage
+		}
+		for _, out := range []struct {
+			path string
+			data []byte
+		}{{*simChain, s.Chain()}, {*simARK, s.SimulatedARK()}} {
+			if out.path == "" {
+				continue
+			}
+			// Certificates only: public, and useless to anyone who was not
+			// told to trust them.
+			if err := os.WriteFile(out.path, out.data, 0o644); err != nil {
+				fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+				return exitUsage
+			}
+		}
+		source = s
+		fmt.Fprint(stderr, simulatedBanner(*measurement, *simChain, *simARK))
+	} else {
+		s, err := gateway.OpenSNP()
+		if err != nil {
+			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+			return exitUsage
+		}
+		source = s
+		fmt.Fprintln(stderr, "cvmtrust gateway: SEV-SNP guest; reports come from the AMD Secure Processor")
+	}
+
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	g, err := gateway.New(gateway.Config{
+		Source:         source,
+		KEM:            *kem,
+		AllowedOrigins: origins,
+		StaticDir:      *static,
+		Release:        release,
+		MaxEnrollBytes: *maxBody,
+		ReportTTL:      *reportTTL,
+		Logger:         logger,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+		return exitUsage
+	}
+
+	// Listen for signals before announcing the address, so a supervisor
+	// that stops us as soon as we are up is heard.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+		return exitUsage
+	}
+	srv := &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(stderr, "cvmtrust gateway: HPKE %s, listening on %s\n", *kem, url)
+	fmt.Fprintf(stdout, "open %s\n", url)
+
+	select {
+	case err := <-served:
+		fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+		return exitUsage
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "cvmtrust gateway: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "cvmtrust gateway: shutdown: %v\n", err)
+		return exitRejected
+	}
+	return exitOK
+}
+
+func simulatedBanner(measurement, chain, ark string) string {
+	var b strings.Builder
+	line := strings.Repeat("!", 78)
+	fmt.Fprintf(&b, "%s\n!! SIMULATED SEV-SNP: reports are signed by a fake AMD chain made at start.\n", line)
+	fmt.Fprintf(&b, "!! They prove nothing about hardware; only a verifier told to trust this\n")
+	fmt.Fprintf(&b, "!! run's fake root (GET /simulated/ark.pem) accepts them.\n")
+	fmt.Fprintf(&b, "!! measurement %s\n", measurement)
+	if chain != "" {
+		fmt.Fprintf(&b, "!! fake chain (ASK+ARK) written to %s\n", chain)
+	}
+	if ark != "" {
+		fmt.Fprintf(&b, "!! fake root (ARK) written to %s\n", ark)
+	}
+	fmt.Fprintf(&b, "%s\n", line)
+	return b.String()
+}
