@@ -287,7 +287,7 @@ func (h *Handler) serveDocument(w http.ResponseWriter, ctx context.Context, orig
 		msg = fmt.Sprintf("AMD KDS did not answer within %v", h.timeout)
 	case res.err != nil:
 		status, code, retry = http.StatusBadGateway, "upstream_unreachable", retryAfterUnavailable
-		msg = "AMD KDS could not be reached"
+		msg = "AMD KDS could not be reached: " + res.err.Error()
 	case res.status == http.StatusOK:
 		e, err := h.newEntry(doc, res.body, now)
 		if err != nil {
