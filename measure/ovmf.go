@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -217,6 +218,9 @@ func (l *Layout) validate(bad error) error {
 	if len(l.Sections) > maxSections {
 		return errorf(bad, "%d SEV metadata sections, at most %d", len(l.Sections), maxSections)
 	}
+	if l.ResetEIP == 0 {
+		return errorf(bad, "SEV-ES reset address is 0")
+	}
 	if off := l.HashesTableGPA % pageSize; off > pageSize-hashTableSize {
 		return errorf(bad, "SEV hashes table at %#x crosses a page boundary", l.HashesTableGPA)
 	}
@@ -237,6 +241,10 @@ func (l *Layout) validate(bad error) error {
 		return errorf(bad, "SEV metadata sections cover %d pages, at most %d", pages, maxSectionPages)
 	}
 	return nil
+}
+
+func (l *Layout) equal(o *Layout) bool {
+	return l.ResetEIP == o.ResetEIP && l.HashesTableGPA == o.HashesTableGPA && slices.Equal(l.Sections, o.Sections)
 }
 
 func (l *Layout) has(t SectionType) bool {
