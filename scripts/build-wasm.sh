@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the browser verifier reproducibly into web/dist/ (or $OUT_DIR):
+#   cvmtrust.wasm  the js/wasm build of ./wasm (verifier + sealing)
+#   wasm_exec.js   Go's loader for it, from the same toolchain
+#   build.json     Go version, flags, and for each shipped file its size raw,
+#                  gzip and brotli and its SHA-384 Subresource Integrity hash
+# Two builds from the same source and toolchain give the same bytes
+# (test/widget-build.test.mjs checks it). Prints build.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out="${OUT_DIR:-web/dist}"
+mkdir -p "$out"
+
+# Fixed flags: no paths, VCS stamps or build ids in the binary; the wasm
+# features every current browser has.
+export GOOS=js GOARCH=wasm CGO_ENABLED=0 GOWASM=satconv,signext
+export GOFLAGS=-buildvcs=false
+ldflags="-s -w -buildid="
+go build -trimpath -ldflags="$ldflags" -o "$out/cvmtrust.wasm" ./wasm
+cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
+
+go_version="$(go env GOVERSION)"
+node - "$out" "$go_version" "$ldflags" <<'JS'
+const fs = require('node:fs');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const { createHash } = require('node:crypto');
+{
+  const [out, goVersion, ldflags] = process.argv.slice(2);
+  // The wasm, its loader and the widget's modules: everything a page loads.
+  const files = [
+    [path.join(out, 'cvmtrust.wasm'), 'dist/cvmtrust.wasm'],
+    [path.join(out, 'wasm_exec.js'), 'dist/wasm_exec.js'],
+    ...fs.readdirSync('web').filter((f) => f.endsWith('.js')).sort().map((f) => [path.join('web', f), f]),
+  ];
+  const report = {
+    go: goVersion,
+    goos: 'js', goarch: 'wasm', gowasm: 'satconv,signext',
+    flags: `-trimpath -ldflags="${ldflags}" GOFLAGS=-buildvcs=false CGO_ENABLED=0`,
+    files: {},
+  };
+  for (const [file, name] of files) {
+    const b = fs.readFileSync(file);
+    report.files[name] = {
+      bytes: b.length,
+      gzip: zlib.gzipSync(b, { level: 9 }).length,
+      brotli: zlib.brotliCompressSync(b, { params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length,
+      } }).length,
+      integrity: 'sha384-' + createHash('sha384').update(b).digest('base64'),
+    };
+  }
+  const text = JSON.stringify(report, null, 2) + '\n';
+  fs.writeFileSync(path.join(out, 'build.json'), text);
+  process.stdout.write(text);
+}
+JS

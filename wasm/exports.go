@@ -1,0 +1,205 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"crypto/sha512"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/cvmtrust/cvmtrust/protocol"
+	"github.com/cvmtrust/cvmtrust/verifier"
+)
+
+const protocolVersion = protocol.Version
+
+// callTimeout bounds one exported call; WebCrypto answers in milliseconds.
+const callTimeout = 30 * time.Second
+
+// verifyJS implements cvmtrust.verify(evidence, expectation).
+func verifyJS(args []safejs.Value) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("want 2 arguments (evidence, expectation), got %d", len(args))
+	}
+	evJSON, err := jsonArg("evidence", args[0])
+	if err != nil {
+		return nil, err
+	}
+	expJSON, err := jsonArg("expectation", args[1])
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	out, err := verifyEvidence(ctx, evJSON, expJSON)
+	if err != nil {
+		return nil, err
+	}
+	return parseJSON(out)
+}
+
+// sealJS implements cvmtrust.seal(evidence, plaintext).
+func sealJS(args []safejs.Value) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("want 2 arguments (evidence, plaintext), got %d", len(args))
+	}
+	evJSON, err := jsonArg("evidence", args[0])
+	if err != nil {
+		return nil, err
+	}
+	plaintext, err := bytesArg("plaintext", args[1])
+	if err != nil {
+		return nil, err
+	}
+	out, err := sealEvidence(evJSON, plaintext)
+	if err != nil {
+		return nil, err
+	}
+	return parseJSON(out)
+}
+
+// verifyEvidence decodes the protocol v1 evidence and the page's expectation
+// and runs the verifier. A rejection is not an error here: its Result, with
+// verified=false and every check, is what the page shows.
+func verifyEvidence(ctx context.Context, evJSON, expJSON []byte) ([]byte, error) {
+	ev, err := decodeEvidence(evJSON)
+	if err != nil {
+		return nil, err
+	}
+	exp, simulatedRoot, err := decodeExpectation(expJSON, ev)
+	if err != nil {
+		return nil, err
+	}
+	v, err := verifierFor(simulatedRoot)
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.Verify(ctx, verifier.Evidence{
+		Report: ev.Report,
+		VCEK:   ev.Certs.VCEK,
+		VLEK:   ev.Certs.VLEK,
+		Chain:  []byte(ev.Certs.Chain),
+	}, exp)
+	var rejected *verifier.RejectedError
+	switch {
+	case errors.As(err, &rejected):
+		res = rejected.Result
+	case err != nil:
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+// sealEvidence seals plaintext to the HPKE key in the evidence, bound to its
+// report, and returns the EnrollRequest JSON for POST /enroll. The caller
+// (web/verifier.js) only hands it evidence that verified.
+func sealEvidence(evJSON, plaintext []byte) ([]byte, error) {
+	ev, err := decodeEvidence(evJSON)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := protocol.Seal(ev.HPKE, ev.Report, plaintext)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha512.Sum384(ev.Report)
+	return json.Marshal(protocol.EnrollRequest{
+		Version:      protocol.Version,
+		ReportSHA384: sum[:],
+		KEM:          ev.HPKE.KEM,
+		Ciphertext:   ct,
+	})
+}
+
+var (
+	signaturesOnce sync.Once
+	signatures     *webCrypto
+	signaturesErr  error
+
+	verifiersMu sync.Mutex
+	// verifiers holds one Verifier per trust setup: the pinned AMD roots
+	// alone (key ""), or with one simulated ARK (key: its PEM).
+	verifiers = map[string]*verifier.Verifier{}
+)
+
+func verifierFor(simulatedRoot string) (*verifier.Verifier, error) {
+	signaturesOnce.Do(func() { signatures, signaturesErr = newWebCrypto() })
+	if signaturesErr != nil {
+		return nil, signaturesErr
+	}
+	verifiersMu.Lock()
+	defer verifiersMu.Unlock()
+	if v, ok := verifiers[simulatedRoot]; ok {
+		return v, nil
+	}
+	roots := verifier.AMDRoots()
+	if simulatedRoot != "" {
+		var err error
+		if roots, err = roots.WithSimulated([]byte(simulatedRoot)); err != nil {
+			return nil, fmt.Errorf("expectation.simulatedRoot: %w", err)
+		}
+	}
+	v, err := verifier.New(verifier.Options{Roots: roots, Signatures: signatures})
+	if err != nil {
+		return nil, err
+	}
+	verifiers[simulatedRoot] = v
+	return v, nil
+}
+
+// jsonArg returns the JSON text of a string argument as is, and of any other
+// value as JSON.stringify makes it.
+func jsonArg(name string, v safejs.Value) ([]byte, error) {
+	switch v.Type() {
+	case safejs.TypeString:
+		s, err := v.String()
+		return []byte(s), err
+	case safejs.TypeObject:
+		j, err := safejs.Global().Get("JSON")
+		if err != nil {
+			return nil, err
+		}
+		s, err := j.Call("stringify", v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		str, err := s.String()
+		return []byte(str), err
+	default:
+		return nil, fmt.Errorf("%s must be a JSON string or an object, got %s", name, v.Type())
+	}
+}
+
+// bytesArg copies a Uint8Array argument.
+func bytesArg(name string, v safejs.Value) ([]byte, error) {
+	u8, err := safejs.Global().Get("Uint8Array")
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := v.InstanceOf(u8); err != nil || !ok {
+		return nil, fmt.Errorf("%s must be a Uint8Array", name)
+	}
+	n, err := v.Length()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	if _, err := safejs.CopyBytesToGo(b, v); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func parseJSON(b []byte) (safejs.Value, error) {
+	j, err := safejs.Global().Get("JSON")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	return j.Call("parse", string(b))
+}

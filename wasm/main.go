@@ -1,0 +1,91 @@
+//go:build js && wasm
+
+// Command wasm is the browser build of cvmtrust. It exposes the verifier and
+// the sealing of protocol v1 to JavaScript as the namespace object
+// globalThis.cvmtrust:
+//
+//	cvmtrust.verify(evidence, expectation) → Promise<Result>
+//	cvmtrust.seal(evidence, plaintext)     → Promise<EnrollRequest>
+//	cvmtrust.version                       → protocol version (number)
+//
+// evidence is the JSON of GET /attestation (a string, or the parsed object);
+// the Result is the verifier's JSON (media type
+// application/vnd.cvmtrust.verification.v1+json). A rejected attestation
+// resolves with verified=false and every check; only unusable arguments
+// reject the Promise, always with an Error.
+//
+// This package only translates between JavaScript and Go: the checks live in
+// package verifier and the sealing in package protocol. Signature math runs in
+// WebCrypto (see webcrypto.go), so the binary links neither crypto/x509 nor
+// go-sev-guest.
+//
+// When it is ready, main calls globalThis.__cvmtrustReady(namespace) if the
+// page defined it; web/verifier.js does, to resolve loadVerifier().
+package main
+
+import (
+	"github.com/hack-pad/safejs"
+)
+
+// readyHook is the global function main calls once the namespace is set.
+const readyHook = "__cvmtrustReady"
+
+func main() {
+	ns, err := newNamespace()
+	if err != nil {
+		// Without the namespace the page cannot use us; say so on the console
+		// rather than exit silently.
+		consoleError("cvmtrust: cannot start: " + err.Error())
+		return
+	}
+	global := safejs.Global()
+	if err := global.Set("cvmtrust", ns); err != nil {
+		consoleError("cvmtrust: cannot start: " + err.Error())
+		return
+	}
+	if hook, err := global.Get(readyHook); err == nil && hook.Type() == safejs.TypeFunction {
+		if _, err := hook.Invoke(ns); err != nil {
+			consoleError("cvmtrust: ready hook failed: " + err.Error())
+		}
+	}
+	// The exported functions live as long as the page: never return.
+	select {}
+}
+
+// newNamespace builds the object the page calls. Its functions are never
+// released because the namespace lives as long as the wasm instance.
+func newNamespace() (safejs.Value, error) {
+	object, err := safejs.Global().Get("Object")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	ns, err := object.New()
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	exports := map[string]func(args []safejs.Value) (any, error){
+		"verify": verifyJS,
+		"seal":   sealJS,
+	}
+	for name, fn := range exports {
+		f, err := safejs.FuncOf(asyncExport(name, fn))
+		if err != nil {
+			return safejs.Value{}, err
+		}
+		if err := ns.Set(name, f.Value()); err != nil {
+			return safejs.Value{}, err
+		}
+	}
+	if err := ns.Set("version", protocolVersion); err != nil {
+		return safejs.Value{}, err
+	}
+	return ns, nil
+}
+
+func consoleError(msg string) {
+	console, err := safejs.Global().Get("console")
+	if err != nil {
+		return
+	}
+	_, _ = console.Call("error", msg)
+}

@@ -1,0 +1,128 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/cvmtrust/cvmtrust/verifier"
+)
+
+// errSignatureInvalid is what WebCrypto's verify() answering false becomes.
+var errSignatureInvalid = errors.New("webcrypto: signature does not verify")
+
+// webCrypto implements verifier.SignatureVerifier with the browser's
+// crypto.subtle. Imported keys are cached by algorithm and SPKI bytes: the
+// AMD roots and a gateway's VCEK are the same on every verification, and
+// importKey is the costly step.
+type webCrypto struct {
+	subtle safejs.Value
+
+	mu   sync.Mutex
+	keys map[string]safejs.Value
+}
+
+var _ verifier.SignatureVerifier = (*webCrypto)(nil)
+
+func newWebCrypto() (*webCrypto, error) {
+	c, err := safejs.Global().Get("crypto")
+	if err != nil {
+		return nil, err
+	}
+	subtle, err := c.Get("subtle")
+	if err != nil {
+		return nil, err
+	}
+	if subtle.Type() != safejs.TypeObject {
+		return nil, errors.New("webcrypto: crypto.subtle is unavailable (the page must be served over https or from localhost)")
+	}
+	return &webCrypto{subtle: subtle, keys: map[string]safejs.Value{}}, nil
+}
+
+// VerifyRSAPSSSHA384 implements verifier.SignatureVerifier.
+func (w *webCrypto) VerifyRSAPSSSHA384(ctx context.Context, spki, msg, sig []byte) error {
+	key, err := w.importKey(ctx, spki, map[string]any{"name": "RSA-PSS", "hash": "SHA-384"})
+	if err != nil {
+		return err
+	}
+	return w.verify(ctx, map[string]any{"name": "RSA-PSS", "saltLength": 48}, key, msg, sig)
+}
+
+// VerifyECDSAP384SHA384 implements verifier.SignatureVerifier. WebCrypto
+// takes the r||s form the verifier passes.
+func (w *webCrypto) VerifyECDSAP384SHA384(ctx context.Context, spki, msg, sig []byte) error {
+	key, err := w.importKey(ctx, spki, map[string]any{"name": "ECDSA", "namedCurve": "P-384"})
+	if err != nil {
+		return err
+	}
+	return w.verify(ctx, map[string]any{"name": "ECDSA", "hash": "SHA-384"}, key, msg, sig)
+}
+
+func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]any) (safejs.Value, error) {
+	cacheKey := alg["name"].(string) + "\x00" + string(spki)
+	w.mu.Lock()
+	key, ok := w.keys[cacheKey]
+	w.mu.Unlock()
+	if ok {
+		return key, nil
+	}
+	der, err := uint8Array(spki)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	p, err := w.subtle.Call("importKey", "spki", der, alg, false, []any{"verify"})
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	key, err = await(ctx, p)
+	if err != nil {
+		return safejs.Value{}, errors.New("webcrypto: public key not accepted: " + err.Error())
+	}
+	w.mu.Lock()
+	w.keys[cacheKey] = key
+	w.mu.Unlock()
+	return key, nil
+}
+
+func (w *webCrypto) verify(ctx context.Context, params map[string]any, key safejs.Value, msg, sig []byte) error {
+	jsSig, err := uint8Array(sig)
+	if err != nil {
+		return err
+	}
+	jsMsg, err := uint8Array(msg)
+	if err != nil {
+		return err
+	}
+	p, err := w.subtle.Call("verify", params, key, jsSig, jsMsg)
+	if err != nil {
+		return err
+	}
+	ok, err := await(ctx, p)
+	if err != nil {
+		return errors.New("webcrypto: " + err.Error())
+	}
+	if valid, err := ok.Bool(); err != nil || !valid {
+		return errSignatureInvalid
+	}
+	return nil
+}
+
+// uint8Array copies b into a new Uint8Array.
+func uint8Array(b []byte) (safejs.Value, error) {
+	ctor, err := safejs.Global().Get("Uint8Array")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	arr, err := ctor.New(len(b))
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	if _, err := safejs.CopyBytesToJS(arr, b); err != nil {
+		return safejs.Value{}, err
+	}
+	return arr, nil
+}

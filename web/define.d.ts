@@ -1,0 +1,1 @@
+export { CvmAttestElement } from './index.js';

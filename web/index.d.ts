@@ -1,0 +1,172 @@
+/** One check of a verification and what it found (media type application/vnd.cvmtrust.verification.v1+json). */
+export interface Check {
+  name: string;
+  outcome: 'pass' | 'fail' | 'skipped';
+  /** On failure: the report or certificate field, and the values found and wanted (hex for bytes). */
+  field?: string;
+  got?: string;
+  want?: string;
+  detail?: string;
+}
+
+/** A TCB_VERSION decoded for its product. */
+export interface TCB {
+  /** 16 hex digits, the u64 as AMD tools print it. */
+  raw: string;
+  bl: number;
+  tee: number;
+  snp: number;
+  ucode: number;
+  /** Turin and later. */
+  fmc?: number;
+}
+
+export interface ReportSummary {
+  version: number;
+  guestSvn: number;
+  policy: string;
+  vmpl: number;
+  signer: 'VCEK' | 'VLEK' | string;
+  chipId: string;
+  measurement: string;
+  reportData: string;
+  hostData: string;
+  reportedTcb: TCB;
+  committedTcb: TCB;
+  currentTcb: TCB;
+  launchTcb: TCB;
+  /** SHA-384 of the whole report: what an upload is sealed to. */
+  sha384: string;
+}
+
+/** The verifier's account of one piece of evidence. */
+export interface Result {
+  mediaType: 'application/vnd.cvmtrust.verification.v1+json';
+  verified: boolean;
+  /** True when the chain ends at a simulated root the page chose to trust: proves nothing about hardware. */
+  simulated: boolean;
+  product?: 'Milan' | 'Genoa' | 'Turin' | string;
+  report?: ReportSummary;
+  /** "checked", or why not. */
+  revocation: string;
+  /** RFC 3339, the browser's clock. */
+  verifiedAt: string;
+  checks: Check[];
+}
+
+/** What a verification expects beyond the measurements and the nonce (all optional). */
+export interface Expectation {
+  /** UNSAFE: accept any launch measurement. For debugging only. */
+  anyMeasurementUnsafe?: boolean;
+  /** The exact REPORT_DATA (hex), for evidence that does not use protocol v1's binding. */
+  reportData?: string;
+  vmpl?: number;
+  minTcb?: { bl?: number; tee?: number; snp?: number; ucode?: number; fmc?: number };
+  minGuestSvn?: number;
+  policy?: { allowDebug?: boolean; allowMigrationAgent?: boolean; requireNoSmt?: boolean; minAbiMajor?: number; minAbiMinor?: number };
+  hostData?: string;
+  idKeyDigest?: string;
+  requireRevocationCheck?: boolean;
+}
+
+export interface LoadOptions {
+  /** Where cvmtrust.wasm is; default dist/cvmtrust.wasm beside this module. */
+  wasmURL?: string | URL;
+  /** Where Go's wasm_exec.js is; default dist/wasm_exec.js beside this module. */
+  wasmExecURL?: string | URL;
+  /** Subresource Integrity of the wasm, e.g. from dist/build.json. */
+  integrity?: string;
+}
+
+export interface VerifyGatewayOptions extends LoadOptions {
+  /** The gateway's base URL; GET attestation and POST enroll are resolved against it. */
+  gateway: string | URL;
+  /** Accepted launch measurements, hex (96 digits each). */
+  measurements: string[];
+  /** URL of a simulated AMD root (PEM) to trust besides the pinned AMD roots. Development only. */
+  trustSimulatedRoot?: string | URL;
+  expectation?: Expectation;
+  fetch?: typeof fetch;
+}
+
+/** The JSON body of POST /enroll (protocol v1). Byte fields are base64. */
+export interface EnrollRequest {
+  version: 1;
+  report_sha384: string;
+  kem: string;
+  ciphertext: string;
+}
+
+/** The gateway's answer to an enrollment. */
+export interface Receipt {
+  version: 1;
+  receipt_id: string;
+  status: 'enrolled' | 'already_enrolled';
+  report_sha384: string;
+  received_at: string;
+}
+
+export interface Capture {
+  image: Uint8Array;
+  contentType?: 'image/jpeg' | 'image/png';
+  width?: number;
+  height?: number;
+}
+
+/** The wasm namespace (globalThis.cvmtrust once loaded). */
+export interface Verifier {
+  verify(evidence: string | object, expectation: Expectation & { measurements?: string[]; nonce?: string; simulatedRoot?: string }): Promise<Result>;
+  seal(evidence: string | object, plaintext: Uint8Array): Promise<EnrollRequest>;
+  readonly version: number;
+}
+
+export function loadVerifier(options?: LoadOptions): Promise<Verifier>;
+/** Resolves with the Result, verified or not; rejects only when verification could not take place. */
+export function verifyGateway(options: VerifyGatewayOptions): Promise<Result>;
+/** Seals bytes to the key of a gateway whose verified Result came from verifyGateway. */
+export function sealFor(result: Result, bytes: Uint8Array): Promise<EnrollRequest>;
+/** Seals a capture to a verified gateway and uploads it. */
+export function enroll(result: Result, capture: Capture, options?: { fetch?: typeof fetch }): Promise<Receipt>;
+export function parseMeasurements(value: string): { name: string; measurement: string }[];
+
+export type CvmAttestState = 'verifying' | 'verified' | 'simulated' | 'failed';
+
+export class CvmVerifiedEvent extends Event {
+  readonly detail: Result;
+}
+export class CvmFailedEvent extends Event {
+  /** The Result when verification ran and rejected; null when it could not run. */
+  readonly detail: Result | null;
+  readonly error: Error | null;
+}
+export class CvmEnrolledEvent extends Event {
+  readonly detail: Receipt;
+}
+
+/**
+ * <cvm-attest gateway="..." measurements="name=hex,hex" trust-simulated-root="URL">
+ *
+ * Parts: badge, badge-label, details, facts, checks, camera, preview, capture, message, receipt.
+ */
+export class CvmAttestElement extends HTMLElement {
+  static define(tag?: string, registry?: CustomElementRegistry): typeof CvmAttestElement;
+  gateway: string;
+  measurements: string;
+  trustSimulatedRoot: string;
+  readonly state: CvmAttestState;
+  readonly result: Result | null;
+  readonly receipt: Receipt | null;
+  verify(): Promise<Result | null>;
+  capture(): Promise<Receipt>;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'cvm-attest': CvmAttestElement;
+  }
+  interface HTMLElementEventMap {
+    'cvm-verified': CvmVerifiedEvent;
+    'cvm-failed': CvmFailedEvent;
+    'cvm-enrolled': CvmEnrolledEvent;
+  }
+}
