@@ -1,0 +1,92 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"go/build/constraint"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestEveryFileIsJSWasm keeps the native build free of syscall/js: every
+// non-test file of this package must build only for js/wasm.
+func TestEveryFileIsJSWasm(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ParseComments|parser.PackageClauseOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var expr constraint.Expr
+		for _, g := range f.Comments {
+			if g.Pos() > f.Package {
+				break
+			}
+			for _, c := range g.List {
+				if constraint.IsGoBuild(c.Text) {
+					if expr, err = constraint.Parse(c.Text); err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+				}
+			}
+		}
+		if expr == nil {
+			t.Errorf("%s has no //go:build line; want js && wasm", name)
+			continue
+		}
+		tags := func(want map[string]bool) func(string) bool { return func(tag string) bool { return want[tag] } }
+		if !expr.Eval(tags(map[string]bool{"js": true, "wasm": true})) ||
+			expr.Eval(tags(map[string]bool{"linux": true, "amd64": true})) ||
+			expr.Eval(tags(map[string]bool{"wasip1": true, "wasm": true})) {
+			t.Errorf("%s: //go:build %s, want exactly js && wasm", name, expr)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no source files found")
+	}
+}
+
+// TestBrowserBuildLeavesOutHeavyPackages checks what the browser binary
+// links: signatures go through WebCrypto and certificates through
+// cryptobyte, so none of these may creep in (each costs hundreds of KB, and
+// go-sev-guest does not build for js/wasm at all).
+func TestBrowserBuildLeavesOutHeavyPackages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list for js/wasm; skipped with -short")
+	}
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/cvmtrust/cvmtrust/verifier") || !slices.Contains(deps, "syscall/js") {
+		t.Fatalf("go list -deps does not look like the browser build:\n%s", out)
+	}
+	forbidden := []string{
+		"net/http", "crypto/x509", "crypto/tls", "crypto/rsa", "crypto/ecdsa",
+		"google.golang.org/protobuf", "github.com/google/go-sev-guest",
+	}
+	for _, dep := range deps {
+		for _, bad := range forbidden {
+			if dep == bad || strings.HasPrefix(dep, bad+"/") {
+				t.Errorf("the browser build links %s", dep)
+			}
+		}
+	}
+}
