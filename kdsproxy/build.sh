@@ -9,3 +9,5 @@ out="${1:-$root/kdsproxy/build}"
 cd "$root"
 go run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o "$out"
 GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o "$out/app.wasm" ./kdsproxy/worker
+# One Go program per isolate instead of one per request (see worker.mjs).
+cp kdsproxy/worker/worker.mjs "$out/worker.mjs"

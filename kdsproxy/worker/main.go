@@ -14,8 +14,12 @@ import (
 	"github.com/syumai/workers/cloudflare/fetch"
 )
 
+// main registers the handler and stays alive: worker.mjs keeps one Go
+// program per isolate and sends it every request.
 func main() {
-	workers.Serve(newHandler())
+	workers.ServeNonBlock(newHandler())
+	workers.Ready()
+	select {}
 }
 
 // newHandler reads the Worker's variables. A bad configuration answers

@@ -202,16 +202,21 @@ export async function startProxy({ upstream, allowedOrigins = [], timeoutMs = 80
   const deadline = Date.now() + readyTimeoutMs;
   let gone = null;
   exited.then((e) => { gone = e; });
+  let firstAnswerMs;
   for (;;) {
     if (gone) {
       await close();
       throw new Error(`wrangler dev exited (${gone.code ?? gone.signal}) before answering:\n${output}`);
     }
     try {
-      // Any HTTP answer means the Worker runs: "/" is not a KDS path (400).
-      const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) });
+      // The Worker's own answer means it runs: "/" is not a KDS path (400).
+      const t0 = performance.now();
+      const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
-      if (res.status === 400) break;
+      if (res.status === 400) {
+        firstAnswerMs = performance.now() - t0;
+        break;
+      }
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
       await close();
@@ -219,5 +224,6 @@ export async function startProxy({ upstream, allowedOrigins = [], timeoutMs = 80
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, close, output: () => output };
+  // firstAnswerMs: the first request the Worker answered, a cold start.
+  return { url, close, firstAnswerMs, output: () => output };
 }

@@ -1,0 +1,85 @@
+// Figures for the KDS proxy Worker, printed as JSON: wasm size against
+// Cloudflare's free-plan limit, cold start in workerd, and loopback latency
+// of cached, uncached and rejected requests. Run from the repository root:
+//
+//   node kdsproxy/bench.mjs            # KDSPROXY_BENCH_N=200 by default
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { buildWorker, startFakeKDS, startProxy } from '../test/lib/kdsproxy.mjs';
+
+const n = Number(process.env.KDSPROXY_BENCH_N ?? 200);
+const freePlanLimit = 3 * 1024 * 1024; // compressed Worker size, free plan
+
+const build = buildWorker();
+const wasm = readFileSync(path.join(build, 'app.wasm'));
+const gzip = zlib.gzipSync(wasm, { level: 9 }).length;
+const glue = ['worker.mjs', 'runtime.mjs', 'wasm_exec.js'].reduce((a, f) => a + statSync(path.join(build, f)).size, 0);
+
+const kds = await startFakeKDS();
+const milanVCEK = [...kds.documents.keys()].find((p) => p.startsWith('/vcek/v1/Milan/') && p.includes('?'));
+const vcekBody = kds.documents.get(milanVCEK).body;
+const hwid = milanVCEK.split('/')[4].split('?')[0];
+// Every Milan VCEK path is a distinct document for the proxy, so each of
+// these is a cache miss that goes upstream.
+kds.answer = (req, res) => {
+  if (!req.url.startsWith(`/vcek/v1/Milan/${hwid}?`)) return false;
+  res.writeHead(200, { 'Content-Type': 'application/pkix-cert' }).end(vcekBody);
+  return true;
+};
+
+const t0 = performance.now();
+const proxy = await startProxy({ upstream: kds.url, allowedOrigins: ['*'] });
+const readyMs = performance.now() - t0;
+
+async function time(p, wantStatus, wantCache) {
+  const s = performance.now();
+  const res = await fetch(proxy.url + p);
+  await res.arrayBuffer();
+  const ms = performance.now() - s;
+  if (res.status !== wantStatus || (wantCache && res.headers.get('kds-proxy-cache') !== wantCache)) {
+    throw new Error(`${p}: ${res.status} ${res.headers.get('kds-proxy-cache')}, want ${wantStatus} ${wantCache}`);
+  }
+  return ms;
+}
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (f) => s[Math.min(s.length - 1, Math.ceil(f * s.length) - 1)];
+  return { n: s.length, p50_ms: +q(0.5).toFixed(2), p99_ms: +q(0.99).toFixed(2), max_ms: +s[s.length - 1].toFixed(2) };
+}
+
+try {
+  const uncached = [];
+  for (let i = 0; i < n; i++) {
+    uncached.push(await time(`/vcek/v1/Milan/${hwid}?blSPL=${i % 256}&teeSPL=${i >> 8}&snpSPL=1&ucodeSPL=1`, 200, 'miss'));
+  }
+  await time('/vcek/v1/Milan/cert_chain', 200, 'miss');
+  const cached = [];
+  for (let i = 0; i < n; i++) cached.push(await time('/vcek/v1/Milan/cert_chain', 200, 'hit'));
+  const rejected = [];
+  for (let i = 0; i < n; i++) rejected.push(await time('/vcek/v1/Rome/cert_chain', 400));
+  console.log(JSON.stringify({
+    command: 'node kdsproxy/bench.mjs',
+    machine: `${os.cpus().length} x ${os.cpus()[0].model}, node ${process.version}`,
+    load_average_1m: +os.loadavg()[0].toFixed(1),
+    wasm_bytes: wasm.length,
+    wasm_gzip_bytes: gzip,
+    glue_js_bytes: glue,
+    free_plan_limit_gzip_bytes: freePlanLimit,
+    free_plan_used: +((gzip + glue) / freePlanLimit).toFixed(3),
+    cold_start: {
+      wrangler_dev_ready_ms: +readyMs.toFixed(0),
+      first_request_ms: +proxy.firstAnswerMs.toFixed(1),
+    },
+    loopback: {
+      cached: stats(cached),
+      uncached_fake_kds: stats(uncached),
+      rejected_400: stats(rejected),
+    },
+  }, null, 2));
+} finally {
+  await proxy.close();
+  await kds.close();
+}
