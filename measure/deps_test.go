@@ -1,0 +1,45 @@
+package measure
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The browser widget links this package: it must stay standard library only
+// and free of syscall/js so that it builds natively and for js/wasm alike.
+func TestImportsStandardLibraryOnly(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			first, _, _ := strings.Cut(path, "/")
+			if strings.Contains(first, ".") || path == "syscall/js" || path == "os" || path == "unsafe" {
+				t.Errorf("%s imports %s", name, path)
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no source files checked")
+	}
+}
