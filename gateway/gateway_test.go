@@ -602,3 +602,62 @@ func ExampleParseNonce() {
 	// 32 <nil>
 	// protocol: nonce must be 32 bytes: got 3
 }
+
+// The same ciphertext sent many times at once is enrolled exactly once.
+func TestEnrollConcurrentReplay(t *testing.T) {
+	matcher := NewReferenceMatcher()
+	_, srv := startGateway(t, Config{Matcher: matcher})
+	ev := fetchEvidence(t, srv.URL, newNonce(t))
+	body := enrollBody(t, ev, sealCapture(t, ev, testImage(t, 40)))
+	codes := make([]int, 8)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			var out map[string]any
+			codes[i] = post(t, srv.URL, body, &out)
+		})
+	}
+	wg.Wait()
+	ok, replays := 0, 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusOK:
+			ok++
+		case http.StatusConflict:
+			replays++
+		}
+	}
+	if ok != 1 || replays != len(codes)-1 || len(matcher.Templates()) != 1 {
+		t.Errorf("statuses %v, %d templates; want one 200, the rest 409, one template", codes, len(matcher.Templates()))
+	}
+}
+
+// A failed upload leaves no trace: once the matcher can use the capture,
+// the same ciphertext is not a replay.
+type flakyMatcher struct {
+	fail bool
+	ReferenceMatcher
+}
+
+func (f *flakyMatcher) Enroll(ctx context.Context, c protocol.Capture) (bool, error) {
+	if f.fail {
+		return false, errors.New("matcher backend down")
+	}
+	return f.ReferenceMatcher.Enroll(ctx, c)
+}
+
+func TestEnrollFailureReleasesUpload(t *testing.T) {
+	m := &flakyMatcher{fail: true, ReferenceMatcher: ReferenceMatcher{Threshold: DefaultThreshold}}
+	_, srv := startGateway(t, Config{Matcher: m})
+	ev := fetchEvidence(t, srv.URL, newNonce(t))
+	body := enrollBody(t, ev, sealCapture(t, ev, testImage(t, 41)))
+	var eb protocol.ErrorBody
+	if code := post(t, srv.URL, body, &eb); code != http.StatusInternalServerError || eb.Code != CodeMatcherFailed {
+		t.Fatalf("matcher down: %d %+v", code, eb)
+	}
+	m.fail = false
+	var rc protocol.Receipt
+	if code := post(t, srv.URL, body, &rc); code != http.StatusOK || rc.Status != protocol.StatusEnrolled {
+		t.Fatalf("after the matcher recovered: %d %+v", code, rc)
+	}
+}

@@ -99,16 +99,15 @@ func certsFromTable(table []byte) (protocol.Certs, error) {
 		return b
 	}
 	certs.VCEK = get(abi.VcekGUID)
-	var intermediate []byte
-	if certs.VCEK != nil {
-		intermediate = get(abi.AskGUID)
-	} else if certs.VLEK = get(abi.VlekGUID); certs.VLEK != nil {
-		intermediate = get(abi.AsvkGUID)
+	if certs.VCEK == nil {
+		// The table has no entry for the ASVK that signs a VLEK; the
+		// verifier supplies the chain for a VLEK itself.
+		certs.VLEK = get(abi.VlekGUID)
+		return certs, nil
 	}
-	ark := get(abi.ArkGUID)
-	if intermediate != nil {
-		certs.Chain = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: intermediate}))
-		if ark != nil {
+	if ask := get(abi.AskGUID); ask != nil {
+		certs.Chain = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ask}))
+		if ark := get(abi.ArkGUID); ark != nil {
 			certs.Chain += string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ark}))
 		}
 	}
