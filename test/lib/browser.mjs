@@ -119,3 +119,52 @@ export async function settledState(page, selector = 'cvm-attest', timeout = 2000
   }, selector, { timeout });
   return page.$eval(selector, (el) => el.getAttribute('state'));
 }
+
+/**
+ * Starts test/widgetgateway: the simulated gateway plus the fake camera's
+ * picture (written to a Y4M file) and GET /test/templates.
+ */
+export async function startWidgetGateway() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-camera-'));
+  const y4m = path.join(dir, 'camera.y4m');
+  const bin = goBinary('./test/widgetgateway');
+  const server = await startServer(bin, ['--listen', '127.0.0.1:0', '--static', path.join(repoRoot, 'web'), '--camera-y4m', y4m]);
+  return {
+    ...server,
+    y4m,
+    async stop() {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Bits that differ between two templates given as hex. */
+export function templateDistance(a, b) {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  if (x.length !== y.length || x.length === 0) throw new Error('templates of different sizes');
+  let n = 0;
+  for (let i = 0; i < x.length; i++) {
+    let v = x[i] ^ y[i];
+    while (v) { n += v & 1; v >>= 1; }
+  }
+  return n;
+}
+
+/**
+ * Wraps getUserMedia in every page of context so a test can tell whether the
+ * camera was ever asked for (window.__cameraRequests).
+ */
+export async function countCameraRequests(context) {
+  await context.addInitScript(() => {
+    window.__cameraRequests = 0;
+    const md = navigator.mediaDevices;
+    if (!md) return;
+    const original = md.getUserMedia.bind(md);
+    md.getUserMedia = (...args) => {
+      window.__cameraRequests++;
+      return original(...args);
+    };
+  });
+}

@@ -1,0 +1,226 @@
+// The <cvm-attest> element in headless Chromium against the simulated
+// gateway: the happy path down to the template the gateway stored, and every
+// rejection leaving the camera closed and nothing sent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launchBrowser, startWidgetGateway, startSimulatedGateway, settledState, recordAPI,
+  templateDistance, countCameraRequests, simulatedMeasurement,
+} from './lib/browser.mjs';
+
+let gw;      // test/widgetgateway: camera picture + template hook
+let other;   // a second simulated gateway: another HPKE key, another fake root
+let browser;
+
+before(async () => {
+  gw = await startWidgetGateway();
+  other = await startSimulatedGateway();
+  browser = await launchBrowser({ videoFile: gw.y4m });
+  await countCameraRequests(browser.context);
+});
+
+after(async () => {
+  await browser?.close();
+  await gw?.stop();
+  await other?.stop();
+});
+
+async function openDemo(query = '', page) {
+  page ??= await browser.context.newPage();
+  await page.addInitScript(() => {
+    // Listen on document from the start: the events bubble and are composed.
+    window.__events = [];
+    for (const type of ['cvm-verified', 'cvm-failed', 'cvm-enrolled']) {
+      document.addEventListener(type, (e) => {
+        window.__events.push({ type, ctor: e.constructor.name, bubbles: e.bubbles, composed: e.composed });
+      });
+    }
+  });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  const api = recordAPI(page, gw.url);
+  const uploads = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname === '/enroll') uploads.push(req.postData());
+  });
+  await page.goto(new URL(`demo/${query}`, gw.url).href);
+  return { page, api, uploads, errors };
+}
+
+const failedChecks = (page) => page.$eval('cvm-attest', (el) => el.result?.checks.filter((c) => c.outcome === 'fail').map((c) => c.name) ?? null);
+
+/** Asserts the rejected state: failed badge, button disabled, camera never asked for, nothing uploaded. */
+async function assertRejected({ page, api, uploads, errors }, wantFailed) {
+  assert.equal(await settledState(page), 'failed');
+  const failed = await failedChecks(page);
+  assert.ok(failed, 'a Result is shown');
+  for (const want of wantFailed) {
+    assert.ok(failed.some((name) => (want instanceof RegExp ? want.test(name) : name === want)), `check ${want} failed (failed: ${failed.join(', ')})`);
+  }
+  assert.deepEqual(await page.evaluate(() => window.__events.map((e) => e.type)), ['cvm-failed']);
+  const ui = await page.$eval('cvm-attest', (el) => ({
+    disabled: el.shadowRoot.querySelector('[part~="capture"]').disabled,
+    label: el.shadowRoot.querySelector('[part~="badge-label"]').textContent,
+    message: el.shadowRoot.querySelector('[part~="message"]').textContent,
+    live: el.shadowRoot.querySelector('[part~="preview"]').srcObject !== null,
+  }));
+  assert.equal(ui.disabled, true, 'capture button disabled');
+  assert.equal(ui.live, false, 'no camera preview');
+  assert.match(ui.label, /Not verified/);
+  assert.match(ui.message, /Nothing was captured or sent/);
+  // A click on the disabled button must not send anything either.
+  await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="capture"]').click());
+  assert.equal(await page.evaluate(() => window.__cameraRequests), 0, 'camera never requested');
+  await page.waitForTimeout(100);
+  assert.deepEqual(uploads, []);
+  assert.ok(!api.some((r) => r.path === '/enroll'), 'no request to /enroll');
+  assert.deepEqual(errors, []);
+  await page.close();
+}
+
+test('verified against the simulated root: capture, sealed upload, receipt, template from the camera', async () => {
+  const { page, api, uploads, errors } = await openDemo();
+  assert.equal(await settledState(page), 'simulated');
+  const badge = await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="badge-label"]').textContent);
+  assert.match(badge, /SIMULATED/);
+  const result = await page.$eval('cvm-attest', (el) => el.result);
+  assert.equal(result.verified, true);
+  assert.equal(result.simulated, true);
+  assert.equal(result.report.measurement, simulatedMeasurement);
+  assert.ok(result.checks.find((c) => c.name === 'reportData').outcome === 'pass');
+
+  // Details are one click away and list every check.
+  await page.click('cvm-attest >> [part~="badge"]');
+  const details = await page.$eval('cvm-attest', (el) => ({
+    hidden: el.shadowRoot.querySelector('[part~="details"]').hidden,
+    checks: el.shadowRoot.querySelectorAll('[part~="checks"] li').length,
+    facts: el.shadowRoot.querySelector('[part~="facts"]').textContent,
+  }));
+  assert.equal(details.hidden, false);
+  assert.equal(details.checks, result.checks.length);
+  assert.match(details.facts, /simulated-default/, 'the matched release is named');
+
+  await page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled);
+  await page.click('cvm-attest >> [part~="capture"]');
+  await page.waitForFunction(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 20000 });
+  const receipt = await page.$eval('cvm-attest', (el) => el.receipt);
+  assert.equal(receipt.status, 'enrolled');
+  assert.equal(Buffer.from(receipt.report_sha384, 'base64').toString('hex'), result.report.sha384);
+  assert.match(await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="receipt"]').textContent), /enrolled/);
+  const seen = await page.evaluate(() => window.__events);
+  assert.deepEqual(seen.map((e) => e.type), ['cvm-verified', 'cvm-enrolled']);
+  for (const e of seen) assert.ok(e.bubbles && e.composed, `${e.type} bubbles and is composed`);
+  assert.deepEqual(seen.map((e) => e.ctor), ['CvmVerifiedEvent', 'CvmEnrolledEvent']);
+
+  // One sealed upload: the post-quantum hybrid KEM, sealed to this report,
+  // no JPEG in sight.
+  assert.equal(uploads.length, 1);
+  const body = JSON.parse(uploads[0]);
+  assert.equal(body.kem, 'MLKEM768-X25519');
+  assert.equal(Buffer.from(body.report_sha384, 'base64').toString('hex'), result.report.sha384);
+  const ct = Buffer.from(body.ciphertext, 'base64');
+  assert.ok(ct.length > 1088 + 1000, `ciphertext of ${ct.length} bytes holds an image`);
+  assert.equal(ct.indexOf(Buffer.from([0xff, 0xd8, 0xff])), -1, 'no JPEG header in the upload');
+  assert.ok(!uploads[0].includes('/9j/'), 'no base64 JPEG in the upload');
+  assert.deepEqual(api.map((r) => r.path), ['/attestation', '/enroll']);
+
+  // What the gateway stored is the template of the picture the camera showed,
+  // and would not be mistaken for a different picture.
+  const t = await (await fetch(new URL('test/templates', gw.url))).json();
+  assert.equal(t.stored.length, 1);
+  const d = templateDistance(t.stored[0], t.camera);
+  assert.ok(d <= t.threshold, `stored template is ${d} bits from the camera picture's (threshold ${t.threshold})`);
+  assert.ok(templateDistance(t.camera, t.other) > t.threshold, 'a different picture is told apart');
+
+  // The same face again, after a fresh verification: already enrolled.
+  await page.$eval('cvm-attest', (el) => el.verify());
+  await page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled);
+  const again = await page.$eval('cvm-attest', (el) => el.capture());
+  assert.equal(again.status, 'already_enrolled');
+  assert.equal((await (await fetch(new URL('test/templates', gw.url))).json()).stored.length, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('rejects evidence from a root the page did not choose to trust', async () => {
+  // The same simulated gateway, without trust-simulated-root.
+  await assertRejected(await openDemo('?trust-simulated-root='), [/^chain\./]);
+});
+
+test('rejects a simulated root other than the one that signed', async () => {
+  // The page trusts a simulated root, but another gateway's.
+  const otherRoot = await (await fetch(new URL('simulated/ark.pem', other.url))).text();
+  const page = await browser.context.newPage();
+  await page.route('**/simulated/ark.pem', (route) => route.fulfill({ status: 200, contentType: 'application/x-pem-file', body: otherRoot }));
+  await assertRejected(await openDemo('', page), [/^chain\./]);
+});
+
+test('rejects a measurement the page does not expect', async () => {
+  const wrong = 'ab'.repeat(48);
+  await assertRejected(await openDemo(`?measurements=${wrong}`), ['measurement']);
+});
+
+test('rejects replayed evidence (stale nonce)', async () => {
+  // Evidence the gateway really signed, for a nonce this page did not choose.
+  const stale = await (await fetch(new URL(`attestation?nonce=${Buffer.alloc(32, 7).toString('base64url')}`, gw.url))).text();
+  const page = await browser.context.newPage();
+  await page.route('**/attestation?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: stale }));
+  await assertRejected(await openDemo('', page), ['reportData']);
+});
+
+test('rejects a report with one byte changed', async () => {
+  const page = await browser.context.newPage();
+  await page.route('**/attestation?*', async (route) => {
+    const res = await route.fetch();
+    const ev = await res.json();
+    const report = Buffer.from(ev.report, 'base64');
+    report[0x140] ^= 0x01; // REPORT_ID: covered by the signature only
+    ev.report = report.toString('base64');
+    await route.fulfill({ response: res, json: ev });
+  });
+  await assertRejected(await openDemo('', page), ['report.signature']);
+});
+
+test('rejects evidence whose HPKE key was swapped', async () => {
+  // Another gateway's real public key, as an attacker in the middle would use.
+  const theirs = await (await fetch(new URL(`attestation?nonce=${Buffer.alloc(32, 9).toString('base64url')}`, other.url))).json();
+  const page = await browser.context.newPage();
+  await page.route('**/attestation?*', async (route) => {
+    const res = await route.fetch();
+    const ev = await res.json();
+    assert.notEqual(ev.hpke.public_key, theirs.hpke.public_key);
+    ev.hpke.public_key = theirs.hpke.public_key;
+    await route.fulfill({ response: res, json: ev });
+  });
+  await assertRejected(await openDemo('', page), ['reportData']);
+});
+
+test('an unreachable gateway fails in words, with no Result and nothing sent', async () => {
+  const page = await browser.context.newPage();
+  await page.route('**/attestation?*', (route) => route.abort('connectionrefused'));
+  const s = await openDemo('', page);
+  assert.equal(await settledState(page), 'failed');
+  const msg = await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="message"]').textContent);
+  assert.match(msg, /Could not reach .* Nothing was captured or sent/);
+  assert.equal(await page.evaluate(() => window.__cameraRequests), 0);
+  assert.deepEqual(s.uploads, []);
+  await page.close();
+});
+
+test('sealFor refuses a Result that did not verify, or was not produced by verifyGateway', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(new URL('demo/?measurements=' + 'ab'.repeat(48), gw.url).href);
+  const out = await page.evaluate(async () => {
+    const { verifyGateway, sealFor } = await import('../index.js');
+    const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem' });
+    const errs = [];
+    for (const r of [bad, { ...bad, verified: true }]) {
+      try { await sealFor(r, new Uint8Array([1])); errs.push(null); } catch (e) { errs.push(e.constructor.name); }
+    }
+    return { verified: bad.verified, errs };
+  });
+  assert.equal(out.verified, false);
+  assert.deepEqual(out.errs, ['TypeError', 'TypeError']);
+  await page.close();
+});
+

@@ -1,0 +1,157 @@
+// Command widgetgateway runs the simulated gateway for the widget's browser
+// tests, with two test-only additions the real command must not have:
+//
+//   - it writes the picture the fake camera shows (a Y4M file for Chromium's
+//     --use-file-for-fake-video-capture), so the test knows what was filmed;
+//   - GET /test/templates reports the reference matcher's stored templates
+//     beside the template of that picture, so the test can check that what
+//     the gateway stored came from the camera and nothing else.
+//
+// Usage: widgetgateway --static web --camera-y4m FILE [--listen 127.0.0.1:0]
+// It prints "open URL" on stdout once it listens.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cvmtrust/cvmtrust/gateway"
+	"github.com/cvmtrust/cvmtrust/gateway/simulated"
+)
+
+// The picture is a grid of bright and dark blocks aligned with the matcher's
+// 16×16 template grid, so every template cell is far from the mean and the
+// template survives video scaling and JPEG encoding.
+const (
+	width, height = 320, 240
+	dark, bright  = 40, 215
+)
+
+func picture(seed uint32) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, width, height))
+	x := seed
+	cell := make([]bool, gateway.TemplateSide*gateway.TemplateSide)
+	for i := range cell {
+		// xorshift32: a fixed pattern for a fixed seed.
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		cell[i] = x&1 == 1
+	}
+	for y := 0; y < height; y++ {
+		for xx := 0; xx < width; xx++ {
+			i := (y*gateway.TemplateSide/height)*gateway.TemplateSide + xx*gateway.TemplateSide/width
+			v := uint8(dark)
+			if cell[i] {
+				v = bright
+			}
+			img.SetGray(xx, y, color.Gray{Y: v})
+		}
+	}
+	return img
+}
+
+// writeY4M writes img as a two-frame 4:2:0 Y4M with neutral chroma.
+func writeY4M(path string, img *image.Gray) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "YUV4MPEG2 W%d H%d F30:1 Ip A1:1 C420jpeg\n", width, height)
+	chroma := bytes.Repeat([]byte{128}, (width/2)*(height/2))
+	for range 2 {
+		b.WriteString("FRAME\n")
+		b.Write(img.Pix)
+		b.Write(chroma)
+		b.Write(chroma)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+func templateOf(img *image.Gray) (gateway.Template, error) {
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return gateway.Template{}, err
+	}
+	return gateway.TemplateOf(b.Bytes())
+}
+
+func templateHex(t gateway.Template) string {
+	var b []byte
+	for _, w := range t {
+		b = fmt.Appendf(b, "%016x", w)
+	}
+	return string(b)
+}
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
+	static := flag.String("static", "web", "directory served at /")
+	y4m := flag.String("camera-y4m", "", "write the fake camera's picture to this Y4M file")
+	flag.Parse()
+
+	camera, other := picture(0x9e3779b9), picture(0x85ebca6b)
+	if *y4m != "" {
+		if err := writeY4M(*y4m, camera); err != nil {
+			fatal(err)
+		}
+	}
+	cameraT, err := templateOf(camera)
+	if err != nil {
+		fatal(err)
+	}
+	otherT, err := templateOf(other)
+	if err != nil {
+		fatal(err)
+	}
+
+	src, err := simulated.New(simulated.Options{})
+	if err != nil {
+		fatal(err)
+	}
+	matcher := gateway.NewReferenceMatcher()
+	g, err := gateway.New(gateway.Config{Source: src, Matcher: matcher, StaticDir: *static})
+	if err != nil {
+		fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", g)
+	mux.HandleFunc("GET /test/templates", func(w http.ResponseWriter, r *http.Request) {
+		stored := []string{}
+		for _, t := range matcher.Templates() {
+			stored = append(stored, templateHex(t))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"stored":    stored,
+			"camera":    templateHex(cameraT),
+			"other":     templateHex(otherT),
+			"threshold": matcher.Threshold,
+		})
+	})
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fatal(err)
+	}
+	fmt.Printf("open http://%s/\n", ln.Addr())
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+		<-sig
+		os.Exit(0)
+	}()
+	fatal(http.Serve(ln, mux))
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "widgetgateway:", err)
+	os.Exit(2)
+}
