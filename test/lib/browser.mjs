@@ -168,3 +168,21 @@ export async function countCameraRequests(context) {
     };
   });
 }
+
+const contentTypes = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html', '.pem': 'application/x-pem-file' };
+
+/**
+ * Serves web/ to page at origin (e.g. http://127.0.0.1:9, a secure context
+ * with no server behind it) through request interception, plus an empty page
+ * at /blank.html to run the JS API in.
+ */
+export async function servePackage(page, origin = 'http://127.0.0.1:9') {
+  await page.route(`${origin}/**`, (route) => {
+    const p = new URL(route.request().url()).pathname;
+    if (p === '/blank.html') return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>cvmtrust</title>' });
+    const file = path.join(repoRoot, 'web', path.normalize(p));
+    if (!file.startsWith(path.join(repoRoot, 'web') + path.sep) || !fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+    return route.fulfill({ status: 200, contentType: contentTypes[path.extname(file)] ?? 'application/octet-stream', body: fs.readFileSync(file) });
+  });
+  await page.goto(`${origin}/blank.html`);
+}

@@ -1,0 +1,123 @@
+// The real SEV-SNP reports of testdata/snp-reports verify in the browser
+// (wasm verifier, WebCrypto signatures) exactly as they do natively
+// (cvmtrust verify --json): the same Result, check by check.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, goBinary, repoRoot, servePackage } from './lib/browser.mjs';
+
+const reportsDir = path.join(repoRoot, 'testdata/snp-reports');
+const cases = fs.readdirSync(reportsDir).filter((d) => fs.existsSync(path.join(reportsDir, d, 'report.bin'))).sort();
+
+let browser;
+let page;
+
+before(async () => {
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  await servePackage(page);
+  await page.evaluate(async () => {
+    const { loadVerifier } = await import('/index.js');
+    window.verifier = await loadVerifier();
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+function load(name) {
+  const dir = path.join(reportsDir, name);
+  const c = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8'));
+  const signer = fs.existsSync(path.join(dir, 'vlek.der')) ? 'vlek' : 'vcek';
+  return { dir, c, signer };
+}
+
+function nativeResult({ dir, c, signer }) {
+  const args = ['verify', '--json', '--report', path.join(dir, 'report.bin'), `--${signer}`, path.join(dir, `${signer}.der`),
+    '--chain', path.join(dir, 'chain.pem'), '--measurement', c.measurement, '--report-data', c.report_data];
+  let out;
+  try {
+    out = execFileSync(goBinary('./cmd/cvmtrust'), args, { cwd: repoRoot });
+  } catch (err) {
+    // Exit status 1 is a rejection, still with a Result on stdout.
+    if (err.status !== 1) throw err;
+    out = err.stdout;
+  }
+  return JSON.parse(out);
+}
+
+async function browserResult({ dir, c, signer }) {
+  const evidence = {
+    version: 1,
+    report: fs.readFileSync(path.join(dir, 'report.bin')).toString('base64'),
+    certs: { [signer]: fs.readFileSync(path.join(dir, `${signer}.der`)).toString('base64'), chain: fs.readFileSync(path.join(dir, 'chain.pem'), 'utf8') },
+    // Real reports bind their own REPORT_DATA, not protocol v1's: the key is unused.
+    hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
+  };
+  return page.evaluate(([ev, exp]) => window.verifier.verify(ev, exp), [JSON.stringify(evidence), { measurements: [c.measurement], reportData: c.report_data }]);
+}
+
+const withoutClock = ({ verifiedAt, ...rest }) => rest;
+
+test('there are real reports to check', () => {
+  assert.ok(cases.length >= 8, `found ${cases.length} cases in ${reportsDir}`);
+});
+
+for (const name of cases) {
+  test(`${name}: same Result in the browser as natively`, async () => {
+    const kase = load(name);
+    const [native, inBrowser] = [nativeResult(kase), await browserResult(kase)];
+    assert.deepEqual(withoutClock(inBrowser), withoutClock(native));
+    assert.equal(inBrowser.report.measurement, kase.c.measurement);
+    assert.equal(inBrowser.product, kase.c.product);
+    // Every report here is genuine; only a certificate past its validity may
+    // make one fail today (the README names the AWS VLEK).
+    const failed = inBrowser.checks.filter((c) => c.outcome === 'fail').map((c) => c.name);
+    assert.ok(failed.every((n) => n.startsWith('validity.')), `unexpected failures: ${failed}`);
+    assert.equal(inBrowser.verified, failed.length === 0);
+    assert.equal(inBrowser.simulated, false);
+  });
+}
+
+test('a flipped signature byte fails report.signature in the browser as natively', async () => {
+  const kase = load('oak-genoa');
+  const evidence = {
+    version: 1,
+    report: (() => { const r = fs.readFileSync(path.join(kase.dir, 'report.bin')); r[0x2a0 + 5] ^= 1; return r.toString('base64'); })(),
+    certs: { vcek: fs.readFileSync(path.join(kase.dir, 'vcek.der')).toString('base64'), chain: fs.readFileSync(path.join(kase.dir, 'chain.pem'), 'utf8') },
+    hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
+  };
+  const res = await page.evaluate(([ev, exp]) => window.verifier.verify(ev, exp), [evidence, { measurements: [kase.c.measurement], reportData: kase.c.report_data }]);
+  assert.equal(res.verified, false);
+  assert.deepEqual(res.checks.filter((c) => c.outcome === 'fail').map((c) => c.name), ['report.signature']);
+});
+
+test('the wasm API rejects unusable arguments with Errors, never a crash', async () => {
+  const out = await page.evaluate(async () => {
+    const v = window.verifier;
+    const calls = [
+      () => v.verify(),
+      () => v.verify('not json', {}),
+      () => v.verify('{"version":2}', {}),
+      () => v.verify('{"version":1}', { measurement: ['00'] }),
+      () => v.verify('{"version":1}', { measurements: ['zz'] }),
+      () => v.verify(42, {}),
+      () => v.seal('{"version":1}', 'not bytes'),
+      () => v.seal('{"version":1,"report":""}', new Uint8Array(1)),
+    ];
+    const results = [];
+    for (const call of calls) {
+      try { await call(); results.push('resolved'); } catch (e) { results.push(e instanceof Error ? e.message : `non-Error ${e}`); }
+    }
+    // Still alive afterwards.
+    results.push(typeof (await v.verify('{"version":1}', { anyMeasurementUnsafe: true })).verified);
+    return results;
+  });
+  const last = out.pop();
+  for (const msg of out) assert.match(msg, /^cvmtrust\.(verify|seal): /);
+  assert.match(out[3], /unknown field "measurement"/);
+  assert.equal(last, 'boolean');
+});
