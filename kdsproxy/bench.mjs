@@ -3,7 +3,7 @@
 // of cached, uncached and rejected requests. Run from the repository root:
 //
 //   node kdsproxy/bench.mjs            # KDSPROXY_BENCH_N=200 by default
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -44,6 +44,31 @@ async function time(p, wantStatus, wantCache) {
   return ms;
 }
 
+// CPU seconds used so far by the workerd processes under wrangler (Linux
+// /proc): the Worker's own CPU plus workerd's local Cache API service.
+function workerdCPU(rootPid) {
+  const procs = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(d), { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]),
+        cpu: (Number(rest[11]) + Number(rest[12])) / 100 });
+    } catch { /* gone */ }
+  }
+  const under = (pid) => { for (let p = pid; p > 1; p = procs.get(p)?.ppid ?? 0) if (p === rootPid) return true; return false; };
+  let cpu = 0;
+  for (const [pid, p] of procs) if (p.comm === 'workerd' && under(pid)) cpu += p.cpu;
+  return cpu;
+}
+
+async function cpuPerRequest(fn) {
+  const before = workerdCPU(proxy.pid);
+  const xs = await fn();
+  return { xs, cpu_ms_per_request: +(((workerdCPU(proxy.pid) - before) * 1000) / xs.length).toFixed(2) };
+}
+
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const q = (f) => s[Math.min(s.length - 1, Math.ceil(f * s.length) - 1)];
@@ -51,15 +76,12 @@ function stats(xs) {
 }
 
 try {
-  const uncached = [];
-  for (let i = 0; i < n; i++) {
-    uncached.push(await time(`/vcek/v1/Milan/${hwid}?blSPL=${i % 256}&teeSPL=${i >> 8}&snpSPL=1&ucodeSPL=1`, 200, 'miss'));
-  }
+  const loop = async (f) => { const xs = []; for (let i = 0; i < n; i++) xs.push(await f(i)); return xs; };
+  const uncached = await cpuPerRequest(() => loop((i) =>
+    time(`/vcek/v1/Milan/${hwid}?blSPL=${i % 256}&teeSPL=${i >> 8}&snpSPL=1&ucodeSPL=1`, 200, 'miss')));
   await time('/vcek/v1/Milan/cert_chain', 200, 'miss');
-  const cached = [];
-  for (let i = 0; i < n; i++) cached.push(await time('/vcek/v1/Milan/cert_chain', 200, 'hit'));
-  const rejected = [];
-  for (let i = 0; i < n; i++) rejected.push(await time('/vcek/v1/Rome/cert_chain', 400));
+  const cached = await cpuPerRequest(() => loop(() => time('/vcek/v1/Milan/cert_chain', 200, 'hit')));
+  const rejected = await cpuPerRequest(() => loop(() => time('/vcek/v1/Rome/cert_chain', 400)));
   console.log(JSON.stringify({
     command: 'node kdsproxy/bench.mjs',
     machine: `${os.cpus().length} x ${os.cpus()[0].model}, node ${process.version}`,
@@ -74,9 +96,9 @@ try {
       first_request_ms: +proxy.firstAnswerMs.toFixed(1),
     },
     loopback: {
-      cached: stats(cached),
-      uncached_fake_kds: stats(uncached),
-      rejected_400: stats(rejected),
+      cached: { ...stats(cached.xs), workerd_cpu_ms_per_request: cached.cpu_ms_per_request },
+      uncached_fake_kds: { ...stats(uncached.xs), workerd_cpu_ms_per_request: uncached.cpu_ms_per_request },
+      rejected_400: { ...stats(rejected.xs), workerd_cpu_ms_per_request: rejected.cpu_ms_per_request },
     },
   }, null, 2));
 } finally {

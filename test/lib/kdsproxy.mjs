@@ -225,5 +225,5 @@ export async function startProxy({ upstream, allowedOrigins = [], timeoutMs = 80
     await new Promise((r) => setTimeout(r, 200));
   }
   // firstAnswerMs: the first request the Worker answered, a cold start.
-  return { url, close, firstAnswerMs, output: () => output };
+  return { url, close, firstAnswerMs, pid: child.pid, output: () => output };
 }
