@@ -2,7 +2,7 @@
 # The demo: a SIMULATED gateway (fake AMD chain, made at start) serving the
 # widget's demo page. Open the URL it prints; stop it with Ctrl-C.
 #
-#   ./scripts/demo.sh                          http://127.0.0.1:8443/
+#   ./scripts/demo.sh                          http://127.0.0.1:8443/demo/
 #   ./scripts/demo.sh --listen 127.0.0.1:9000  any other gateway flag is passed on
 #
 # The fake chain and root are written to a temporary directory (printed), so
@@ -24,13 +24,16 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/cvmtrust" ./cmd/cvmtrust
 
 args=(gateway --simulated --listen 127.0.0.1:8443 --sim-chain "$tmp/chain.pem" --sim-ark "$tmp/ark.pem")
+page=""
 if [[ -d web ]]; then
   args+=(--static web)
+  [[ -f web/demo/index.html ]] && page="demo/"
 else
   echo "demo: no web/ directory yet: serving the API only" >&2
 fi
 echo "demo: fake chain and root in $tmp (removed on exit)" >&2
-"$tmp/cvmtrust" "${args[@]}" "$@" &
+# The gateway prints "open <its URL>"; point that at the demo page.
+"$tmp/cvmtrust" "${args[@]}" "$@" > >(sed -u "s#^open \(.*\)\$#open \1$page#") &
 pid=$!
 # Pass Ctrl-C or SIGTERM on to the gateway, then wait for its graceful exit.
 trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM
