@@ -17,7 +17,11 @@ mkdir -p "$out"
 export GOOS=js GOARCH=wasm CGO_ENABLED=0 GOWASM=satconv,signext
 export GOFLAGS=-buildvcs=false
 ldflags="-s -w -buildid="
-go build -trimpath -ldflags="$ldflags" -o "$out/cvmtrust.wasm" ./wasm
+# REBUILD_ALL=1 rebuilds every package instead of reusing the build cache
+# (the reproducibility test's second build).
+rebuild=()
+[[ "${REBUILD_ALL:-}" == 1 ]] && rebuild=(-a)
+go build "${rebuild[@]}" -trimpath -ldflags="$ldflags" -o "$out/cvmtrust.wasm" ./wasm
 cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
 
 go_version="$(go env GOVERSION)"

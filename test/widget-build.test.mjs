@@ -1,0 +1,41 @@
+// scripts/build-wasm.sh is reproducible: two builds, the second rebuilding
+// every package instead of using the build cache, give byte-identical
+// output, and build.json describes it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from './lib/browser.mjs';
+
+function build(outDir, env = {}) {
+  execFileSync(path.join(repoRoot, 'scripts/build-wasm.sh'), { cwd: repoRoot, env: { ...process.env, OUT_DIR: outDir, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return JSON.parse(fs.readFileSync(path.join(outDir, 'build.json'), 'utf8'));
+}
+
+test('two builds give the same bytes and build.json hashes them', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-build-'));
+  try {
+    const a = build(path.join(tmp, 'a'));
+    // Nothing reused from the first: every package compiled again.
+    const b = build(path.join(tmp, 'b'), { REBUILD_ALL: '1' });
+    for (const f of ['cvmtrust.wasm', 'wasm_exec.js']) {
+      const x = fs.readFileSync(path.join(tmp, 'a', f));
+      const y = fs.readFileSync(path.join(tmp, 'b', f));
+      assert.ok(x.equals(y), `${f} differs between builds`);
+      assert.equal(a.files[`dist/${f}`].integrity, 'sha384-' + createHash('sha384').update(x).digest('base64'));
+      assert.equal(a.files[`dist/${f}`].bytes, x.length);
+    }
+    assert.deepEqual(a, b);
+    for (const [name, f] of Object.entries(a.files)) {
+      assert.match(f.integrity, /^sha384-[A-Za-z0-9+/]{64}$/, name);
+      assert.ok(f.brotli > 0 && f.brotli < f.gzip && f.gzip < f.bytes, `${name}: sizes raw > gzip > brotli`);
+    }
+    assert.ok('cvm-attest.js' in a.files && 'verifier.js' in a.files, 'the widget modules are hashed too');
+    assert.equal(a.go, execFileSync('go', ['env', 'GOVERSION']).toString().trim());
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
