@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Measures the widget in headless Chromium against a simulated gateway on
+// loopback and prints JSON:
+//   size    the wasm and JS the page loads (web/dist/build.json), raw/gzip/brotli
+//   cold    page load → verdict (navigation start → cvm-verified), each run
+//           in a fresh browser profile: nothing cached, wasm compiled anew
+//   warm    cvmtrust.verify of the same evidence in a page that has verified
+//           once (keys imported, code compiled): the cost of one verification
+//   verifyGateway  a fresh nonce, GET /attestation and verify, warm
+// Budgets (DESIGN.md): wasm ≤ 700 KB brotli, cold ≤ 350 ms, warm ≤ 4 ms.
+// Run after ./scripts/build-wasm.sh:   node scripts/bench-browser.mjs [--runs N]
+import fs from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, startSimulatedGateway, repoRoot } from '../test/lib/browser.mjs';
+
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
+const warmIterations = 200;
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { n: s.length, min: round(s[0]), median: round(q(0.5)), p90: round(q(0.9)), max: round(s[s.length - 1]) };
+};
+const round = (x) => Math.round(x * 100) / 100;
+
+const build = JSON.parse(fs.readFileSync(path.join(repoRoot, 'web/dist/build.json'), 'utf8'));
+const gw = await startSimulatedGateway();
+const demo = new URL('demo/', gw.url).href;
+
+async function coldRun() {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await page.addInitScript(() => {
+      for (const type of ['cvm-verified', 'cvm-failed']) {
+        document.addEventListener(type, (e) => { window.__verdict ??= { type, at: performance.now(), simulated: e.detail?.simulated }; });
+      }
+    });
+    await page.goto(demo);
+    await page.waitForFunction(() => window.__verdict, null, { timeout: 30000 });
+    const v = await page.evaluate(() => window.__verdict);
+    if (v.type !== 'cvm-verified') throw new Error(`cold run did not verify: ${v.type}`);
+    return { page, browser, at: v.at };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+const cold = [];
+let warm;
+let gatewayWarm;
+try {
+  for (let i = 0; i < runs; i++) {
+    const { page, browser, at } = await coldRun();
+    cold.push(at);
+    if (i === runs - 1) {
+      // Warm figures in the last page: the verifier is loaded and has verified once.
+      ({ warm, gatewayWarm } = await page.evaluate(async ([n, measurement]) => {
+        const { loadVerifier, verifyGateway } = await import('../index.js');
+        const v = await loadVerifier();
+        const nonce = crypto.getRandomValues(new Uint8Array(32));
+        const b64u = btoa(String.fromCharCode(...nonce)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const evidence = await (await fetch(`../attestation?nonce=${b64u}`)).text();
+        const simulatedRoot = await (await fetch('../simulated/ark.pem')).text();
+        const exp = { measurements: [measurement], nonce: b64u, simulatedRoot };
+        const first = await v.verify(evidence, exp);
+        if (!first.verified) throw new Error('warm evidence did not verify');
+        const times = [];
+        for (let i = 0; i < n; i++) {
+          const t0 = performance.now();
+          await v.verify(evidence, exp);
+          times.push(performance.now() - t0);
+        }
+        const gw = [];
+        for (let i = 0; i < 20; i++) {
+          const t0 = performance.now();
+          const r = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' });
+          if (!r.verified) throw new Error('verifyGateway did not verify');
+          gw.push(performance.now() - t0);
+        }
+        return { warm: times, gatewayWarm: gw };
+      }, [warmIterations, '329c8ce0972ae52343b64d34a434a86f245dfd74f5ed7aae15d22efc78fb9683632b9b50e4e1d7fa41179ef98a7ef198']));
+    }
+    await browser.close();
+  }
+} finally {
+  await gw.stop();
+}
+
+const wasm = build.files['dist/cvmtrust.wasm'];
+const jsFiles = Object.entries(build.files).filter(([n]) => n.endsWith('.js'));
+const out = {
+  chromium: (await import('node:child_process')).execFileSync('/usr/bin/chromium', ['--version']).toString().trim(),
+  go: build.go,
+  size: {
+    wasm: { bytes: wasm.bytes, gzip: wasm.gzip, brotli: wasm.brotli },
+    js: {
+      bytes: jsFiles.reduce((a, [, f]) => a + f.bytes, 0),
+      gzip: jsFiles.reduce((a, [, f]) => a + f.gzip, 0),
+      brotli: jsFiles.reduce((a, [, f]) => a + f.brotli, 0),
+    },
+    budgetBrotli: 700 * 1000,
+    withinBudget: wasm.brotli <= 700 * 1000,
+  },
+  coldMs: { ...stats(cold), budget: 350, withinBudget: stats(cold).median <= 350 },
+  warmVerifyMs: { ...stats(warm), budget: 4, withinBudget: stats(warm).median <= 4 },
+  verifyGatewayWarmMs: stats(gatewayWarm),
+};
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');
