@@ -10,8 +10,12 @@ import (
 // image tails: it must not panic, must fail with one of its sentinels, and
 // whatever it accepts must be measurable.
 func FuzzParseOVMF(f *testing.F) {
-	f.Add(readFixture(f, "ovmf_AmdSev_suffix.bin"))
-	f.Add(readFixture(f, "ovmf_OvmfX64_suffix.bin"))
+	// The fixtures' SEV metadata and footer table lie in their last 1400
+	// bytes; seeding with just those keeps mutations on the parsed bytes.
+	for _, name := range []string{"ovmf_AmdSev_suffix.bin", "ovmf_OvmfX64_suffix.bin"} {
+		image := readFixture(f, name)
+		f.Add(image[len(image)-1400:])
+	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, tail []byte) {
 		if len(tail) > 3*pageSize {

@@ -197,12 +197,14 @@ func refLaunchDigest(t testing.TB, in refInput) [48]byte {
 			}
 		}
 	}
+	bsp := sha512.Sum384(refVMSAPage(t, 0xfffffff0, in))
+	ap := sha512.Sum384(refVMSAPage(t, in.resetEIP, in))
 	for i := 0; i < in.vcpus; i++ {
-		eip := in.resetEIP
 		if i == 0 {
-			eip = 0xfffffff0
+			g.page(2, 0xfffffffff000, bsp)
+		} else {
+			g.page(2, 0xfffffffff000, ap)
 		}
-		g.page(2, 0xfffffffff000, sha512.Sum384(refVMSAPage(t, eip, in)))
 	}
 	return g.ld
 }
