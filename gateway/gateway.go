@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -136,8 +137,8 @@ func New(cfg Config) (*Gateway, error) {
 		g.now = time.Now
 	}
 	for _, o := range g.origins {
-		if o != "*" && (!strings.Contains(o, "://") || strings.HasSuffix(o, "/")) {
-			return nil, fmt.Errorf("gateway: allowed origin %q is not of the form scheme://host[:port]", o)
+		if err := CheckOrigin(o); err != nil {
+			return nil, err
 		}
 	}
 	kem := cfg.KEM
@@ -191,6 +192,21 @@ func New(cfg Config) (*Gateway, error) {
 		})
 	}
 	return g, nil
+}
+
+// CheckOrigin returns an error unless o can be an entry of
+// Config.AllowedOrigins: "*" or scheme://host[:port], as browsers send it in
+// the Origin header (no path, no trailing slash).
+func CheckOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+		u.String() != o {
+		return fmt.Errorf("gateway: allowed origin %q is not of the form scheme://host[:port]", o)
+	}
+	return nil
 }
 
 // PublicKey returns the HPKE suite and public key the gateway binds into

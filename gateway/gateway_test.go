@@ -538,6 +538,16 @@ func TestCORS(t *testing.T) {
 	if _, err := New(Config{Source: simSource(t), AllowedOrigins: []string{"app.example"}}); err == nil {
 		t.Error("an origin without a scheme is accepted")
 	}
+	for _, o := range []string{"app.example", "https://app.example/", "https://app.example/path", "https://", "https://u@app.example", "https://app.example?q", ""} {
+		if CheckOrigin(o) == nil {
+			t.Errorf("origin %q accepted", o)
+		}
+	}
+	for _, o := range []string{"*", "https://app.example", "http://localhost:5173", "http://127.0.0.1:8443"} {
+		if err := CheckOrigin(o); err != nil {
+			t.Errorf("origin %q: %v", o, err)
+		}
+	}
 }
 
 func TestConfig(t *testing.T) {

@@ -39,29 +39,36 @@ var ErrNoSNP = errors.New("no SEV-SNP guest interface: neither configfs-tsm (/sy
 // certificate table (extended report), the VCEK or VLEK and the ASK/ASVK and
 // ARK it holds are passed on.
 type SNPSource struct {
-	qp client.LeveledQuoteProvider
+	qp   client.LeveledQuoteProvider
+	vmpl uint
 	// The kernel serialises guest requests anyway; one at a time also keeps
 	// configfs-tsm from answering EBUSY under load.
 	mu sync.Mutex
 }
 
-// OpenSNP finds the SEV-SNP report interface of this guest. It fails with
-// ErrNoSNP on any other machine; it never falls back to simulation.
-func OpenSNP() (*SNPSource, error) {
+// OpenSNP finds the SEV-SNP report interface of this guest. Reports are
+// requested at the given VMPL: 0 for a guest that runs its own kernel at the
+// most privileged level, higher under a paravisor or SVSM that keeps VMPL 0
+// for itself. It fails with ErrNoSNP on any other machine; it never falls
+// back to simulation.
+func OpenSNP(vmpl uint) (*SNPSource, error) {
+	if vmpl > 3 {
+		return nil, fmt.Errorf("gateway: VMPL %d out of range 0-3", vmpl)
+	}
 	qp, err := client.GetLeveledQuoteProvider()
 	if err != nil || !qp.IsSupported() {
 		return nil, ErrNoSNP
 	}
-	return &SNPSource{qp: qp}, nil
+	return &SNPSource{qp: qp, vmpl: vmpl}, nil
 }
 
-// GetReport asks the firmware for a report at VMPL 0.
+// GetReport asks the firmware for a report at the source's VMPL.
 func (s *SNPSource) GetReport(ctx context.Context, reportData [64]byte) ([]byte, protocol.Certs, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, protocol.Certs{}, err
 	}
 	s.mu.Lock()
-	raw, err := s.qp.GetRawQuoteAtLevel(reportData, 0)
+	raw, err := s.qp.GetRawQuoteAtLevel(reportData, s.vmpl)
 	s.mu.Unlock()
 	if err != nil {
 		return nil, protocol.Certs{}, fmt.Errorf("gateway: SEV-SNP guest request failed: %w", err)

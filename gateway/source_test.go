@@ -64,13 +64,13 @@ func TestSNPSourceCertificateTable(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			qp := &fakeQuoteProvider{answer: append(bytes.Clone(report), tc.table...), level: 99}
-			src := &SNPSource{qp: qp}
+			src := &SNPSource{qp: qp, vmpl: 2}
 			got, certs, err := src.GetReport(context.Background(), [64]byte{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if qp.level != 0 {
-				t.Errorf("report requested at VMPL %d, want 0", qp.level)
+			if qp.level != 2 {
+				t.Errorf("report requested at VMPL %d, want 2", qp.level)
 			}
 			if !bytes.Equal(got, report) {
 				t.Error("report bytes altered")
@@ -83,6 +83,9 @@ func TestSNPSourceCertificateTable(t *testing.T) {
 }
 
 func TestSNPSourceFailures(t *testing.T) {
+	if _, err := OpenSNP(4); err == nil || errors.Is(err, ErrNoSNP) {
+		t.Errorf("VMPL 4: err = %v, want a range error", err)
+	}
 	for _, qp := range []*fakeQuoteProvider{
 		{err: errors.New("EIO")},
 		{answer: make([]byte, abi.ReportSize-1)},

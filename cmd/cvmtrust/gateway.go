@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -35,6 +36,10 @@ which signs reports with a fake AMD chain generated at start.
 flags:
 `
 
+// newSimulated makes the simulated platform; tests reuse one, since its
+// RSA keys take seconds on a busy machine.
+var newSimulated = simulated.New
+
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.
 const shutdownGrace = 10 * time.Second
 
@@ -42,7 +47,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, gatewayUsage); fs.PrintDefaults() }
-	listen := fs.String("listen", "127.0.0.1:8443", "`address` to listen on (HTTP; port 0 picks one)")
+	listen := fs.String("listen", "127.0.0.1:8443", "`address` to listen on (port 0 picks one)")
 	sim := fs.Bool("simulated", false, "sign reports with a fake AMD chain generated at start (development only: proves nothing)")
 	measurement := fs.String("measurement", simulated.DefaultMeasurement, "with --simulated: the launch digest to report, 96 hex digits")
 	simChain := fs.String("sim-chain", "", "with --simulated: write the fake ASK and ARK (PEM) to `file`, for cvmtrust verify --chain")
@@ -53,6 +58,9 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	fs.Func("allow-origin", "allow browser calls from `origin` (scheme://host[:port], or *); repeatable, comma-separated", func(s string) error {
 		for o := range strings.SplitSeq(s, ",") {
 			if o = strings.TrimSpace(o); o != "" {
+				if err := gateway.CheckOrigin(o); err != nil {
+					return err
+				}
 				origins = append(origins, o)
 			}
 		}
@@ -62,6 +70,9 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	manifestURL := fs.String("manifest-url", "", "URL of that release's manifest")
 	maxBody := fs.Int64("max-body", gateway.DefaultMaxEnrollBytes, "largest POST /enroll body in `bytes`")
 	reportTTL := fs.Duration("report-ttl", gateway.DefaultReportTTL, "how long a served report can be enrolled against")
+	vmpl := fs.Uint("vmpl", 0, "request reports at this VMPL (0-3; above 0 under a paravisor or SVSM)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate chain `file` (PEM); needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "private key `file` (PEM) of --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -82,6 +93,14 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(stderr, "cvmtrust gateway: --tls-cert and --tls-key go together")
+		return exitUsage
+	}
+	if *sim && setFlags["vmpl"] {
+		fmt.Fprintln(stderr, "cvmtrust gateway: --vmpl applies to the real mode only (simulated reports are at VMPL 0)")
+		return exitUsage
+	}
 	if *kem == "X25519" {
 		*kem = protocol.KEMX25519
 	}
@@ -100,14 +119,38 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		release = &protocol.Release{Name: *releaseName, ManifestURL: *manifestURL}
 	}
 
-	var source gateway.ReportSource
+	if _, err := protocol.ResolveSuite(protocol.HPKEKey{KEM: *kem, KDF: protocol.KDFHKDFSHA256, AEAD: protocol.AEADAES256GCM}); err != nil {
+		fmt.Fprintf(stderr, "cvmtrust gateway: --kem: %v\n", err)
+		return exitUsage
+	}
+	var m []byte
 	if *sim {
-		m, err := hex.DecodeString(*measurement)
-		if err != nil || len(m) != 48 {
+		var err error
+		if m, err = hex.DecodeString(*measurement); err != nil || len(m) != 48 {
 			fmt.Fprintln(stderr, "cvmtrust gateway: --measurement must be 96 hex digits (48 bytes)")
 			return exitUsage
 		}
-		s, err := simulated.New(simulated.Options{Measurement: m})
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" {
+		kp, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+			return exitUsage
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
+	}
+	// Everything cheap is checked; now the address, then the slow part.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+		return exitUsage
+	}
+	defer ln.Close()
+
+	var source gateway.ReportSource
+	if *sim {
+		s, err := newSimulated(simulated.Options{Measurement: m})
 		if err != nil {
 			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
 			return exitUsage
@@ -129,7 +172,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		source = s
 		fmt.Fprint(stderr, simulatedBanner(*measurement, *simChain, *simARK))
 	} else {
-		s, err := gateway.OpenSNP()
+		s, err := gateway.OpenSNP(*vmpl)
 		if err != nil {
 			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
 			return exitUsage
@@ -158,13 +201,9 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	// that stops us as soon as we are up is heard.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
-		return exitUsage
-	}
 	srv := &http.Server{
 		Handler:           g,
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -172,9 +211,19 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	url := "http://" + ln.Addr().String() + "/"
+	go func() {
+		if srv.TLSConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+	url := scheme + "://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stderr, "cvmtrust gateway: HPKE %s, listening on %s\n", *kem, url)
 	fmt.Fprintf(stdout, "open %s\n", url)
 

@@ -3,11 +3,19 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +29,26 @@ import (
 	"github.com/cvmtrust/cvmtrust/gateway/simulated"
 	"github.com/cvmtrust/cvmtrust/protocol"
 )
+
+// Every simulated gateway in these tests shares one fake platform (per
+// measurement): generating its RSA keys is the slow part of starting.
+func init() {
+	var mu sync.Mutex
+	made := map[string]*simulated.Source{}
+	newSimulated = func(o simulated.Options) (*simulated.Source, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		key := hex.EncodeToString(o.Measurement) + "/" + hex.EncodeToString(o.HostData)
+		if s, ok := made[key]; ok {
+			return s, nil
+		}
+		s, err := simulated.New(o)
+		if err == nil {
+			made[key] = s
+		}
+		return s, err
+	}
+}
 
 // lockedBuffer collects a command's stderr while it runs in a goroutine.
 type lockedBuffer struct {
@@ -66,7 +94,7 @@ func TestGatewayFlags(t *testing.T) {
 
 // Off an SEV-SNP guest the real mode must refuse to start, never simulate.
 func TestGatewayRealModeRefusesWithoutSNP(t *testing.T) {
-	if _, err := gateway.OpenSNP(); err == nil {
+	if _, err := gateway.OpenSNP(0); err == nil {
 		t.Skip("this machine is an SEV-SNP guest: the real mode would start")
 	}
 	var stdout, stderr bytes.Buffer
@@ -85,42 +113,10 @@ func TestGatewayRealModeRefusesWithoutSNP(t *testing.T) {
 func TestGatewayServesVerifiableEvidence(t *testing.T) {
 	dir := t.TempDir()
 	chainFile, arkFile := filepath.Join(dir, "chain.pem"), filepath.Join(dir, "ark.pem")
-	outR, outW := io.Pipe()
-	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run([]string{"gateway", "--simulated", "--listen", "127.0.0.1:0",
-			"--sim-chain", chainFile, "--sim-ark", arkFile}, outW, &stderr)
-		outW.Close()
-	}()
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(outR)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		io.Copy(io.Discard, outR)
-	}()
-	var base string
-	select {
-	case l, ok := <-lines:
-		if !ok || !strings.HasPrefix(l, "open http://127.0.0.1:") {
-			t.Fatalf("first line %q; stderr:\n%s", l, stderr.String())
-		}
-		base = strings.TrimSuffix(strings.TrimPrefix(l, "open "), "/")
-	case <-time.After(60 * time.Second):
-		t.Fatalf("the gateway did not start; stderr:\n%s", stderr.String())
-	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			syscall.Kill(os.Getpid(), syscall.SIGTERM)
-			<-done
-		}
-	}()
-	if !strings.Contains(stderr.String(), "SIMULATED") {
-		t.Errorf("simulated mode not announced; stderr:\n%s", stderr.String())
+	gw := startCLIGateway(t, "--simulated", "--listen", "127.0.0.1:0", "--sim-chain", chainFile, "--sim-ark", arkFile)
+	base := gw.base
+	if !strings.Contains(gw.stderr.String(), "SIMULATED") {
+		t.Errorf("simulated mode not announced; stderr:\n%s", gw.stderr.String())
 	}
 
 	nonce := make([]byte, protocol.NonceSize)
@@ -188,23 +184,134 @@ func TestGatewayServesVerifiableEvidence(t *testing.T) {
 	}
 
 	// SIGTERM: graceful shutdown, exit 0.
-	stopped = true
-	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("gateway exit %d after SIGTERM, want 0; stderr:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the gateway did not stop on SIGTERM")
+	if code := gw.stop(t); code != exitOK {
+		t.Errorf("gateway exit %d after SIGTERM, want 0; stderr:\n%s", code, gw.stderr.String())
 	}
 	if _, err := http.Get(base + "/attestation"); err == nil {
 		t.Error("the gateway still answers after SIGTERM")
 	}
-	if strings.Contains(stderr.String(), hex.EncodeToString(nonce)) {
+	if strings.Contains(gw.stderr.String(), hex.EncodeToString(nonce)) {
 		t.Error("the gateway logged request data")
+	}
+}
+
+// cliGateway is `cvmtrust gateway` running in this process.
+type cliGateway struct {
+	base    string // URL without the trailing slash
+	stderr  *lockedBuffer
+	done    chan int
+	stopped bool
+}
+
+// startCLIGateway runs `cvmtrust gateway args...` until the test ends or
+// stop is called, and waits for it to print its URL.
+func startCLIGateway(t *testing.T, args ...string) *cliGateway {
+	t.Helper()
+	gw := &cliGateway{stderr: &lockedBuffer{}, done: make(chan int, 1)}
+	outR, outW := io.Pipe()
+	go func() {
+		gw.done <- run(append([]string{"gateway"}, args...), outW, gw.stderr)
+		outW.Close()
+	}()
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		io.Copy(io.Discard, outR)
+	}()
+	select {
+	case l, ok := <-lines:
+		if !ok || !strings.HasPrefix(l, "open http") {
+			t.Fatalf("first line %q; stderr:\n%s", l, gw.stderr.String())
+		}
+		gw.base = strings.TrimSuffix(strings.TrimPrefix(l, "open "), "/")
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the gateway did not start; stderr:\n%s", gw.stderr.String())
+	}
+	t.Cleanup(func() {
+		if !gw.stopped {
+			gw.stop(t)
+		}
+	})
+	return gw
+}
+
+// stop sends this process SIGTERM, which the gateway has claimed, and
+// returns its exit code.
+func (gw *cliGateway) stop(t *testing.T) int {
+	t.Helper()
+	gw.stopped = true
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-gw.done:
+		return code
+	case <-time.After(30 * time.Second):
+		t.Fatal("the gateway did not stop on SIGTERM")
+		return -1
+	}
+}
+
+func TestGatewayTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+
+	var stderr bytes.Buffer
+	if code := run([]string{"gateway", "--simulated", "--listen", "127.0.0.1:0", "--tls-cert", certFile}, io.Discard, &stderr); code != exitUsage {
+		t.Errorf("--tls-cert without --tls-key: exit %d", code)
+	}
+	if code := run([]string{"gateway", "--simulated", "--listen", "127.0.0.1:0", "--tls-cert", keyFile, "--tls-key", keyFile}, io.Discard, &stderr); code != exitUsage {
+		t.Errorf("a key as the certificate: exit %d", code)
+	}
+
+	gw := startCLIGateway(t, "--simulated", "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(gw.base, "https://") {
+		t.Fatalf("URL %s is not https", gw.base)
+	}
+	parsed, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(parsed)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer client.CloseIdleConnections()
+	nonce := make([]byte, protocol.NonceSize)
+	resp, err := client.Get(gw.base + "/attestation?nonce=" + base64.RawURLEncoding.EncodeToString(nonce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.TLS == nil {
+		t.Errorf("GET over TLS: %s", resp.Status)
+	}
+	if code := gw.stop(t); code != exitOK {
+		t.Errorf("exit %d after SIGTERM", code)
 	}
 }
 
