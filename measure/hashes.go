@@ -10,9 +10,9 @@ import (
 // kernel-hashes=on); OVMF checks the loaded files against them, and the
 // table's page is part of the launch digest.
 type KernelHashes struct {
-	Kernel  [sha256.Size]byte // SHA-256 of the kernel image file
-	Initrd  [sha256.Size]byte // SHA-256 of the initrd file; of no bytes when there is none
-	Cmdline [sha256.Size]byte // SHA-256 of the command line with its NUL terminator
+	Kernel  SHA256 // SHA-256 of the kernel image file
+	Initrd  SHA256 // SHA-256 of the initrd file; of no bytes when there is none
+	Cmdline SHA256 // SHA-256 of the command line with its NUL terminator
 }
 
 // HashKernel computes the SEV hashes table entries from the kernel, initrd
@@ -27,7 +27,7 @@ func HashKernel(kernel, initrd []byte, cmdline string) KernelHashes {
 
 // CmdlineHash is the SHA-256 of the kernel command line as QEMU passes it:
 // the text followed by a NUL byte (a lone NUL when there is none).
-func CmdlineHash(cmdline string) [sha256.Size]byte {
+func CmdlineHash(cmdline string) SHA256 {
 	return sha256.Sum256(append([]byte(cmdline), 0))
 }
 
@@ -55,7 +55,7 @@ func (h *KernelHashes) page(offset uint32) []byte {
 	e := t[18:]
 	for _, entry := range []struct {
 		guid *[16]byte
-		hash *[sha256.Size]byte
+		hash *SHA256
 	}{{&guidHashCmdline, &h.Cmdline}, {&guidHashInitrd, &h.Initrd}, {&guidHashKernel, &h.Kernel}} {
 		copy(e, entry.guid[:])
 		binary.LittleEndian.PutUint16(e[16:], hashEntrySize)

@@ -156,7 +156,7 @@ func (m *Manifest) Params() (Params, error) {
 		h.Initrd = sha256.Sum256(nil)
 	}
 	if m.CmdlineSHA256 != nil {
-		if m.Cmdline != "" && *m.CmdlineSHA256 != SHA256(h.Cmdline) {
+		if m.Cmdline != "" && *m.CmdlineSHA256 != h.Cmdline {
 			return p, errorf(ErrMalformedManifest, "cmdline_sha256 is not the SHA-256 of cmdline plus its NUL")
 		}
 		h.Cmdline = *m.CmdlineSHA256
@@ -266,7 +266,7 @@ func NewManifest(release string, p Params) (*Manifest, error) {
 			m.Initrd = &ArtifactDigest{SHA256: p.Kernel.Initrd}
 		}
 		if p.Kernel.Cmdline != CmdlineHash("") {
-			c := SHA256(p.Kernel.Cmdline)
+			c := p.Kernel.Cmdline
 			m.CmdlineSHA256 = &c
 		}
 	}
