@@ -47,28 +47,31 @@ const markup = `
   [part~="facts"] { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; margin: 0 0 .6em; }
   [part~="facts"] dt { color: #52606d; }
   [part~="facts"] dd { margin: 0; font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
-  [part~="checks"] { margin: 0; padding-left: 1.2em; font-size: 12px; }
-  [part~="checks"] li[data-outcome="fail"] { color: #b3261e; font-weight: 600; }
+  [part~="checks"], [part~="failures"] { margin: .3em 0 0; padding-left: 1.4em; font-size: 12px; overflow-wrap: anywhere; }
+  [part~="failures"]:empty { display: none; }
+  [part~="failures"] li, [part~="checks"] li[data-outcome="fail"] { color: #b3261e; font-weight: 600; }
   [part~="checks"] li[data-outcome="skipped"] { color: #8a4b00; }
+  [part~="checks-summary"] { cursor: pointer; font-size: 13px; }
   [part~="camera"] { display: flex; flex-direction: column; gap: .5em; margin-top: .8em; align-items: flex-start; }
   [part~="preview"] { width: 320px; max-width: 100%; aspect-ratio: 4 / 3; background: #222; border-radius: 8px; object-fit: cover; }
   [part~="preview"]:not([data-live]) { display: none; }
   [part~="capture"] { font: inherit; padding: .4em 1em; }
   [part~="message"]:empty, [part~="receipt"]:empty { display: none; }
-  [part~="message"] { margin: .6em 0 0; }
+  [part~="message"] { margin: .5em 0; }
   [part~="receipt"] { margin: .6em 0 0; padding: .5em .8em; border-radius: 8px; background: #e8f6ee; font-size: 13px; }
   [hidden] { display: none !important; }
 </style>
 <button part="badge" type="button" aria-expanded="false" aria-controls="details"><span part="badge-label">Checking the server…</span></button>
+<p part="message" role="status" aria-live="polite"></p>
 <div part="details" id="details" hidden>
   <dl part="facts"></dl>
-  <ol part="checks"></ol>
+  <ul part="failures"></ul>
+  <details part="all-checks"><summary part="checks-summary"></summary><ol part="checks"></ol></details>
 </div>
 <div part="camera">
   <video part="preview" autoplay muted playsinline></video>
   <button part="capture" type="button" disabled>Take photo and send securely</button>
 </div>
-<p part="message" role="status" aria-live="polite"></p>
 <div part="receipt"></div>
 `;
 
@@ -249,6 +252,8 @@ export class CvmAttestElement extends BaseElement {
     this.#part('capture').disabled = true;
     this.#part('facts').replaceChildren();
     this.#part('checks').replaceChildren();
+    this.#part('failures').replaceChildren();
+    this.#part('checks-summary').textContent = '';
     this.#part('receipt').replaceChildren();
     this.#message('');
   }
@@ -265,7 +270,7 @@ export class CvmAttestElement extends BaseElement {
     const label = this.#part('badge-label');
     if (!result.verified) {
       label.textContent = 'Not verified — do not send';
-      this.#message(`${explainFailure(result)} Nothing was captured or sent. Select the badge for details.`);
+      this.#message(`${explainFailure(result)} Nothing was captured or sent. Select the badge for the details.`);
     } else if (result.simulated) {
       label.textContent = 'SIMULATED — not real AMD hardware';
       this.#message('This server checked out against a SIMULATED root that this page chose to trust for development. It proves nothing about hardware.');
@@ -289,7 +294,12 @@ export class CvmAttestElement extends BaseElement {
       ['Verified at', result.verifiedAt || '—'],
     ];
     this.#part('facts').replaceChildren(...facts.flatMap(([k, v]) => fact(k, String(v))));
-    this.#part('checks').replaceChildren(...(result.checks ?? []).map(checkItem));
+    const checks = result.checks ?? [];
+    this.#part('failures').replaceChildren(...checks.filter((c) => c.outcome === 'fail').map(checkItem));
+    this.#part('checks').replaceChildren(...checks.map(checkItem));
+    const count = (o) => checks.filter((c) => c.outcome === o).length;
+    this.#part('checks-summary').textContent =
+      `All ${checks.length} checks: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`;
   }
 
   #renderReceipt(receipt) {

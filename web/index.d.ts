@@ -146,7 +146,8 @@ export class CvmEnrolledEvent extends Event {
 /**
  * <cvm-attest gateway="..." measurements="name=hex,hex" trust-simulated-root="URL">
  *
- * Parts: badge, badge-label, details, facts, checks, camera, preview, capture, message, receipt.
+ * Parts: badge, badge-label, message, details, facts, failures, all-checks, checks-summary, checks, camera, preview,
+ * capture, receipt.
  */
 export class CvmAttestElement extends HTMLElement {
   static define(tag?: string, registry?: CustomElementRegistry): typeof CvmAttestElement;

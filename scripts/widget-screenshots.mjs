@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// Takes a screenshot of each <cvm-attest> badge state for web/README.md,
+// into docs/widget-*.png. Run after ./scripts/build-wasm.sh:
+//   node scripts/widget-screenshots.mjs
+//
+// verifying, simulated, failed and enrolled come from the demo page against
+// the simulated gateway. "verified" needs a genuine AMD report, which no
+// gateway here can produce for a fresh nonce: that shot shows the real
+// oak-genoa report of testdata/snp-reports verified in the page against the
+// pinned AMD roots, with its own REPORT_DATA standing in for the nonce
+// binding (the only check that differs from a live gateway).
+import fs from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, startSimulatedGateway, settledState, repoRoot } from '../test/lib/browser.mjs';
+
+const outDir = path.join(repoRoot, 'docs');
+fs.mkdirSync(outDir, { recursive: true });
+const gw = await startSimulatedGateway();
+const browser = await launchBrowser();
+
+async function shoot(name, page) {
+  const file = path.join(outDir, `widget-${name}.png`);
+  await page.locator('cvm-attest').screenshot({ path: file });
+  console.log(file, fs.statSync(file).size, 'bytes');
+}
+
+async function demo(query = '', setup) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 720, height: 900 });
+  if (setup) await setup(page);
+  await page.goto(new URL(`demo/${query}`, gw.url).href);
+  return page;
+}
+
+const expand = (page) => page.click('cvm-attest >> [part~="badge"]');
+const cameraLive = (page) => page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled);
+
+try {
+  // verifying: hold the evidence back.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let page = await demo('', (p) => p.route('**/attestation?*', async (route) => { await held; await route.continue(); }));
+  await page.waitForTimeout(300);
+  await shoot('verifying', page);
+  release();
+  await page.close();
+
+  // simulated, details open.
+  page = await demo();
+  await settledState(page);
+  await cameraLive(page);
+  await expand(page);
+  await shoot('simulated', page);
+  // enrolled: capture and receipt.
+  await expand(page);
+  await page.click('cvm-attest >> [part~="capture"]');
+  await page.waitForFunction(() => document.querySelector('cvm-attest').receipt);
+  await shoot('enrolled', page);
+  await page.close();
+
+  // failed: a measurement the page does not expect, details open.
+  page = await demo(`?measurements=expected-release=${'ab'.repeat(48)}`);
+  await settledState(page);
+  await expand(page);
+  await shoot('failed', page);
+  await page.close();
+
+  // verified: a real AMD report (see the comment at the top).
+  const dir = path.join(repoRoot, 'testdata/snp-reports/oak-genoa');
+  const kase = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8'));
+  const evidence = JSON.stringify({
+    version: 1,
+    report: fs.readFileSync(path.join(dir, 'report.bin')).toString('base64'),
+    certs: { vcek: fs.readFileSync(path.join(dir, 'vcek.der')).toString('base64'), chain: fs.readFileSync(path.join(dir, 'chain.pem'), 'utf8') },
+    hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
+  });
+  page = await demo(`?measurements=oak-genoa=${kase.measurement}&trust-simulated-root=`, async (p) => {
+    await p.route('**/attestation?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: evidence }));
+    await p.addInitScript((reportData) => {
+      // Swap the nonce binding for the report's own REPORT_DATA.
+      Object.defineProperty(globalThis, 'cvmtrust', {
+        configurable: true,
+        set(ns) {
+          const verify = ns.verify;
+          ns.verify = (ev, { nonce, ...exp }) => verify(ev, { ...exp, reportData });
+          Object.defineProperty(globalThis, 'cvmtrust', { value: ns, configurable: true, writable: true });
+        },
+      });
+    }, kase.report_data);
+  });
+  const state = await settledState(page);
+  if (state !== 'verified') throw new Error(`oak-genoa did not verify: ${state}`);
+  await cameraLive(page);
+  await expand(page);
+  await shoot('verified', page);
+  await page.close();
+} finally {
+  await browser.close();
+  await gw.stop();
+}
