@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/pem"
 	"errors"
@@ -76,7 +77,9 @@ func (s *SNPSource) GetReport(ctx context.Context, reportData [64]byte) ([]byte,
 	if len(raw) < abi.ReportSize {
 		return nil, protocol.Certs{}, fmt.Errorf("gateway: firmware returned %d bytes, want at least %d", len(raw), abi.ReportSize)
 	}
-	report := raw[:abi.ReportSize:abi.ReportSize]
+	// A copy: the gateway keeps served reports for a while, and the
+	// certificate table behind this one need not stay with it.
+	report := bytes.Clone(raw[:abi.ReportSize])
 	certs, err := certsFromTable(raw[abi.ReportSize:])
 	if err != nil {
 		// The certificates are untrusted hints; without them the verifier
