@@ -167,12 +167,20 @@ func (s *session) run(ev Evidence) {
 		return
 	}
 	s.summarize()
+	wellFormed := len(s.res.Failed()) == 0 // version, reserved fields, algorithm
 	chainOK := s.checkChain()
 	if chainOK {
 		s.checkValidity()
-		s.checkReportSignature()
-	} else {
+	}
+	switch {
+	case !chainOK:
 		s.blockedBy("report.signature", "chain")
+	case !wellFormed:
+		// A malformed report is rejected already; the costly signature
+		// check would add nothing.
+		s.blockedBy("report.signature", "report format")
+	default:
+		s.checkReportSignature()
 	}
 	s.checkEndorsementKeyFields()
 	s.checkPolicy()
@@ -331,7 +339,7 @@ func (s *session) checkChain() bool {
 	if len(s.evChain) > 0 {
 		certs, err := cert.ParseAll(s.evChain)
 		if err != nil {
-			s.fail("chain.intermediate", ErrMalformedCert, "chain", "", "", err.Error())
+			s.fail("chain.format", ErrMalformedCert, "chain", "", "", err.Error())
 			return false
 		}
 		if len(certs) > 2 {
