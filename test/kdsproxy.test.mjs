@@ -8,6 +8,8 @@ const origin = 'http://127.0.0.1:8443';
 const milanHWID = 'd49554ec717f4e5b0fe6b143bcf0405bd7ae304727edf46603f2a76aef6a3abc15d7af38db757039029f0efacfd08e244324884738c72b082e2f87a44d541eb6';
 const milanVCEK = `/vcek/v1/Milan/${milanHWID}?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115`;
 const turinVCEK = '/vcek/v1/Turin/3b42092f69c656d3?fmcSPL=0&blSPL=1&teeSPL=0&snpSPL=2&ucodeSPL=71';
+// Valid paths of documents the fake KDS does not have: never in the cache.
+const uncachedVCEK = (c) => `/vcek/v1/Genoa/${c.repeat(128)}?blSPL=1&teeSPL=0&snpSPL=1&ucodeSPL=1`;
 
 describe('KDS proxy Worker in workerd', { timeout: 180000 }, () => {
   let kds;
@@ -135,7 +137,7 @@ describe('KDS proxy Worker in workerd', { timeout: 180000 }, () => {
     kds.reset();
     kds.hang();
     const start = performance.now();
-    const res = await get('/vcek/v1/Genoa/crl');
+    const res = await get(uncachedVCEK('c'));
     const elapsed = performance.now() - start;
     const body = await res.json();
     kds.reset();
@@ -149,7 +151,7 @@ describe('KDS proxy Worker in workerd', { timeout: 180000 }, () => {
     kds.reset();
     kds.failWith(429, 2);
     const start = performance.now();
-    const res = await get('/vcek/v1/Turin/crl');
+    const res = await get(uncachedVCEK('d'));
     const elapsed = performance.now() - start;
     const body = await res.json();
     assert.equal(res.status, 429, JSON.stringify(body));
@@ -159,7 +161,7 @@ describe('KDS proxy Worker in workerd', { timeout: 180000 }, () => {
     assert.ok(elapsed < 1000, `429 answered after ${elapsed.toFixed(0)} ms`);
 
     // While KDS said to wait, the proxy does not ask it again...
-    const uncached = await get('/vlek/v1/Genoa/crl');
+    const uncached = await get(uncachedVCEK('e'));
     assert.equal(uncached.status, 429);
     assert.ok(Number(uncached.headers.get('retry-after')) >= 1);
     await uncached.arrayBuffer();
@@ -169,5 +171,42 @@ describe('KDS proxy Worker in workerd', { timeout: 180000 }, () => {
     await cached.arrayBuffer();
     assert.equal(cached.status, 200);
     assert.equal(cached.headers.get('kds-proxy-cache'), 'hit');
+  });
+});
+
+describe('KDS proxy Worker under concurrent requests', { timeout: 180000 }, () => {
+  let kds;
+  let proxy;
+  before(async () => {
+    kds = await startFakeKDS();
+    proxy = await startProxy({ upstream: kds.url, allowedOrigins: [origin], timeoutMs: 3000 });
+  });
+  after(async () => {
+    await proxy?.close();
+    await kds?.close();
+  });
+
+  // workerd ties I/O to the request that started it and cancels it when
+  // that request ends. Requests that time out while others are in flight
+  // must not take the others' fetches and cache reads down with them.
+  test('requests that time out do not cancel concurrent ones', async () => {
+    const hangs = (p) => p.includes('/ffff');
+    kds.hang(hangs);
+    const paths = [...kds.documents.keys()];
+    const stuck = [0, 1, 2, 3].map((i) => `/vcek/v1/Genoa/${'f'.repeat(128)}?blSPL=${i}&teeSPL=0&snpSPL=1&ucodeSPL=1`);
+    const all = [...paths, ...paths, ...stuck];
+    const results = await Promise.all(all.map(async (p) => {
+      const res = await fetch(proxy.url + p, { signal: AbortSignal.timeout(60000) });
+      return { p, status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+    }));
+    kds.reset();
+    for (const { p, status, body } of results) {
+      if (hangs(p)) {
+        assert.equal(status, 504, `${p}: ${body.toString('utf8', 0, 200)}`);
+        continue;
+      }
+      assert.equal(status, 200, `${p}: ${body.toString('utf8', 0, 200)}`);
+      assert.ok(body.equals(kds.documents.get(p).body), `${p}: got another document`);
+    }
   });
 });

@@ -14,8 +14,8 @@ import (
 	"github.com/syumai/workers/cloudflare/fetch"
 )
 
-// main registers the handler and stays alive: worker.mjs keeps one Go
-// program per isolate and sends it every request.
+// main registers the handler and stays alive: worker.mjs keeps started Go
+// programs and reuses each for one request at a time.
 func main() {
 	workers.ServeNonBlock(newHandler())
 	workers.Ready()

@@ -39,8 +39,9 @@ export function kdsDocuments() {
  *
  * `fake.answer = (req, res) => boolean` replaces the normal answer while set
  * (return true when it answered). Helpers: fake.failWith(status, retryAfter),
- * fake.hang(), fake.serveInstead(path, otherPath) (e.g. a VCEK of another
- * chip), fake.reset().
+ * fake.hang(match?) (never answer requests whose URL matches),
+ * fake.serveInstead(path, otherPath) (e.g. a VCEK of another chip),
+ * fake.reset().
  *
  * The CRLs of testdata/kds are synthetic, not signed by AMD: a verifier
  * rejects them. For a verification that should pass, start with
@@ -63,8 +64,9 @@ export async function startFakeKDS({ documents = kdsDocuments(), crls = true } =
         return true;
       };
     },
-    hang() {
+    hang(match = () => true) {
       fake.answer = (req, res) => {
+        if (!match(req.url)) return false;
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
         return true;
@@ -194,10 +196,14 @@ export async function startProxy({ upstream, allowedOrigins = [], timeoutMs = 80
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // If this process ends without close(), take wrangler and workerd along.
+  const killOnExit = () => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } };
+  process.on('exit', killOnExit);
   let stopped = false;
   const close = async () => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', killOnExit);
     try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
     const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
     await exited;
