@@ -105,6 +105,10 @@ test('the wasm API rejects unusable arguments with Errors, never a crash', async
       () => v.verify('{"version":1}', { measurement: ['00'] }),
       () => v.verify('{"version":1}', { measurements: ['zz'] }),
       () => v.verify(42, {}),
+      () => v.verify('{"version":1}', { measurements: 'ab' }),
+      () => v.verify('{"version":1}', { vmpl: 7 }),
+      () => v.verify('{"version":1}', { minTcb: { snp: 1.5 } }),
+      () => v.verify('{"version":1,"report":"%%%"}', { anyMeasurementUnsafe: true }),
       () => v.seal('{"version":1}', 'not bytes'),
       () => v.seal('{"version":1,"report":""}', new Uint8Array(1)),
     ];
@@ -118,6 +122,10 @@ test('the wasm API rejects unusable arguments with Errors, never a crash', async
   });
   const last = out.pop();
   for (const msg of out) assert.match(msg, /^cvmtrust\.(verify|seal): /);
-  assert.match(out[3], /unknown field "measurement"/);
+  assert.match(out[3], /unknown key "measurement"/);
+  assert.match(out[6], /expectation\.measurements must be an array of strings/);
+  assert.match(out[7], /expectation\.vmpl must be a whole number from 0 to 3/);
+  assert.match(out[8], /expectation\.minTcb\.snp must be a whole number/);
+  assert.match(out[9], /evidence\.report is not base64/);
   assert.equal(last, 'boolean');
 });

@@ -3,142 +3,336 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+
+	"github.com/hack-pad/safejs"
 
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
 
-// expectationJSON is the expectation object a page passes to
-// cvmtrust.verify. Keys are lowerCamelCase; unknown keys are an error, so a
-// misspelt requirement is never silently dropped.
-type expectationJSON struct {
-	// Measurements are the accepted launch digests, hex.
-	Measurements         []string `json:"measurements"`
-	AnyMeasurementUnsafe bool     `json:"anyMeasurementUnsafe"`
-	// Nonce is the 32-byte nonce the page sent to GET /attestation, base64
-	// (standard or URL alphabet). It is bound with the evidence's HPKE key.
-	Nonce string `json:"nonce"`
-	// ReportData is the exact REPORT_DATA (hex, 64 bytes), for evidence that
-	// does not follow protocol v1's binding.
-	ReportData string `json:"reportData"`
-	VMPL       *int   `json:"vmpl"`
-	MinTCB     struct {
-		Bootloader uint8 `json:"bl"`
-		TEE        uint8 `json:"tee"`
-		SNP        uint8 `json:"snp"`
-		Microcode  uint8 `json:"ucode"`
-		FMC        uint8 `json:"fmc"`
-	} `json:"minTcb"`
-	MinGuestSVN uint32 `json:"minGuestSvn"`
-	Policy      struct {
-		AllowDebug          bool  `json:"allowDebug"`
-		AllowMigrationAgent bool  `json:"allowMigrationAgent"`
-		RequireNoSMT        bool  `json:"requireNoSmt"`
-		MinABIMajor         uint8 `json:"minAbiMajor"`
-		MinABIMinor         uint8 `json:"minAbiMinor"`
-	} `json:"policy"`
-	HostData               string `json:"hostData"`
-	IDKeyDigest            string `json:"idKeyDigest"`
-	RequireRevocationCheck bool   `json:"requireRevocationCheck"`
-	// SimulatedRoot is a simulated ARK (PEM) to trust besides the pinned AMD
-	// roots. It is trust setup rather than an expectation; it rides here so
-	// that one call says everything. Evidence chaining to it verifies with
-	// simulated=true.
-	SimulatedRoot string `json:"simulatedRoot"`
+// The boundary reads JavaScript objects field by field instead of linking
+// encoding/json: that package and its reflection cost about 100 KB of
+// brotli-compressed wasm, a tenth of the binary.
+
+// expectationKeys are the keys an expectation object may have, lowerCamelCase:
+//
+//	measurements          [hex]    accepted launch digests (48 bytes each)
+//	anyMeasurementUnsafe  bool     skip the measurement check (debugging only)
+//	nonce                 base64   the nonce sent to GET /attestation, bound
+//	                               with the evidence's HPKE public key
+//	reportData            hex      the exact REPORT_DATA instead of a nonce
+//	vmpl                  number
+//	minTcb                {bl, tee, snp, ucode, fmc}
+//	minGuestSvn           number
+//	policy                {allowDebug, allowMigrationAgent, requireNoSmt, minAbiMajor, minAbiMinor}
+//	hostData, idKeyDigest hex
+//	requireRevocationCheck bool
+//	simulatedRoot         PEM      a simulated ARK to trust besides the pinned
+//	                               AMD roots (trust setup, carried here so one
+//	                               call says everything)
+//
+// Any other key is an error, so a misspelt requirement is never dropped.
+var expectationKeys = []string{
+	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "vmpl", "minTcb", "minGuestSvn",
+	"policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot",
 }
 
-func decodeEvidence(b []byte) (protocol.Evidence, error) {
+// decodeEvidence reads protocol v1 evidence: a JSON string, or the object
+// JSON.parse makes of it.
+func decodeEvidence(v safejs.Value) (protocol.Evidence, error) {
 	var ev protocol.Evidence
-	if err := json.Unmarshal(b, &ev); err != nil {
-		return ev, fmt.Errorf("evidence is not protocol v1 JSON: %w", err)
-	}
-	if ev.Version != protocol.Version {
-		return ev, fmt.Errorf("evidence version %d, want %d", ev.Version, protocol.Version)
-	}
-	return ev, nil
-}
-
-// decodeExpectation maps the page's expectation to the verifier's. The nonce
-// is bound with the HPKE public key the evidence carries: a swapped key then
-// fails the report data check.
-func decodeExpectation(b []byte, ev protocol.Evidence) (verifier.Expectation, string, error) {
-	var in expectationJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return verifier.Expectation{}, "", fmt.Errorf("expectation: %w", err)
-	}
-	exp := verifier.Expectation{
-		AnyMeasurementUnsafe: in.AnyMeasurementUnsafe,
-		VMPL:                 in.VMPL,
-		MinTCB: verifier.TCBFloor{
-			Bootloader: in.MinTCB.Bootloader,
-			TEE:        in.MinTCB.TEE,
-			SNP:        in.MinTCB.SNP,
-			Microcode:  in.MinTCB.Microcode,
-			FMC:        in.MinTCB.FMC,
-		},
-		MinGuestSVN: in.MinGuestSVN,
-		Policy: verifier.Policy{
-			AllowDebug:          in.Policy.AllowDebug,
-			AllowMigrationAgent: in.Policy.AllowMigrationAgent,
-			RequireNoSMT:        in.Policy.RequireNoSMT,
-			MinABIMajor:         in.Policy.MinABIMajor,
-			MinABIMinor:         in.Policy.MinABIMinor,
-		},
-		RequireRevocationCheck: in.RequireRevocationCheck,
-	}
-	for i, m := range in.Measurements {
-		d, err := hexField(fmt.Sprintf("measurements[%d]", i), m)
-		if err != nil {
-			return verifier.Expectation{}, "", err
-		}
-		exp.Measurements = append(exp.Measurements, d)
-	}
-	var err error
-	if exp.ReportData, err = hexField("reportData", in.ReportData); err != nil {
-		return verifier.Expectation{}, "", err
-	}
-	if exp.HostData, err = hexField("hostData", in.HostData); err != nil {
-		return verifier.Expectation{}, "", err
-	}
-	if exp.IDKeyDigest, err = hexField("idKeyDigest", in.IDKeyDigest); err != nil {
-		return verifier.Expectation{}, "", err
-	}
-	if in.Nonce != "" {
-		nonce, err := base64Field("nonce", in.Nonce)
-		if err != nil {
-			return verifier.Expectation{}, "", err
-		}
-		exp.Binding = &verifier.Binding{Nonce: nonce, HPKEPublicKey: ev.HPKE.PublicKey}
-	}
-	return exp, in.SimulatedRoot, nil
-}
-
-func hexField(name, s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	obj, err := objectArg("evidence", v)
 	if err != nil {
-		return nil, fmt.Errorf("expectation.%s is not hex", name)
+		return ev, err
 	}
-	return b, nil
+	r := reader{obj: obj, path: "evidence"}
+	version := r.uint("version", math.MaxInt32)
+	if r.err == nil && version != protocol.Version {
+		return ev, fmt.Errorf("evidence version %d, want %d", version, protocol.Version)
+	}
+	ev.Version = int(version)
+	ev.Report = r.base64("report")
+	certs := r.object("certs")
+	ev.Certs.VCEK = certs.base64("vcek")
+	ev.Certs.VLEK = certs.base64("vlek")
+	ev.Certs.Chain = certs.string("chain")
+	hpke := r.object("hpke")
+	ev.HPKE.KEM = hpke.string("kem")
+	ev.HPKE.KDF = hpke.string("kdf")
+	ev.HPKE.AEAD = hpke.string("aead")
+	ev.HPKE.PublicKey = hpke.base64("public_key")
+	return ev, errors.Join(r.err, certs.err, hpke.err)
 }
 
-func base64Field(name, s string) ([]byte, error) {
+// decodeExpectation maps the page's expectation to the verifier's and
+// returns the simulated root to trust, if any. The nonce is bound with the
+// HPKE public key the evidence carries, so a swapped key fails the report
+// data check.
+func decodeExpectation(v safejs.Value, ev protocol.Evidence) (verifier.Expectation, string, error) {
+	obj, err := objectArg("expectation", v)
+	if err != nil {
+		return verifier.Expectation{}, "", err
+	}
+	keys, err := objectKeys(obj)
+	if err != nil {
+		return verifier.Expectation{}, "", err
+	}
+	for _, k := range keys {
+		if !slices.Contains(expectationKeys, k) {
+			return verifier.Expectation{}, "", fmt.Errorf("expectation: unknown key %q (known: %s)", k, strings.Join(expectationKeys, ", "))
+		}
+	}
+	r := reader{obj: obj, path: "expectation"}
+	var exp verifier.Expectation
+	for i, m := range r.strings("measurements") {
+		exp.Measurements = append(exp.Measurements, r.hexString(fmt.Sprintf("measurements[%d]", i), m))
+	}
+	exp.AnyMeasurementUnsafe = r.bool("anyMeasurementUnsafe")
+	if nonce := r.string("nonce"); nonce != "" {
+		exp.Binding = &verifier.Binding{Nonce: r.base64String("nonce", nonce), HPKEPublicKey: ev.HPKE.PublicKey}
+	}
+	exp.ReportData = r.hex("reportData")
+	if r.has("vmpl") {
+		vmpl := int(r.uint("vmpl", 3))
+		exp.VMPL = &vmpl
+	}
+	tcb := r.object("minTcb")
+	exp.MinTCB = verifier.TCBFloor{
+		Bootloader: uint8(tcb.uint("bl", math.MaxUint8)),
+		TEE:        uint8(tcb.uint("tee", math.MaxUint8)),
+		SNP:        uint8(tcb.uint("snp", math.MaxUint8)),
+		Microcode:  uint8(tcb.uint("ucode", math.MaxUint8)),
+		FMC:        uint8(tcb.uint("fmc", math.MaxUint8)),
+	}
+	exp.MinGuestSVN = uint32(r.uint("minGuestSvn", math.MaxUint32))
+	policy := r.object("policy")
+	exp.Policy = verifier.Policy{
+		AllowDebug:          policy.bool("allowDebug"),
+		AllowMigrationAgent: policy.bool("allowMigrationAgent"),
+		RequireNoSMT:        policy.bool("requireNoSmt"),
+		MinABIMajor:         uint8(policy.uint("minAbiMajor", math.MaxUint8)),
+		MinABIMinor:         uint8(policy.uint("minAbiMinor", math.MaxUint8)),
+	}
+	exp.HostData = r.hex("hostData")
+	exp.IDKeyDigest = r.hex("idKeyDigest")
+	exp.RequireRevocationCheck = r.bool("requireRevocationCheck")
+	simulatedRoot := r.string("simulatedRoot")
+	return exp, simulatedRoot, errors.Join(r.err, tcb.err, policy.err)
+}
+
+// objectArg accepts an object, or a string holding its JSON.
+func objectArg(name string, v safejs.Value) (safejs.Value, error) {
+	switch v.Type() {
+	case safejs.TypeObject:
+		return v, nil
+	case safejs.TypeString:
+		j, err := safejs.Global().Get("JSON")
+		if err != nil {
+			return safejs.Value{}, err
+		}
+		obj, err := j.Call("parse", v)
+		if err != nil {
+			return safejs.Value{}, fmt.Errorf("%s is not JSON: %w", name, err)
+		}
+		if obj.Type() != safejs.TypeObject {
+			return safejs.Value{}, fmt.Errorf("%s must be a JSON object", name)
+		}
+		return obj, nil
+	default:
+		return safejs.Value{}, fmt.Errorf("%s must be an object or a JSON string, got %s", name, v.Type())
+	}
+}
+
+func objectKeys(obj safejs.Value) ([]string, error) {
+	object, err := safejs.Global().Get("Object")
+	if err != nil {
+		return nil, err
+	}
+	arr, err := object.Call("keys", obj)
+	if err != nil {
+		return nil, err
+	}
+	n, err := arr.Length()
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, n)
+	for i := range keys {
+		k, err := arr.Index(i)
+		if err != nil {
+			return nil, err
+		}
+		if keys[i], err = k.String(); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// reader reads typed fields of one JavaScript object. The first problem is
+// kept in err and later reads return zero values, so a decoder reads every
+// field and checks err once. Absent (undefined or null) fields are zero.
+type reader struct {
+	obj  safejs.Value
+	path string
+	err  error
+}
+
+func (r *reader) fail(key, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s.%s %s", r.path, key, fmt.Sprintf(format, args...))
+	}
+}
+
+// get returns the field if it is present and of type want; what names the
+// expected value in the error otherwise.
+func (r *reader) get(key string, want safejs.Type, what string) (safejs.Value, bool) {
+	if r.err != nil || r.obj.IsUndefined() {
+		return safejs.Value{}, false
+	}
+	v, err := r.obj.Get(key)
+	if err != nil {
+		r.fail(key, "cannot be read: %v", err)
+		return safejs.Value{}, false
+	}
+	if v.IsUndefined() || v.IsNull() {
+		return safejs.Value{}, false
+	}
+	if v.Type() != want {
+		r.fail(key, "must be %s, got %s", what, v.Type())
+		return safejs.Value{}, false
+	}
+	return v, true
+}
+
+func (r *reader) has(key string) bool {
+	v, err := r.obj.Get(key)
+	return err == nil && !v.IsUndefined() && !v.IsNull()
+}
+
+func (r *reader) string(key string) string {
+	v, ok := r.get(key, safejs.TypeString, "a string")
+	if !ok {
+		return ""
+	}
+	s, err := v.String()
+	if err != nil {
+		r.fail(key, "cannot be read: %v", err)
+	}
+	return s
+}
+
+func (r *reader) bool(key string) bool {
+	v, ok := r.get(key, safejs.TypeBoolean, "true or false")
+	if !ok {
+		return false
+	}
+	b, err := v.Bool()
+	if err != nil {
+		r.fail(key, "cannot be read: %v", err)
+	}
+	return b
+}
+
+// uint reads a whole number in [0, max].
+func (r *reader) uint(key string, max uint64) uint64 {
+	v, ok := r.get(key, safejs.TypeNumber, fmt.Sprintf("a whole number from 0 to %d", max))
+	if !ok {
+		return 0
+	}
+	f, err := v.Float()
+	if err != nil || f != math.Trunc(f) || f < 0 || f > float64(max) {
+		r.fail(key, "must be a whole number from 0 to %d", max)
+		return 0
+	}
+	return uint64(f)
+}
+
+func (r *reader) object(key string) *reader {
+	child := &reader{obj: safejs.Undefined(), path: r.path + "." + key}
+	if v, ok := r.get(key, safejs.TypeObject, "an object"); ok {
+		child.obj = v
+	}
+	return child
+}
+
+func (r *reader) strings(key string) []string {
+	v, ok := r.get(key, safejs.TypeObject, "an array of strings")
+	if !ok {
+		return nil
+	}
+	array, _ := safejs.Global().Get("Array")
+	if isArray, err := array.Call("isArray", v); err != nil || !truthy(isArray) {
+		r.fail(key, "must be an array of strings")
+		return nil
+	}
+	n, err := v.Length()
+	if err != nil {
+		r.fail(key, "cannot be read: %v", err)
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := range n {
+		e, err := v.Index(i)
+		if err != nil || e.Type() != safejs.TypeString {
+			r.fail(key, "must be an array of strings")
+			return nil
+		}
+		s, _ := e.String()
+		out = append(out, s)
+	}
+	return out
+}
+
+// base64 reads a byte field as encoding/json writes it: standard base64.
+func (r *reader) base64(key string) []byte {
+	s := r.string(key)
+	if s == "" {
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		r.fail(key, "is not base64")
+	}
+	return b
+}
+
+// base64String decodes a nonce in either base64 alphabet, padded or not.
+func (r *reader) base64String(key, s string) []byte {
 	s = strings.TrimRight(s, "=")
 	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {
-			return b, nil
+			return b
 		}
 	}
-	return nil, errors.New("expectation." + name + " is not base64")
+	r.fail(key, "is not base64")
+	return nil
+}
+
+func (r *reader) hex(key string) []byte {
+	return r.hexString(key, r.string(key))
+}
+
+func (r *reader) hexString(key, s string) []byte {
+	if s == "" {
+		return nil
+	}
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil {
+		r.fail(key, "is not hex")
+	}
+	return b
+}
+
+// Truthy on a safejs.Value that cannot fail here.
+func truthy(v safejs.Value) bool {
+	t, err := v.Truthy()
+	return err == nil && t
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"crypto/sha512"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -27,21 +26,21 @@ func verifyJS(args []safejs.Value) (any, error) {
 	if len(args) != 2 {
 		return nil, fmt.Errorf("want 2 arguments (evidence, expectation), got %d", len(args))
 	}
-	evJSON, err := jsonArg("evidence", args[0])
+	ev, err := decodeEvidence(args[0])
 	if err != nil {
 		return nil, err
 	}
-	expJSON, err := jsonArg("expectation", args[1])
+	exp, simulatedRoot, err := decodeExpectation(args[1], ev)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	out, err := verifyEvidence(ctx, evJSON, expJSON)
+	res, err := verifyEvidence(ctx, ev, exp, simulatedRoot)
 	if err != nil {
 		return nil, err
 	}
-	return parseJSON(out)
+	return resultValue(res)
 }
 
 // sealJS implements cvmtrust.seal(evidence, plaintext).
@@ -49,7 +48,7 @@ func sealJS(args []safejs.Value) (any, error) {
 	if len(args) != 2 {
 		return nil, fmt.Errorf("want 2 arguments (evidence, plaintext), got %d", len(args))
 	}
-	evJSON, err := jsonArg("evidence", args[0])
+	ev, err := decodeEvidence(args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -57,25 +56,16 @@ func sealJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := sealEvidence(evJSON, plaintext)
+	req, err := sealEvidence(ev, plaintext)
 	if err != nil {
 		return nil, err
 	}
-	return parseJSON(out)
+	return enrollRequestValue(req)
 }
 
-// verifyEvidence decodes the protocol v1 evidence and the page's expectation
-// and runs the verifier. A rejection is not an error here: its Result, with
-// verified=false and every check, is what the page shows.
-func verifyEvidence(ctx context.Context, evJSON, expJSON []byte) ([]byte, error) {
-	ev, err := decodeEvidence(evJSON)
-	if err != nil {
-		return nil, err
-	}
-	exp, simulatedRoot, err := decodeExpectation(expJSON, ev)
-	if err != nil {
-		return nil, err
-	}
+// verifyEvidence runs the verifier. A rejection is not an error here: its
+// Result, with verified=false and every check, is what the page shows.
+func verifyEvidence(ctx context.Context, ev protocol.Evidence, exp verifier.Expectation, simulatedRoot string) (*verifier.Result, error) {
 	v, err := verifierFor(simulatedRoot)
 	if err != nil {
 		return nil, err
@@ -89,32 +79,28 @@ func verifyEvidence(ctx context.Context, evJSON, expJSON []byte) ([]byte, error)
 	var rejected *verifier.RejectedError
 	switch {
 	case errors.As(err, &rejected):
-		res = rejected.Result
+		return rejected.Result, nil
 	case err != nil:
 		return nil, err
 	}
-	return json.Marshal(res)
+	return res, nil
 }
 
 // sealEvidence seals plaintext to the HPKE key in the evidence, bound to its
-// report, and returns the EnrollRequest JSON for POST /enroll. The caller
+// report, as the EnrollRequest for POST /enroll. The caller
 // (web/verifier.js) only hands it evidence that verified.
-func sealEvidence(evJSON, plaintext []byte) ([]byte, error) {
-	ev, err := decodeEvidence(evJSON)
-	if err != nil {
-		return nil, err
-	}
+func sealEvidence(ev protocol.Evidence, plaintext []byte) (protocol.EnrollRequest, error) {
 	ct, err := protocol.Seal(ev.HPKE, ev.Report, plaintext)
 	if err != nil {
-		return nil, err
+		return protocol.EnrollRequest{}, err
 	}
 	sum := sha512.Sum384(ev.Report)
-	return json.Marshal(protocol.EnrollRequest{
+	return protocol.EnrollRequest{
 		Version:      protocol.Version,
 		ReportSHA384: sum[:],
 		KEM:          ev.HPKE.KEM,
 		Ciphertext:   ct,
-	})
+	}, nil
 }
 
 var (
@@ -153,29 +139,6 @@ func verifierFor(simulatedRoot string) (*verifier.Verifier, error) {
 	return v, nil
 }
 
-// jsonArg returns the JSON text of a string argument as is, and of any other
-// value as JSON.stringify makes it.
-func jsonArg(name string, v safejs.Value) ([]byte, error) {
-	switch v.Type() {
-	case safejs.TypeString:
-		s, err := v.String()
-		return []byte(s), err
-	case safejs.TypeObject:
-		j, err := safejs.Global().Get("JSON")
-		if err != nil {
-			return nil, err
-		}
-		s, err := j.Call("stringify", v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		str, err := s.String()
-		return []byte(str), err
-	default:
-		return nil, fmt.Errorf("%s must be a JSON string or an object, got %s", name, v.Type())
-	}
-}
-
 // bytesArg copies a Uint8Array argument.
 func bytesArg(name string, v safejs.Value) ([]byte, error) {
 	u8, err := safejs.Global().Get("Uint8Array")
@@ -194,12 +157,4 @@ func bytesArg(name string, v safejs.Value) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-func parseJSON(b []byte) (safejs.Value, error) {
-	j, err := safejs.Global().Get("JSON")
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	return j.Call("parse", string(b))
 }
