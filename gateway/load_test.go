@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -178,5 +180,72 @@ func BenchmarkLoad(b *testing.B) {
 		b.ReportMetric(float64(attest.p99.Microseconds())/1000, "attest-p99-ms")
 		b.ReportMetric(enroll.perSecond(), "enroll/s")
 		b.ReportMetric(float64(enroll.p99.Microseconds())/1000, "enroll-p99-ms")
+	}
+}
+
+// countingMatcher enrolls everyone: the per-request benchmarks measure the
+// gateway, not the reference matcher's image decoding.
+type countingMatcher struct{ n atomic.Int64 }
+
+func (m *countingMatcher) Enroll(context.Context, protocol.Capture) (bool, error) {
+	m.n.Add(1)
+	return false, nil
+}
+
+// BenchmarkAttestation is one GET /attestation in process (no network):
+// parse, bind, sign a simulated report, remember it, encode the evidence.
+//
+//	go test ./gateway -run '^$' -bench 'Attestation|Enroll$'
+func BenchmarkAttestation(b *testing.B) {
+	g, err := New(Config{Source: simSource(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := "/attestation?nonce=" + base64.RawURLEncoding.EncodeToString(newNonce(b))
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+// BenchmarkEnroll is one POST /enroll in process: decode, look up the
+// report, HPKE-open, decode the capture. Bodies are sealed beforehand.
+func BenchmarkEnroll(b *testing.B) {
+	for _, kem := range []string{protocol.KEMMLKEM768X25519, protocol.KEMX25519} {
+		b.Run(kem, func(b *testing.B) {
+			m := &countingMatcher{}
+			g, err := New(Config{Source: simSource(b), KEM: kem, Matcher: m, MaxReports: b.N + 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			img := testImage(b, 1)
+			bodies := make([][]byte, b.N)
+			var ev protocol.Evidence
+			for i := range bodies {
+				if i%DefaultMaxUploadsPerReport == 0 {
+					w := httptest.NewRecorder()
+					g.ServeHTTP(w, httptest.NewRequest("GET", "/attestation?nonce="+base64.RawURLEncoding.EncodeToString(newNonce(b)), nil))
+					if err := json.Unmarshal(w.Body.Bytes(), &ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				bodies[i] = enrollBody(b, ev, sealCapture(b, ev, img))
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				w := httptest.NewRecorder()
+				g.ServeHTTP(w, httptest.NewRequest("POST", "/enroll", bytes.NewReader(bodies[i])))
+				if w.Code != http.StatusOK {
+					b.Fatal(w.Code, w.Body.String())
+				}
+			}
+			b.StopTimer()
+			if m.n.Load() != int64(b.N) {
+				b.Fatalf("%d enrollments reached the matcher, want %d", m.n.Load(), b.N)
+			}
+		})
 	}
 }
