@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
 
 // realCase is one real report from testdata/snp-reports with its facts.
@@ -103,3 +106,7 @@ func verifierAt(t testing.TB, at time.Time) *Verifier {
 func pemCert(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+func productOf(c *realCase) snp.Product { return snp.Product(c.Product) }
+
+func leUint64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
