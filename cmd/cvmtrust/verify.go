@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/kdsclient"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
 
@@ -40,10 +41,10 @@ func (h *hexList) Set(s string) error {
 
 // verifyFlags is the parsed command line of cvmtrust verify.
 type verifyFlags struct {
-	report, vcek, vlek, chain, crl, at, reportData, minTCB, simulatedRoot string
-	measurements                                                          hexList
-	anyMeasurement, jsonOut                                               bool
-	vmpl                                                                  int
+	report, vcek, vlek, chain, crl, at, reportData, minTCB, simulatedRoot, kds string
+	measurements                                                               hexList
+	anyMeasurement, jsonOut                                                    bool
+	vmpl                                                                       int
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
@@ -61,6 +62,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.minTCB, "min-tcb", "", "TCB floor, e.g. bl=3,tee=0,snp=8,ucode=115,fmc=0")
 	fs.IntVar(&f.vmpl, "vmpl", -1, "expected VMPL (0-3)")
 	fs.StringVar(&f.simulatedRoot, "simulated-root", "", "also trust this simulated ARK `file` (development only; the result says SIMULATED)")
+	fs.StringVar(&f.kds, "kds", "", "KDS proxy base `URL` to fetch a missing VCEK and the CRL from (fails fast; revocation is reported as not checked when it is down)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -133,8 +135,8 @@ func (f *verifyFlags) build() (*verifier.Verifier, verifier.Evidence, verifier.E
 	if f.report == "" {
 		return nil, ev, exp, errors.New("--report is required")
 	}
-	if (f.vcek == "") == (f.vlek == "") {
-		return nil, ev, exp, errors.New("give exactly one of --vcek or --vlek")
+	if f.vcek != "" && f.vlek != "" || f.vcek == "" && f.vlek == "" && f.kds == "" {
+		return nil, ev, exp, errors.New("give exactly one of --vcek or --vlek (or --kds to fetch the VCEK)")
 	}
 	if len(f.measurements) == 0 && !f.anyMeasurement {
 		return nil, ev, exp, errors.New("give --measurement HEX (or, to skip the check, --any-measurement-unsafe)")
@@ -189,6 +191,13 @@ func (f *verifyFlags) build() (*verifier.Verifier, verifier.Evidence, verifier.E
 			return nil, ev, exp, fmt.Errorf("--at: %v", err)
 		}
 		opts.Now = func() time.Time { return at }
+	}
+	if f.kds != "" {
+		client, err := kdsclient.New(f.kds, kdsclient.Options{})
+		if err != nil {
+			return nil, ev, exp, fmt.Errorf("--kds: %w", err)
+		}
+		opts.Fetcher = client
 	}
 	if simRoot != nil {
 		if opts.Roots, err = verifier.AMDRoots().WithSimulated(simRoot); err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
@@ -154,6 +156,7 @@ func TestVerifyCLIUnusableInput(t *testing.T) {
 		"unknown min-tcb":     c.args("--measurement", c.Measurement, "--min-tcb", "xyz=1"),
 		"bad simulated root":  c.args("--measurement", c.Measurement, "--simulated-root", notReport),
 		"stray argument":      append(c.args("--measurement", c.Measurement), "extra"),
+		"bad KDS URL":         c.args("--measurement", c.Measurement, "--kds", "ftp://example"),
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -171,5 +174,25 @@ func TestVerifyCLIAnyMeasurementUnsafe(t *testing.T) {
 	code, out, _ := runVerifyCLI(c.args("--any-measurement-unsafe")...)
 	if code != exitOK || !strings.Contains(out, "skip measurement: UNSAFE") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// TestVerifyCLIKDSDown: with certificates in hand, a KDS proxy that is down
+// costs only the revocation check, the output says so, and it is quick.
+func TestVerifyCLIKDSDown(t *testing.T) {
+	c := loadCLICases(t)[0]
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	start := time.Now()
+	code, out, errOut := runVerifyCLI(c.args("--measurement", c.Measurement, "--kds", "http://"+addr)...)
+	if code != exitOK || !strings.Contains(out, "revocation   not checked: CRL could not be fetched") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v with the proxy down", d)
 	}
 }
