@@ -2,6 +2,8 @@ package verifier
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/binary"
 	"errors"
@@ -389,4 +391,55 @@ func TestMalformedReport(t *testing.T) {
 		res, err := v.Verify(context.Background(), Evidence{Report: make([]byte, n)}, Expectation{AnyMeasurementUnsafe: true})
 		rejects(t, res, err, "report.format", ErrMalformedReport)
 	}
+}
+
+// TestRealVCEKResignedBySelfMadeARK: a real VCEK re-issued, key and
+// extensions unchanged, under a self-made ASK and ARK that copy AMD's names.
+// The real report's signature still verifies against that VCEK's key, so
+// only the chain can catch it, and it must.
+func TestRealVCEKResignedBySelfMadeARK(t *testing.T) {
+	c := realCaseByID(t, "oak-genoa")
+	fc := newFakeChain(t, func(s *chainSpec) { s.product = "Genoa" })
+	real, err := x509.ParseCertificate(c.ek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask, _ := x509.ParseCertificate(fc.ask)
+	tmpl := *real
+	tmpl.SignatureAlgorithm = x509.SHA384WithRSAPSS
+	tmpl.ExtraExtensions = real.Extensions
+	tmpl.Extensions = nil
+	forged, err := x509.CreateCertificate(rand.Reader, &tmpl, ask, real.PublicKey, fc.askKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verifierAt(t, c.inWindow())
+	for name, chain := range map[string][]byte{
+		"with the self-made ARK": fc.chainPEM(),
+		"without an ARK":         pemCert(fc.ask),
+	} {
+		res, err := v.Verify(context.Background(), Evidence{Report: c.report, VCEK: forged, Chain: chain}, c.expectation())
+		var rej *RejectedError
+		if res != nil || !errors.As(err, &rej) {
+			t.Fatalf("%s: forged chain accepted", name)
+		}
+		if !errors.Is(err, ErrUntrustedRoot) && !errors.Is(err, ErrBadChain) {
+			t.Errorf("%s: %v, want an untrusted root or a bad chain", name, err)
+		}
+	}
+	// Trusted as a simulated root, the same forgery verifies — and says so.
+	res, err := fc.verifierAt(t, c.inWindow()).Verify(context.Background(), Evidence{Report: c.report, VCEK: forged, Chain: fc.chainPEM()}, c.expectation())
+	if err != nil || !res.Simulated {
+		t.Fatalf("with the forger's root trusted as simulated: %v, simulated=%v", err, res != nil && res.Simulated)
+	}
+}
+
+func TestVLEKExpiredToday(t *testing.T) {
+	c := realCaseByID(t, "trustee-snp-vlek-milan-aws")
+	v, err := New(Options{}) // the real clock
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Verify(context.Background(), c.evidence(), c.expectation())
+	rejects(t, res, err, "validity.vlek", ErrCertExpired)
 }

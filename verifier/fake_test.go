@@ -149,7 +149,12 @@ func (fc *fakeChain) roots(t testing.TB) *Roots {
 
 func (fc *fakeChain) verifier(t testing.TB) *Verifier {
 	t.Helper()
-	v, err := New(Options{Roots: fc.roots(t), Now: func() time.Time { return fakeEpoch }})
+	return fc.verifierAt(t, fakeEpoch)
+}
+
+func (fc *fakeChain) verifierAt(t testing.TB, at time.Time) *Verifier {
+	t.Helper()
+	v, err := New(Options{Roots: fc.roots(t), Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)
 	}
