@@ -1,3 +1,8 @@
+//go:build !js
+
+// The differential oracle, go-sev-guest, does not build for js/wasm.
+
+
 package verifier
 
 import (
