@@ -3,11 +3,11 @@
 // of cached, uncached and rejected requests. Run from the repository root:
 //
 //   node kdsproxy/bench.mjs            # KDSPROXY_BENCH_N=200 by default
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { buildWorker, startFakeKDS, startProxy } from '../test/lib/kdsproxy.mjs';
+import { buildWorker, startFakeKDS, startProxy, startWorkerd } from '../test/lib/kdsproxy.mjs';
 
 const n = Number(process.env.KDSPROXY_BENCH_N ?? 200);
 const freePlanLimit = 3 * 1024 * 1024; // compressed Worker size, free plan
@@ -33,9 +33,9 @@ const t0 = performance.now();
 const proxy = await startProxy({ upstream: kds.url, allowedOrigins: ['*'] });
 const readyMs = performance.now() - t0;
 
-async function time(p, wantStatus, wantCache) {
+async function time(p, wantStatus, wantCache, base = proxy.url) {
   const s = performance.now();
-  const res = await fetch(proxy.url + p);
+  const res = await fetch(base + p);
   await res.arrayBuffer();
   const ms = performance.now() - s;
   if (res.status !== wantStatus || (wantCache && res.headers.get('kds-proxy-cache') !== wantCache)) {
@@ -63,10 +63,10 @@ function workerdCPU(rootPid) {
   return cpu;
 }
 
-async function cpuPerRequest(fn) {
-  const before = workerdCPU(proxy.pid);
+async function cpuPerRequest(fn, pid = proxy.pid) {
+  const before = workerdCPU(pid);
   const xs = await fn();
-  return { xs, cpu_ms_per_request: +(((workerdCPU(proxy.pid) - before) * 1000) / xs.length).toFixed(2) };
+  return { xs, cpu_ms_per_request: +(((workerdCPU(pid) - before) * 1000) / xs.length).toFixed(2) };
 }
 
 function stats(xs) {
@@ -82,6 +82,21 @@ try {
   await time('/vcek/v1/Milan/cert_chain', 200, 'miss');
   const cached = await cpuPerRequest(() => loop(() => time('/vcek/v1/Milan/cert_chain', 200, 'hit')));
   const rejected = await cpuPerRequest(() => loop(() => time('/vcek/v1/Rome/cert_chain', 400)));
+  await proxy.close();
+
+  // The same loop against a one-line JavaScript Worker: what wrangler dev
+  // and workerd cost per request before the Worker does anything.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kdsproxy-baseline-'));
+  writeFileSync(path.join(dir, 'baseline.mjs'),
+    'export default { fetch: () => new Response("{}", { status: 400 }) };\n');
+  const baselineWorker = await startWorkerd({ name: 'baseline', main: path.join(dir, 'baseline.mjs') });
+  let baseline;
+  try {
+    baseline = await cpuPerRequest(() => loop(() => time('/', 400, undefined, baselineWorker.url)), baselineWorker.pid);
+  } finally {
+    await baselineWorker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
   console.log(JSON.stringify({
     command: 'node kdsproxy/bench.mjs',
     machine: `${os.cpus().length} x ${os.cpus()[0].model}, node ${process.version}`,
@@ -99,6 +114,7 @@ try {
       cached: { ...stats(cached.xs), workerd_cpu_ms_per_request: cached.cpu_ms_per_request },
       uncached_fake_kds: { ...stats(uncached.xs), workerd_cpu_ms_per_request: uncached.cpu_ms_per_request },
       rejected_400: { ...stats(rejected.xs), workerd_cpu_ms_per_request: rejected.cpu_ms_per_request },
+      baseline_js_worker_400: { ...stats(baseline.xs), workerd_cpu_ms_per_request: baseline.cpu_ms_per_request },
     },
   }, null, 2));
 } finally {

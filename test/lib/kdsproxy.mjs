@@ -172,19 +172,25 @@ export function offlineEnv(stateDir) {
 export async function startProxy({ upstream, allowedOrigins = [], timeoutMs = 800, port, readyTimeoutMs = 60000 } = {}) {
   if (!upstream) throw new Error('startProxy: upstream is required (e.g. startFakeKDS().url)');
   const build = buildWorker();
+  return startWorkerd({
+    name: 'cvmtrust-kdsproxy-dev',
+    main: path.join(build, 'worker.mjs'),
+    vars: { UPSTREAM: upstream, ALLOWED_ORIGINS: allowedOrigins.join(','), UPSTREAM_TIMEOUT_MS: String(timeoutMs) },
+    port,
+    readyTimeoutMs,
+  });
+}
+
+/**
+ * Runs the Worker module `main` under `wrangler dev --local` as startProxy
+ * does. The Worker must answer GET / with 400: that is how readiness is told
+ * from wrangler's own answers.
+ */
+export async function startWorkerd({ name, main, vars = {}, port, readyTimeoutMs = 60000 }) {
   const state = mkdtempSync(path.join(os.tmpdir(), 'kdsproxy-dev-'));
   mkdirSync(path.join(state, 'config'));
   const config = path.join(state, 'wrangler.jsonc');
-  writeFileSync(config, JSON.stringify({
-    name: 'cvmtrust-kdsproxy-dev',
-    main: path.join(build, 'worker.mjs'),
-    compatibility_date: compatibilityDate(),
-    vars: {
-      UPSTREAM: upstream,
-      ALLOWED_ORIGINS: allowedOrigins.join(','),
-      UPSTREAM_TIMEOUT_MS: String(timeoutMs),
-    },
-  }, null, 2));
+  writeFileSync(config, JSON.stringify({ name, main, compatibility_date: compatibilityDate(), vars }, null, 2));
   port ??= await freePort();
   const inspector = await freePort();
   const child = spawn(process.execPath, [wranglerBin, 'dev', '--local', '--config', config,
