@@ -66,7 +66,7 @@ type Result struct {
 	MediaType string `json:"mediaType"`
 	Verified  bool   `json:"verified"`
 	// Simulated is true when the chain ends at a root added with
-	// Roots.AddSimulated rather than a pinned AMD root. Such evidence proves
+	// Roots.WithSimulated rather than a pinned AMD root. Such evidence proves
 	// nothing about hardware.
 	Simulated  bool           `json:"simulated"`
 	Product    string         `json:"product,omitempty"`

@@ -2,7 +2,6 @@
 
 // The differential oracle, go-sev-guest, does not build for js/wasm.
 
-
 package verifier
 
 import (
