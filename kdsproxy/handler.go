@@ -196,7 +196,8 @@ func ConfigFromVars(get func(name string) string) (Config, error) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	allowed := h.originAllowed(origin)
-	if origin != "" {
+	if !h.anyOrig {
+		// The CORS headers depend on Origin; browser caches must know.
 		w.Header().Set("Vary", "Origin")
 	}
 	if allowed {

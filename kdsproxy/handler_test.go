@@ -235,6 +235,12 @@ func TestCORS(t *testing.T) {
 			t.Fatalf("preflight from a foreign origin: %d %v", rec.Code, rec.Header())
 		}
 	})
+	t.Run("no origin: no CORS header, still Vary", func(t *testing.T) {
+		rec := f.get("/vcek/v1/Milan/cert_chain", "")
+		if rec.Header().Get("Access-Control-Allow-Origin") != "" || rec.Header().Get("Vary") != "Origin" {
+			t.Fatalf("headers %v", rec.Header())
+		}
+	})
 	t.Run("configured origin", func(t *testing.T) {
 		rec := f.get("/vcek/v1/Milan/cert_chain", "https://app.example")
 		if rec.Code != http.StatusOK {
@@ -257,8 +263,8 @@ func TestCORS(t *testing.T) {
 	t.Run("any origin", func(t *testing.T) {
 		g := newFixture(t, func(c *Config) { c.AllowedOrigins = []string{"*"} })
 		rec := g.get("/vcek/v1/Milan/cert_chain", "https://anyone.example")
-		if v := rec.Header().Get("Access-Control-Allow-Origin"); v != "*" {
-			t.Fatalf("Access-Control-Allow-Origin = %q, want *", v)
+		if v := rec.Header().Get("Access-Control-Allow-Origin"); v != "*" || rec.Header().Get("Vary") != "" {
+			t.Fatalf("Access-Control-Allow-Origin = %q, Vary = %q; want * and no Vary", v, rec.Header().Get("Vary"))
 		}
 	})
 }
