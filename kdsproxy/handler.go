@@ -225,7 +225,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), 0)
 		return
 	}
-	h.serveDocument(w, r.Context(), cacheOrigin(r), doc)
+	h.serveDocument(r.Context(), w, cacheOrigin(r), doc)
 }
 
 func (h *Handler) originAllowed(origin string) bool {
@@ -255,7 +255,7 @@ func cacheOrigin(r *http.Request) string {
 
 const backoffPath = "/_kdsproxy/upstream-backoff"
 
-func (h *Handler) serveDocument(w http.ResponseWriter, ctx context.Context, origin string, doc Document) {
+func (h *Handler) serveDocument(ctx context.Context, w http.ResponseWriter, origin string, doc Document) {
 	key := origin + doc.Path
 	now := h.now()
 	cached := h.cacheGet(ctx, key)
