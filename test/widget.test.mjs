@@ -224,3 +224,42 @@ test('sealFor refuses a Result that did not verify, or was not produced by verif
   await page.close();
 });
 
+
+test('element API: define under another tag, attributes reflect to properties, state is set by the element', async () => {
+  const page = await browser.context.newPage();
+  // An empty page on the gateway's origin; nothing registered yet.
+  await page.goto(new URL('demo/missing.html', gw.url).href);
+  const out = await page.evaluate(async (measurement) => {
+    const mod = await import('../index.js');
+    const before = customElements.get('cvm-attest') ?? null;
+    mod.CvmAttestElement.define('my-attest');
+    mod.CvmAttestElement.define('my-attest'); // twice is harmless
+    const el = document.createElement('my-attest');
+    el.gateway = '../';
+    el.measurements = `demo=${measurement}`;
+    el.trustSimulatedRoot = '../simulated/ark.pem';
+    const attrs = ['gateway', 'measurements', 'trust-simulated-root'].map((a) => el.getAttribute(a));
+    const verified = new Promise((resolve) => document.addEventListener('cvm-verified', (e) => resolve(e.target.localName)));
+    document.body.append(el);
+    const initial = el.getAttribute('state');
+    const target = await verified;
+    el.trustSimulatedRoot = '';
+    const removed = el.hasAttribute('trust-simulated-root');
+    return {
+      before, attrs, initial, target, state: el.state, removed,
+      exports: Object.keys(mod).sort(),
+      parsed: mod.parseMeasurements(' a=AB, 0xcd ,'),
+    };
+  }, simulatedMeasurement);
+  assert.equal(out.before, null, 'index.js registers nothing');
+  assert.deepEqual(out.attrs, ['../', `demo=${simulatedMeasurement}`, '../simulated/ark.pem']);
+  assert.equal(out.initial, 'verifying');
+  assert.equal(out.target, 'my-attest');
+  assert.ok(['simulated', 'verifying'].includes(out.state), out.state);
+  assert.equal(out.removed, false);
+  assert.deepEqual(out.exports, ['CvmAttestElement', 'CvmEnrolledEvent', 'CvmFailedEvent', 'CvmVerifiedEvent', 'enroll', 'loadVerifier', 'parseMeasurements', 'sealFor', 'verifyGateway']);
+  assert.deepEqual(out.parsed, [{ name: 'a', measurement: 'ab' }, { name: '', measurement: 'cd' }]);
+  // Removing the simulated root re-verified, and now it fails.
+  assert.equal(await settledState(page, 'my-attest'), 'failed');
+  await page.close();
+});
