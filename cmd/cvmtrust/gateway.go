@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,9 +43,7 @@ var newSimulated = simulated.New
 const shutdownGrace = 10 * time.Second
 
 func runGateway(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, gatewayUsage); fs.PrintDefaults() }
+	fs := newFlagSet("gateway", gatewayUsage, stderr)
 	listen := fs.String("listen", "127.0.0.1:8443", "`address` to listen on (port 0 picks one)")
 	sim := fs.Bool("simulated", false, "sign reports with a fake AMD chain generated at start (development only: proves nothing)")
 	measurement := fs.String("measurement", simulated.DefaultMeasurement, "with --simulated: the launch digest to report, 96 hex digits")
@@ -73,15 +70,8 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	vmpl := fs.Uint("vmpl", 0, "request reports at this VMPL (0-3; above 0 under a paravisor or SVSM)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate chain `file` (PEM); needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "private key `file` (PEM) of --tls-cert")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() != 0 {
-		fmt.Fprintf(stderr, "cvmtrust gateway: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	setFlags := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })

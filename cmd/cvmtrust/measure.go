@@ -47,8 +47,7 @@ type measureFlags struct {
 }
 
 func runMeasure(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("measure", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("measure", measureUsage, stderr)
 	var f measureFlags
 	fs.StringVar(&f.mode, "mode", "snp", "snp (launch digest) or snp:ovmf-hash (the OVMF hash only)")
 	fs.IntVar(&f.vcpus, "vcpus", 0, "number of vCPUs")
@@ -69,17 +68,8 @@ func runMeasure(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.writeManifest, "write-manifest", "", "also write a release manifest for this launch to `file`")
 	fs.StringVar(&f.release, "release", "", "release name for --write-manifest")
 	fs.StringVar(&f.sourceCommit, "source-commit", "", "source commit for --write-manifest")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, measureUsage)
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
-			return exitOK
-		}
-		return measureUsageError(stderr, err)
-	}
-	if fs.NArg() > 0 {
-		return measureUsageError(stderr, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })

@@ -47,8 +47,19 @@ type verifyFlags struct {
 	vmpl                                                                       int
 }
 
+const verifyUsage = `usage: cvmtrust verify --report FILE (--vcek FILE | --vlek FILE | --kds URL) [--chain FILE]
+                       [--crl FILE] [--at RFC3339] (--measurement HEX ... | --any-measurement-unsafe)
+                       [--report-data HEX] [--min-tcb bl=N,tee=N,snp=N,ucode=N,fmc=N] [--vmpl N] [--json]
+
+Verifies an SEV-SNP attestation report against the pinned AMD roots.
+Exit status: 0 verified, 1 rejected (the failed checks are printed),
+2 unusable input.
+
+flags:
+`
+
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("cvmtrust verify", stderr)
+	fs := newFlagSet("verify", verifyUsage, stderr)
 	var f verifyFlags
 	fs.StringVar(&f.report, "report", "", "attestation report `file` (1184 bytes)")
 	fs.StringVar(&f.vcek, "vcek", "", "VCEK certificate `file` (PEM or DER)")
@@ -66,9 +77,6 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	if code, done := parseFlags(fs, args); done {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return usageError(stderr, "unexpected argument %q", fs.Arg(0))
 	}
 	v, ev, exp, err := f.build()
 	if err != nil {
@@ -98,25 +106,36 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// newFlagSet returns a flag set whose parse errors are one line: the
-// defaults are printed only for -h.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// newFlagSet returns the flag set of subcommand name, whose -h prints
+// header and then the flags.
+func newFlagSet(name, header string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("cvmtrust "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {}
+	fs.Usage = func() { fmt.Fprint(stderr, header) }
 	return fs
 }
 
-// parseFlags parses args; done is true when the command must exit with code
-// (after -h, or a bad flag, whose one-line reason flag has printed).
+// parseFlags parses args; done is true when the command must exit with
+// code at once. -h prints the usage and exits 0. A bad flag prints one
+// line, "cvmtrust NAME: reason", and exits 2; so does a stray argument.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	stderr := fs.Output()
+	usage := fs.Usage
+	fs.SetOutput(io.Discard) // the flag package's own message is replaced below
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	fs.Usage = usage
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(fs.Output(), "usage of %s:\n", fs.Name())
+		fs.Usage()
 		fs.PrintDefaults()
 		return exitOK, true
 	case err != nil:
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return exitUsage, true
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		return exitUsage, true
 	}
 	return 0, false
