@@ -129,3 +129,56 @@ test('the wasm API rejects unusable arguments with Errors, never a crash', async
   assert.match(out[9], /evidence\.report is not base64/);
   assert.equal(last, 'boolean');
 });
+
+/** Serves testdata/kds as a KDS proxy at origin/kds for one page; crl: whether to serve the (synthetic) CRLs. */
+async function fakeKDSProxy(p, { crl }) {
+  const dir = path.join(repoRoot, 'testdata/kds');
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+  const asked = [];
+  await p.route('http://127.0.0.1:9/kds/**', (route) => {
+    const u = new URL(route.request().url());
+    const kdsPath = u.pathname.slice('/kds'.length) + u.search;
+    asked.push(kdsPath);
+    const entry = index[kdsPath];
+    if (!entry || (!crl && kdsPath.endsWith('/crl'))) return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not found","code":"not_found"}' });
+    return route.fulfill({ status: 200, contentType: entry.content_type, body: fs.readFileSync(path.join(dir, entry.file)) });
+  });
+  return asked;
+}
+
+test('evidence without certificates verifies through a KDS proxy; its CRL is checked and a bad one rejected', async () => {
+  const kase = load('oak-genoa');
+  const evidence = JSON.stringify({
+    version: 1,
+    report: fs.readFileSync(path.join(kase.dir, 'report.bin')).toString('base64'),
+    certs: {},
+    hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
+  });
+  const exp = { measurements: [kase.c.measurement], reportData: kase.c.report_data };
+  const p = await browser.context.newPage();
+  await servePackage(p);
+  await p.evaluate(async () => { window.verifier = await (await import('/index.js')).loadVerifier(); });
+  const verify = (e) => p.evaluate(([ev, x]) => window.verifier.verify(ev, x), [evidence, e]);
+
+  // Without a proxy the VCEK is missing.
+  const none = await verify(exp);
+  assert.equal(none.verified, false);
+  assert.deepEqual(none.checks.filter((c) => c.outcome === 'fail').map((c) => c.name), ['certificates']);
+
+  // With one (no CRL there): verified, and revocation says why it was not checked.
+  let asked = await fakeKDSProxy(p, { crl: false });
+  const viaProxy = await verify({ ...exp, kdsProxy: 'http://127.0.0.1:9/kds/' });
+  assert.equal(viaProxy.verified, true, JSON.stringify(viaProxy.checks.filter((c) => c.outcome === 'fail')));
+  assert.ok(asked.some((a) => a.startsWith('/vcek/v1/Genoa/d2421d97')), `the VCEK was fetched by chip id and TCB: ${asked}`);
+  assert.match(viaProxy.revocation, /CRL could not be fetched.*404/);
+  assert.equal(viaProxy.report.sha384, (await browserResult(kase)).report.sha384);
+
+  // The proxy's CRLs are synthetic (not signed by AMD): revocation fails.
+  await p.unrouteAll();
+  asked = await fakeKDSProxy(p, { crl: true });
+  const badCRL = await verify({ ...exp, kdsProxy: 'http://127.0.0.1:9/kds' });
+  assert.ok(asked.includes('/vcek/v1/Genoa/crl'));
+  assert.equal(badCRL.verified, false);
+  assert.deepEqual(badCRL.checks.filter((c) => c.outcome === 'fail').map((c) => c.name), ['revocation']);
+  await p.close();
+});

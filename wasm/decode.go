@@ -35,13 +35,23 @@ import (
 //	hostData, idKeyDigest hex
 //	requireRevocationCheck bool
 //	simulatedRoot         PEM      a simulated ARK to trust besides the pinned
-//	                               AMD roots (trust setup, carried here so one
-//	                               call says everything)
+//	                               AMD roots
+//	kdsProxy              URL      a KDS proxy to fetch a missing VCEK, chain
+//	                               and the CRL from
+//
+// simulatedRoot and kdsProxy are trust setup rather than expectations; they
+// ride here so that one call says everything.
 //
 // Any other key is an error, so a misspelt requirement is never dropped.
 var expectationKeys = []string{
 	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "vmpl", "minTcb", "minGuestSvn",
-	"policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot",
+	"policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot", "kdsProxy",
+}
+
+// trustSetup is what an expectation says about the Verifier to use.
+type trustSetup struct {
+	simulatedRoot string // PEM, or empty
+	kdsProxy      string // absolute URL, or empty
 }
 
 // decodeEvidence reads protocol v1 evidence: a JSON string, or the object
@@ -72,21 +82,21 @@ func decodeEvidence(v safejs.Value) (protocol.Evidence, error) {
 }
 
 // decodeExpectation maps the page's expectation to the verifier's and
-// returns the simulated root to trust, if any. The nonce is bound with the
+// returns the trust setup it asks for. The nonce is bound with the
 // HPKE public key the evidence carries, so a swapped key fails the report
 // data check.
-func decodeExpectation(v safejs.Value, ev protocol.Evidence) (verifier.Expectation, string, error) {
+func decodeExpectation(v safejs.Value, ev protocol.Evidence) (verifier.Expectation, trustSetup, error) {
 	obj, err := objectArg("expectation", v)
 	if err != nil {
-		return verifier.Expectation{}, "", err
+		return verifier.Expectation{}, trustSetup{}, err
 	}
 	keys, err := objectKeys(obj)
 	if err != nil {
-		return verifier.Expectation{}, "", err
+		return verifier.Expectation{}, trustSetup{}, err
 	}
 	for _, k := range keys {
 		if !slices.Contains(expectationKeys, k) {
-			return verifier.Expectation{}, "", fmt.Errorf("expectation: unknown key %q (known: %s)", k, strings.Join(expectationKeys, ", "))
+			return verifier.Expectation{}, trustSetup{}, fmt.Errorf("expectation: unknown key %q (known: %s)", k, strings.Join(expectationKeys, ", "))
 		}
 	}
 	r := reader{obj: obj, path: "expectation"}
@@ -123,8 +133,8 @@ func decodeExpectation(v safejs.Value, ev protocol.Evidence) (verifier.Expectati
 	exp.HostData = r.hex("hostData")
 	exp.IDKeyDigest = r.hex("idKeyDigest")
 	exp.RequireRevocationCheck = r.bool("requireRevocationCheck")
-	simulatedRoot := r.string("simulatedRoot")
-	return exp, simulatedRoot, errors.Join(r.err, tcb.err, policy.err)
+	trust := trustSetup{simulatedRoot: r.string("simulatedRoot"), kdsProxy: r.string("kdsProxy")}
+	return exp, trust, errors.Join(r.err, tcb.err, policy.err)
 }
 
 // objectArg accepts an object, or a string holding its JSON.

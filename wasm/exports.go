@@ -30,13 +30,13 @@ func verifyJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	exp, simulatedRoot, err := decodeExpectation(args[1], ev)
+	exp, trust, err := decodeExpectation(args[1], ev)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	res, err := verifyEvidence(ctx, ev, exp, simulatedRoot)
+	res, err := verifyEvidence(ctx, ev, exp, trust)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +65,8 @@ func sealJS(args []safejs.Value) (any, error) {
 
 // verifyEvidence runs the verifier. A rejection is not an error here: its
 // Result, with verified=false and every check, is what the page shows.
-func verifyEvidence(ctx context.Context, ev protocol.Evidence, exp verifier.Expectation, simulatedRoot string) (*verifier.Result, error) {
-	v, err := verifierFor(simulatedRoot)
+func verifyEvidence(ctx context.Context, ev protocol.Evidence, exp verifier.Expectation, trust trustSetup) (*verifier.Result, error) {
+	v, err := verifierFor(trust)
 	if err != nil {
 		return nil, err
 	}
@@ -109,33 +109,38 @@ var (
 	signaturesErr  error
 
 	verifiersMu sync.Mutex
-	// verifiers holds one Verifier per trust setup: the pinned AMD roots
-	// alone (key ""), or with one simulated ARK (key: its PEM).
-	verifiers = map[string]*verifier.Verifier{}
+	// verifiers holds one Verifier per trust setup a page has used.
+	verifiers = map[trustSetup]*verifier.Verifier{}
 )
 
-func verifierFor(simulatedRoot string) (*verifier.Verifier, error) {
+func verifierFor(trust trustSetup) (*verifier.Verifier, error) {
 	signaturesOnce.Do(func() { signatures, signaturesErr = newWebCrypto() })
 	if signaturesErr != nil {
 		return nil, signaturesErr
 	}
 	verifiersMu.Lock()
 	defer verifiersMu.Unlock()
-	if v, ok := verifiers[simulatedRoot]; ok {
+	if v, ok := verifiers[trust]; ok {
 		return v, nil
 	}
-	roots := verifier.AMDRoots()
-	if simulatedRoot != "" {
+	opts := verifier.Options{Roots: verifier.AMDRoots(), Signatures: signatures}
+	if trust.simulatedRoot != "" {
 		var err error
-		if roots, err = roots.WithSimulated([]byte(simulatedRoot)); err != nil {
+		if opts.Roots, err = opts.Roots.WithSimulated([]byte(trust.simulatedRoot)); err != nil {
 			return nil, fmt.Errorf("expectation.simulatedRoot: %w", err)
 		}
 	}
-	v, err := verifier.New(verifier.Options{Roots: roots, Signatures: signatures})
+	if trust.kdsProxy != "" {
+		var err error
+		if opts.Fetcher, err = newKDSFetcher(trust.kdsProxy); err != nil {
+			return nil, err
+		}
+	}
+	v, err := verifier.New(opts)
 	if err != nil {
 		return nil, err
 	}
-	verifiers[simulatedRoot] = v
+	verifiers[trust] = v
 	return v, nil
 }
 

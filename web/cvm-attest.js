@@ -90,7 +90,7 @@ const BaseElement = globalThis.HTMLElement ?? class {};
 const states = ['verifying', 'verified', 'simulated', 'failed'];
 
 export class CvmAttestElement extends BaseElement {
-  static observedAttributes = ['gateway', 'measurements', 'trust-simulated-root'];
+  static observedAttributes = ['gateway', 'measurements', 'trust-simulated-root', 'kds-proxy'];
 
   /** Registers the element as tag (default cvm-attest) in registry (default customElements). */
   static define(tag = 'cvm-attest', registry = customElements) {
@@ -128,6 +128,13 @@ export class CvmAttestElement extends BaseElement {
   set trustSimulatedRoot(v) {
     if (v) this.setAttribute('trust-simulated-root', v);
     else this.removeAttribute('trust-simulated-root');
+  }
+
+  /** URL of a KDS proxy (kdsproxy/) for evidence that does not carry its certificates, and for the CRL. */
+  get kdsProxy() { return this.getAttribute('kds-proxy') ?? ''; }
+  set kdsProxy(v) {
+    if (v) this.setAttribute('kds-proxy', v);
+    else this.removeAttribute('kds-proxy');
   }
 
   /** verifying | verified | simulated | failed. Set by the element. */
@@ -180,6 +187,7 @@ export class CvmAttestElement extends BaseElement {
         gateway: this.gateway,
         measurements: releases.map((r) => r.measurement),
         trustSimulatedRoot: this.trustSimulatedRoot || undefined,
+        kdsProxy: this.kdsProxy || undefined,
       });
     } catch (error) {
       if (run !== this.#run) return null;

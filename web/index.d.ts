@@ -85,6 +85,8 @@ export interface VerifyGatewayOptions extends LoadOptions {
   measurements: string[];
   /** URL of a simulated AMD root (PEM) to trust besides the pinned AMD roots. Development only. */
   trustSimulatedRoot?: string | URL;
+  /** URL of a KDS proxy (untrusted) for a VCEK and chain the evidence lacks, and for AMD's CRL. */
+  kdsProxy?: string | URL;
   expectation?: Expectation;
   fetch?: typeof fetch;
 }
@@ -115,7 +117,7 @@ export interface Capture {
 
 /** The wasm namespace (globalThis.cvmtrust once loaded). */
 export interface Verifier {
-  verify(evidence: string | object, expectation: Expectation & { measurements?: string[]; nonce?: string; simulatedRoot?: string }): Promise<Result>;
+  verify(evidence: string | object, expectation: Expectation & { measurements?: string[]; nonce?: string; simulatedRoot?: string; kdsProxy?: string }): Promise<Result>;
   seal(evidence: string | object, plaintext: Uint8Array): Promise<EnrollRequest>;
   readonly version: number;
 }
@@ -144,7 +146,7 @@ export class CvmEnrolledEvent extends Event {
 }
 
 /**
- * <cvm-attest gateway="..." measurements="name=hex,hex" trust-simulated-root="URL">
+ * <cvm-attest gateway="..." measurements="name=hex,hex" trust-simulated-root="URL" kds-proxy="URL">
  *
  * Parts: badge, badge-label, message, details, facts, failures, all-checks, checks-summary, checks, camera, preview,
  * capture, receipt.
@@ -154,6 +156,7 @@ export class CvmAttestElement extends HTMLElement {
   gateway: string;
   measurements: string;
   trustSimulatedRoot: string;
+  kdsProxy: string;
   readonly state: CvmAttestState;
   readonly result: Result | null;
   readonly receipt: Receipt | null;

@@ -72,7 +72,7 @@ function mark(name) {
  * @param {import('./index.js').VerifyGatewayOptions} options
  * @returns {Promise<import('./index.js').Result>}
  */
-export async function verifyGateway({ gateway, measurements, trustSimulatedRoot, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+export async function verifyGateway({ gateway, measurements, trustSimulatedRoot, kdsProxy, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
   if (!Array.isArray(measurements) || measurements.length === 0) {
     if (!expectation.anyMeasurementUnsafe) throw new TypeError('verifyGateway: measurements must list at least one launch measurement (hex)');
@@ -90,6 +90,7 @@ export async function verifyGateway({ gateway, measurements, trustSimulatedRoot,
     measurements: measurements ?? [],
     nonce,
     ...(simulatedRoot ? { simulatedRoot } : {}),
+    ...(kdsProxy ? { kdsProxy: new URL(kdsProxy, globalThis.document?.baseURI).href } : {}),
   });
   mark('cvmtrust:verified');
   if (result.verified) verifiedEvidence.set(result, { evidence, gateway: base });
