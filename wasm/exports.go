@@ -109,9 +109,12 @@ var (
 	signaturesErr  error
 
 	verifiersMu sync.Mutex
-	// verifiers holds one Verifier per trust setup a page has used.
+	// verifiers holds one Verifier per trust setup a page has used, at most
+	// maxVerifiers of them (a page uses one or two).
 	verifiers = map[trustSetup]*verifier.Verifier{}
 )
+
+const maxVerifiers = 8
 
 func verifierFor(trust trustSetup) (*verifier.Verifier, error) {
 	signaturesOnce.Do(func() { signatures, signaturesErr = newWebCrypto() })
@@ -139,6 +142,9 @@ func verifierFor(trust trustSetup) (*verifier.Verifier, error) {
 	v, err := verifier.New(opts)
 	if err != nil {
 		return nil, err
+	}
+	if len(verifiers) >= maxVerifiers {
+		clear(verifiers)
 	}
 	verifiers[trust] = v
 	return v, nil
