@@ -28,6 +28,10 @@ type webCrypto struct {
 
 var _ verifier.SignatureVerifier = (*webCrypto)(nil)
 
+// maxCachedKeys bounds the key cache: three AMD products' roots and
+// intermediates, and the VCEKs of the few gateways a page talks to.
+const maxCachedKeys = 64
+
 func newWebCrypto() (*webCrypto, error) {
 	c, err := safejs.Global().Get("crypto")
 	if err != nil {
@@ -83,6 +87,9 @@ func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]a
 		return safejs.Value{}, errors.New("webcrypto: public key not accepted: " + err.Error())
 	}
 	w.mu.Lock()
+	if len(w.keys) >= maxCachedKeys {
+		clear(w.keys)
+	}
 	w.keys[cacheKey] = key
 	w.mu.Unlock()
 	return key, nil
