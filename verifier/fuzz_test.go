@@ -13,7 +13,9 @@ import (
 // to Verify. Whatever the input, Verify must return an error or a Result,
 // never panic, and never accept: nothing here is signed by AMD.
 //
-//	go test ./verifier -run XXX -fuzz FuzzVerifyEvidence -fuzztime 5m
+//	go test ./verifier -run XXX -fuzz FuzzVerifyEvidence -fuzztime 5m -fuzzminimizetime 10x
+//
+// (Minimizing these large inputs by time would otherwise take most of the run.)
 func FuzzVerifyEvidence(f *testing.F) {
 	for _, c := range loadRealCases(f) {
 		f.Add(c.report, c.ek, c.chain, []byte(nil), c.Signer == "VLEK")
