@@ -44,11 +44,16 @@ export async function launchBrowser({ videoFile } = {}) {
 }
 
 let builtBinary;
+let binDir;
 /** Builds a Go main package once per test process; returns the binary path. */
 export function goBinary(pkg) {
   builtBinary ??= new Map();
+  if (!binDir) {
+    binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-bin-'));
+    process.once('exit', () => fs.rmSync(binDir, { recursive: true, force: true }));
+  }
   if (!builtBinary.has(pkg)) {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-bin-')), path.basename(pkg));
+    const out = path.join(binDir, path.basename(pkg));
     execFileSync('go', ['build', '-o', out, pkg], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
     builtBinary.set(pkg, out);
   }
