@@ -1,6 +1,7 @@
-// scripts/build-wasm.sh is reproducible: two builds, the second rebuilding
-// every package instead of using the build cache, give byte-identical
-// output, and build.json describes it.
+// scripts/build-wasm.sh is reproducible: two builds, the second from a copy
+// of the source in another directory and rebuilding every package instead
+// of using the build cache, give byte-identical output, and build.json
+// describes it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,17 +11,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './lib/browser.mjs';
 
-function build(outDir, env = {}) {
-  execFileSync(path.join(repoRoot, 'scripts/build-wasm.sh'), { cwd: repoRoot, env: { ...process.env, OUT_DIR: outDir, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+function build(root, outDir, env = {}) {
+  execFileSync(path.join(root, 'scripts/build-wasm.sh'), { cwd: root, env: { ...process.env, OUT_DIR: outDir, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return JSON.parse(fs.readFileSync(path.join(outDir, 'build.json'), 'utf8'));
+}
+
+// Copies the source tree (not node_modules, .git or build output).
+function copySource(dst) {
+  const skip = new Set(['node_modules', '.git', 'dist', 'build', '.wrangler']);
+  fs.cpSync(repoRoot, dst, { recursive: true, filter: (src) => !skip.has(path.basename(src)) });
 }
 
 test('two builds give the same bytes and build.json hashes them', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-build-'));
   try {
-    const a = build(path.join(tmp, 'a'));
-    // Nothing reused from the first: every package compiled again.
-    const b = build(path.join(tmp, 'b'), { REBUILD_ALL: '1' });
+    const a = build(repoRoot, path.join(tmp, 'a'));
+    // Nothing reused from the first: another directory (-trimpath keeps it
+    // out of the binary), every package compiled again.
+    const copy = path.join(tmp, 'elsewhere', 'cvmtrust');
+    copySource(copy);
+    const b = build(copy, path.join(tmp, 'b'), { REBUILD_ALL: '1' });
     for (const f of ['cvmtrust.wasm', 'wasm_exec.js']) {
       const x = fs.readFileSync(path.join(tmp, 'a', f));
       const y = fs.readFileSync(path.join(tmp, 'b', f));
