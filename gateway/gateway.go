@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/protocol"
+	"github.com/cvmtrust/cvmtrust/protocol/seal"
 )
 
 // Defaults for the zero values of Config.
@@ -98,7 +99,7 @@ type Config struct {
 type Gateway struct {
 	source  ReportSource
 	matcher Matcher
-	suite   protocol.Suite
+	suite   seal.Suite
 	key     hpke.PrivateKey
 	pub     protocol.HPKEKey
 	origins []string
@@ -146,7 +147,7 @@ func New(cfg Config) (*Gateway, error) {
 		kem = protocol.KEMMLKEM768X25519
 	}
 	g.pub = protocol.HPKEKey{KEM: kem, KDF: protocol.KDFHKDFSHA256, AEAD: protocol.AEADAES256GCM}
-	suite, err := protocol.ResolveSuite(g.pub)
+	suite, err := seal.ResolveSuite(g.pub)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}

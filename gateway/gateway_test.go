@@ -25,6 +25,7 @@ import (
 
 	"github.com/cvmtrust/cvmtrust/gateway/simulated"
 	"github.com/cvmtrust/cvmtrust/protocol"
+	"github.com/cvmtrust/cvmtrust/protocol/seal"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
 
@@ -118,7 +119,7 @@ func sealCapture(tb testing.TB, ev protocol.Evidence, img []byte) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ct, err := protocol.Seal(ev.HPKE, ev.Report, pt)
+	ct, err := seal.Seal(ev.HPKE, ev.Report, pt)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -352,7 +353,7 @@ func TestEnrollBadInput(t *testing.T) {
 		return b
 	}
 	sealed := func(pt []byte) []byte {
-		ct, err := protocol.Seal(ev.HPKE, ev.Report, pt)
+		ct, err := seal.Seal(ev.HPKE, ev.Report, pt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +367,7 @@ func TestEnrollBadInput(t *testing.T) {
 	corrupt[len(corrupt)-1] ^= 1
 	otherReport := bytes.Clone(ev.Report)
 	otherReport[0] ^= 1
-	sealedElsewhere, err := protocol.Seal(ev.HPKE, otherReport, []byte("{}"))
+	sealedElsewhere, err := seal.Seal(ev.HPKE, otherReport, []byte("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +555,7 @@ func TestConfig(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("a gateway without a report source is accepted")
 	}
-	if _, err := New(Config{Source: simSource(t), KEM: "DHKEM-P256-HKDF-SHA256"}); !errors.Is(err, protocol.ErrUnknownKEM) {
+	if _, err := New(Config{Source: simSource(t), KEM: "DHKEM-P256-HKDF-SHA256"}); !errors.Is(err, seal.ErrUnknownKEM) {
 		t.Errorf("unknown KEM: err = %v", err)
 	}
 	g, err := New(Config{Source: simSource(t)})

@@ -3,8 +3,9 @@
 // HPKE public key, and the sealed enrollment upload of POST /enroll.
 //
 // It is shared by the gateway (inside the CVM), the verifier and the browser
-// build, so it depends on nothing but the standard library and builds for
-// js/wasm.
+// build, so it depends on nothing but the standard library's hashes and
+// builds for js/wasm. The HPKE suite and sealing are in package
+// protocol/seal, so that a verifier does not link HPKE.
 //
 // # Binding
 //
@@ -19,8 +20,6 @@
 package protocol
 
 import (
-	"crypto/ecdh"
-	"crypto/hpke"
 	"crypto/sha512"
 	"errors"
 	"fmt"
@@ -124,11 +123,8 @@ const (
 
 // Errors returned by this package, matchable with errors.Is.
 var (
-	ErrNonceSize   = errors.New("protocol: nonce must be 32 bytes")
-	ErrUnknownKEM  = errors.New("protocol: unsupported HPKE KEM")
-	ErrUnknownKDF  = errors.New("protocol: unsupported HPKE KDF")
-	ErrUnknownAEAD = errors.New("protocol: unsupported HPKE AEAD")
-	ErrReportSize  = errors.New("protocol: report must be 1184 bytes")
+	ErrNonceSize  = errors.New("protocol: nonce must be 32 bytes")
+	ErrReportSize = errors.New("protocol: report must be 1184 bytes")
 )
 
 // ReportData returns the v1 binding of a nonce and an HPKE public key, the
@@ -152,55 +148,4 @@ func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 func EnrollInfo(report []byte) []byte {
 	sum := sha512.Sum384(report)
 	return append([]byte(enrollLabel), sum[:]...)
-}
-
-// Suite is a resolved HPKE cipher suite.
-type Suite struct {
-	KEM  hpke.KEM
-	KDF  hpke.KDF
-	AEAD hpke.AEAD
-}
-
-// ResolveSuite maps the names in an HPKEKey to a Suite. Only the suites this
-// project deploys are accepted.
-func ResolveSuite(k HPKEKey) (Suite, error) {
-	var s Suite
-	switch k.KEM {
-	case KEMMLKEM768X25519:
-		s.KEM = hpke.MLKEM768X25519()
-	case KEMX25519:
-		s.KEM = hpke.DHKEM(ecdh.X25519())
-	default:
-		return Suite{}, fmt.Errorf("%w: %q", ErrUnknownKEM, k.KEM)
-	}
-	switch k.KDF {
-	case KDFHKDFSHA256:
-		s.KDF = hpke.HKDFSHA256()
-	default:
-		return Suite{}, fmt.Errorf("%w: %q", ErrUnknownKDF, k.KDF)
-	}
-	switch k.AEAD {
-	case AEADAES256GCM:
-		s.AEAD = hpke.AES256GCM()
-	default:
-		return Suite{}, fmt.Errorf("%w: %q", ErrUnknownAEAD, k.AEAD)
-	}
-	return s, nil
-}
-
-// Seal encrypts plaintext to the HPKE key in k, bound to report. The caller
-// must have verified the evidence that carries report and k first.
-func Seal(k HPKEKey, report, plaintext []byte) ([]byte, error) {
-	if len(report) != ReportSize {
-		return nil, ErrReportSize
-	}
-	s, err := ResolveSuite(k)
-	if err != nil {
-		return nil, err
-	}
-	pk, err := s.KEM.NewPublicKey(k.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("protocol: bad HPKE public key: %w", err)
-	}
-	return hpke.Seal(pk, s.KDF, s.AEAD, EnrollInfo(report), plaintext)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/cvmtrust/cvmtrust/protocol"
+	"github.com/cvmtrust/cvmtrust/protocol/seal"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
 
@@ -90,7 +91,7 @@ func verifyEvidence(ctx context.Context, ev protocol.Evidence, exp verifier.Expe
 // report, as the EnrollRequest for POST /enroll. The caller
 // (web/verifier.js) only hands it evidence that verified.
 func sealEvidence(ev protocol.Evidence, plaintext []byte) (protocol.EnrollRequest, error) {
-	ct, err := protocol.Seal(ev.HPKE, ev.Report, plaintext)
+	ct, err := seal.Seal(ev.HPKE, ev.Report, plaintext)
 	if err != nil {
 		return protocol.EnrollRequest{}, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/cvmtrust/cvmtrust/gateway"
 	"github.com/cvmtrust/cvmtrust/gateway/simulated"
 	"github.com/cvmtrust/cvmtrust/protocol"
+	"github.com/cvmtrust/cvmtrust/protocol/seal"
 )
 
 func init() {
@@ -109,7 +110,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		release = &protocol.Release{Name: *releaseName, ManifestURL: *manifestURL}
 	}
 
-	if _, err := protocol.ResolveSuite(protocol.HPKEKey{KEM: *kem, KDF: protocol.KDFHKDFSHA256, AEAD: protocol.AEADAES256GCM}); err != nil {
+	if _, err := seal.ResolveSuite(protocol.HPKEKey{KEM: *kem, KDF: protocol.KDFHKDFSHA256, AEAD: protocol.AEADAES256GCM}); err != nil {
 		fmt.Fprintf(stderr, "cvmtrust gateway: --kem: %v\n", err)
 		return exitUsage
 	}

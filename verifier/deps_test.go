@@ -1,0 +1,51 @@
+//go:build !js
+
+package verifier
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBrowserBuildDeps keeps the verifier's js/wasm build lean: certificates
+// are parsed with cryptobyte, signatures are WebCrypto's, and sealing is a
+// separate package, so none of these may be linked.
+func TestBrowserBuildDeps(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "golang.org/x/crypto/cryptobyte") {
+		t.Fatalf("dependency list looks wrong: %v", deps)
+	}
+	for _, banned := range []string{"crypto/x509", "crypto/rsa", "crypto/ecdsa", "crypto/hpke", "net/http",
+		"github.com/google/go-sev-guest/abi", "google.golang.org/protobuf/proto"} {
+		if slices.Contains(deps, banned) {
+			t.Errorf("the browser build of verifier links %s", banned)
+		}
+	}
+}
+
+// TestNoSyscallJS: the package itself never touches the JS world (the
+// standard library may, for the clock and randomness).
+func TestNoSyscallJS(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", "./...")
+	cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	if !strings.Contains(string(out), "verifier/internal/cert") {
+		t.Fatalf("package list looks wrong: %s", out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if slices.Contains(strings.Fields(line), "syscall/js") {
+			t.Errorf("imports syscall/js: %s", line)
+		}
+	}
+}
