@@ -90,7 +90,7 @@ func (c *Certificate) ExtensionInt(oid asn1.ObjectIdentifier) (uint8, bool, erro
 	}
 	s := cryptobyte.String(v)
 	var n int64
-	if !s.ReadASN1Integer(&n) || !s.Empty() || n < 0 || n > 255 {
+	if !s.ReadASN1Int64WithTag(&n, cbasn1.INTEGER) || !s.Empty() || n < 0 || n > 255 {
 		return 0, true, fmt.Errorf("%w: extension %v is not a small integer", ErrMalformed, oid)
 	}
 	return uint8(n), true, nil
@@ -127,7 +127,7 @@ func Parse(der []byte) (*Certificate, error) {
 	if !tbs.ReadOptionalASN1(&versionField, &hasVersion, cbasn1.Tag(0).Constructed().ContextSpecific()) {
 		return nil, fmt.Errorf("%w: bad version", ErrMalformed)
 	}
-	if hasVersion && (!versionField.ReadASN1Integer(&version) || version != 2) {
+	if hasVersion && (!versionField.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) || version != 2) {
 		return nil, fmt.Errorf("%w: not an X.509 v3 certificate", ErrMalformed)
 	}
 	var serial cryptobyte.String
@@ -282,10 +282,10 @@ func checkRSAPSSSHA384(alg cryptobyte.String) error {
 		return bad
 	}
 	var salt, trailer int64
-	if !saltField.ReadASN1Integer(&salt) || !saltField.Empty() || salt != 48 {
+	if !saltField.ReadASN1Int64WithTag(&salt, cbasn1.INTEGER) || !saltField.Empty() || salt != 48 {
 		return bad
 	}
-	if hasTrailer && (!trailerField.ReadASN1Integer(&trailer) || !trailerField.Empty() || trailer != 1) {
+	if hasTrailer && (!trailerField.ReadASN1Int64WithTag(&trailer, cbasn1.INTEGER) || !trailerField.Empty() || trailer != 1) {
 		return bad
 	}
 	return nil

@@ -62,7 +62,7 @@ func ParseCRL(data []byte) (*CRL, error) {
 	}
 	if tbs.PeekASN1Tag(cbasn1.INTEGER) {
 		var v int64
-		if !tbs.ReadASN1Integer(&v) || v != 1 {
+		if !tbs.ReadASN1Int64WithTag(&v, cbasn1.INTEGER) || v != 1 {
 			return nil, fmt.Errorf("%w: unsupported CRL version", ErrMalformed)
 		}
 	}
