@@ -64,8 +64,9 @@ func newNamespace() (safejs.Value, error) {
 		return safejs.Value{}, err
 	}
 	exports := map[string]func(args []safejs.Value) (any, error){
-		"verify": verifyJS,
-		"seal":   sealJS,
+		"verify":  verifyJS,
+		"seal":    sealJS,
+		"measure": measureJS,
 	}
 	for name, fn := range exports {
 		f, err := safejs.FuncOf(asyncExport(name, fn))
