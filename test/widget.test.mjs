@@ -3,9 +3,11 @@
 // rejection leaving the camera closed and nothing sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   launchBrowser, startWidgetGateway, startSimulatedGateway, settledState, recordAPI,
-  templateDistance, countCameraRequests, simulatedMeasurement,
+  templateDistance, countCameraRequests, simulatedMeasurement, repoRoot,
 } from './lib/browser.mjs';
 
 let gw;      // test/widgetgateway: camera picture + template hook
@@ -98,7 +100,12 @@ test('verified against the simulated root: capture, sealed upload, receipt, temp
   }));
   assert.equal(details.hidden, false);
   assert.equal(details.checks, result.checks.length);
-  assert.match(details.facts, /simulated-default/, 'the matched release is named');
+  // The expected release came from the demo manifest, recomputed in the page.
+  assert.equal(result.release?.release, 'cvmtrust-demo-simulated');
+  assert.equal(result.release.measurement, simulatedMeasurement);
+  assert.equal(result.release.recomputed, true);
+  assert.match(details.facts, /Release\s*cvmtrust-demo-simulated/, 'the matched release is named');
+  assert.match(details.facts, /Launch digest\s*recomputed in this browser from the release manifest http:\/\/127\.0\.0\.1:\d+\/demo\/release\.json/);
 
   await page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled);
   await page.click('cvm-attest >> [part~="capture"]');
@@ -257,9 +264,96 @@ test('element API: define under another tag, attributes reflect to properties, s
   assert.equal(out.target, 'my-attest');
   assert.ok(['simulated', 'verifying'].includes(out.state), out.state);
   assert.equal(out.removed, false);
-  assert.deepEqual(out.exports, ['CvmAttestElement', 'CvmEnrolledEvent', 'CvmFailedEvent', 'CvmVerifiedEvent', 'enroll', 'loadVerifier', 'parseMeasurements', 'sealFor', 'verifyGateway']);
+  assert.deepEqual(out.exports, ['CvmAttestElement', 'CvmEnrolledEvent', 'CvmFailedEvent', 'CvmVerifiedEvent', 'enroll', 'loadManifest', 'loadVerifier', 'parseMeasurements', 'sealFor', 'verifyGateway']);
   assert.deepEqual(out.parsed, [{ name: 'a', measurement: 'ab' }, { name: '', measurement: 'cd' }]);
   // Removing the simulated root re-verified, and now it fails.
   assert.equal(await settledState(page, 'my-attest'), 'failed');
+  await page.close();
+});
+
+// The demo manifest with one change, as a compromised or mistaken web server
+// might serve it.
+const demoManifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'web/demo/release.json'), 'utf8'));
+const flipHex = (h) => (h[0] === '0' ? '1' : '0') + h.slice(1);
+const manifestTamperings = [
+  // Claims another measurement than its contents give (here: one the gateway does not report).
+  ['its measurement changed', (m) => { m.measurement = flipHex(m.measurement); }],
+  // Claims the gateway's measurement for other artifacts: the recomputation gives another digest.
+  ['its kernel digest changed', (m) => { m.kernel.sha256 = flipHex(m.kernel.sha256); }],
+  ['its OVMF hash changed', (m) => { m.ovmf.snp_ovmf_hash = flipHex(m.ovmf.snp_ovmf_hash); }],
+];
+
+for (const [what, change] of manifestTamperings) {
+  test(`refuses a release manifest with ${what}: failed, nothing captured or sent`, async () => {
+    const m = structuredClone(demoManifest);
+    change(m);
+    const page = await browser.context.newPage();
+    await page.route('**/demo/release.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(m) }));
+    const { api, uploads, errors } = await openDemo('', page);
+    assert.equal(await settledState(page), 'failed');
+    const ui = await page.$eval('cvm-attest', (el) => ({
+      result: el.result,
+      disabled: el.shadowRoot.querySelector('[part~="capture"]').disabled,
+      label: el.shadowRoot.querySelector('[part~="badge-label"]').textContent,
+      message: el.shadowRoot.querySelector('[part~="message"]').textContent,
+      live: el.shadowRoot.querySelector('[part~="preview"]').srcObject !== null,
+    }));
+    assert.equal(ui.result, null, 'no Result: the evidence was not verified against a refused manifest');
+    assert.equal(ui.disabled, true);
+    assert.equal(ui.live, false);
+    assert.match(ui.label, /release manifest refused/);
+    assert.match(ui.message, /The release manifest at http:\/\/127\.0\.0\.1:\d+\/demo\/release\.json was refused: .*launch digest mismatch: measurement: got [0-9a-f]{96}, want [0-9a-f]{96}.* Nothing was captured or sent\./);
+    assert.deepEqual(await page.evaluate(() => window.__events.map((e) => e.type)), ['cvm-failed']);
+    await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="capture"]').click());
+    await assert.rejects(page.$eval('cvm-attest', (el) => el.capture()), /not been verified/);
+    await page.waitForTimeout(100);
+    assert.equal(await page.evaluate(() => window.__cameraRequests), 0, 'camera never requested');
+    assert.deepEqual(uploads, []);
+    assert.ok(!api.some((r) => r.path === '/enroll'), 'no request to /enroll');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test('verifyGateway with manifests: the recomputed release, or a rejection for a tampered one', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(new URL('demo/missing.html', gw.url).href);
+  const tampered = structuredClone(demoManifest);
+  tampered.kernel.sha256 = flipHex(tampered.kernel.sha256);
+  const out = await page.evaluate(async ([good, bad]) => {
+    const { verifyGateway, loadManifest, sealFor } = await import('../index.js');
+    const opts = { gateway: '../', trustSimulatedRoot: '../simulated/ark.pem' };
+    const ok = await verifyGateway({ ...opts, manifests: ['release.json'] });
+    const fromObject = await verifyGateway({ ...opts, manifests: [good] });
+    const rejections = [];
+    for (const manifests of [[bad], ['release.json', bad]]) {
+      try {
+        await verifyGateway({ ...opts, manifests });
+        rejections.push(null);
+      } catch (e) {
+        rejections.push({ code: e.code, message: e.message });
+      }
+    }
+    let sealed = null;
+    try { sealed = (await sealFor(ok, new Uint8Array([1]))).kem; } catch (e) { sealed = e.message; }
+    return {
+      ok: { verified: ok.verified, release: ok.release },
+      fromObject: { verified: fromObject.verified, release: fromObject.release?.release, url: fromObject.release?.manifestUrl ?? null },
+      rejections,
+      sealed,
+      loaded: await loadManifest('release.json'),
+    };
+  }, [demoManifest, tampered]);
+  assert.equal(out.ok.verified, true);
+  assert.equal(out.ok.release.release, 'cvmtrust-demo-simulated');
+  assert.equal(out.ok.release.measurement, simulatedMeasurement);
+  assert.match(out.ok.release.manifestUrl, /\/demo\/release\.json$/);
+  assert.deepEqual(out.fromObject, { verified: true, release: 'cvmtrust-demo-simulated', url: null });
+  for (const r of out.rejections) {
+    assert.equal(r?.code, 'manifest_refused');
+    assert.match(r.message, /^The release manifest was refused: .*launch digest mismatch/);
+  }
+  assert.equal(out.sealed, 'MLKEM768-X25519');
+  assert.deepEqual(out.loaded, out.ok.release);
   await page.close();
 });

@@ -90,7 +90,7 @@ const BaseElement = globalThis.HTMLElement ?? class {};
 const states = ['verifying', 'verified', 'simulated', 'failed'];
 
 export class CvmAttestElement extends BaseElement {
-  static observedAttributes = ['gateway', 'measurements', 'trust-simulated-root', 'kds-proxy'];
+  static observedAttributes = ['gateway', 'measurements', 'manifest', 'manifests', 'trust-simulated-root', 'kds-proxy'];
 
   /** Registers the element as tag (default cvm-attest) in registry (default customElements). */
   static define(tag = 'cvm-attest', registry = customElements) {
@@ -122,6 +122,20 @@ export class CvmAttestElement extends BaseElement {
   /** Accepted launch measurements: comma-separated hex, each optionally "release-name=hex". */
   get measurements() { return this.getAttribute('measurements') ?? ''; }
   set measurements(v) { this.setAttribute('measurements', v); }
+
+  /** URL of a release manifest whose launch digest, recomputed in the page, is accepted. */
+  get manifest() { return this.getAttribute('manifest') ?? ''; }
+  set manifest(v) {
+    if (v) this.setAttribute('manifest', v);
+    else this.removeAttribute('manifest');
+  }
+
+  /** URLs of release manifests, comma-separated; each one's recomputed launch digest is accepted. */
+  get manifests() { return this.getAttribute('manifests') ?? ''; }
+  set manifests(v) {
+    if (v) this.setAttribute('manifests', v);
+    else this.removeAttribute('manifests');
+  }
 
   /** URL of a simulated AMD root to trust besides the real ones. Development only. */
   get trustSimulatedRoot() { return this.getAttribute('trust-simulated-root') ?? ''; }
@@ -179,13 +193,15 @@ export class CvmAttestElement extends BaseElement {
     this.#setState('verifying');
     this.#renderVerifying();
     const releases = parseMeasurements(this.measurements);
+    const manifests = [this.manifest, ...this.manifests.split(',')].map((s) => s.trim()).filter(Boolean);
     let result;
     try {
       if (!this.gateway) throw new Error('No gateway is set on this element.');
-      if (releases.length === 0) throw new Error('No expected measurement is set on this element.');
+      if (releases.length === 0 && manifests.length === 0) throw new Error('No expected measurement or release manifest is set on this element.');
       result = await verifyGateway({
         gateway: this.gateway,
         measurements: releases.map((r) => r.measurement),
+        manifests,
         trustSimulatedRoot: this.trustSimulatedRoot || undefined,
         kdsProxy: this.kdsProxy || undefined,
       });
@@ -267,7 +283,7 @@ export class CvmAttestElement extends BaseElement {
   }
 
   #renderError(error) {
-    this.#part('badge-label').textContent = 'Could not check the server';
+    this.#part('badge-label').textContent = error.code === 'manifest_refused' ? 'Not verified — release manifest refused' : 'Could not check the server';
     this.#part('capture').disabled = true;
     this.#message(`${error.message} Nothing was captured or sent.`);
     this.#part('facts').replaceChildren(...fact('Error', error.message));
@@ -286,7 +302,9 @@ export class CvmAttestElement extends BaseElement {
       label.textContent = `Verified: genuine AMD SEV-SNP${result.product ? ` (${result.product})` : ''}, expected code`;
       this.#message('');
     }
-    const release = releases.find((x) => x.measurement === r.measurement?.toLowerCase());
+    // A release from a manifest (recomputed here) names itself; a bare measurement may carry a name.
+    const named = releases.find((x) => x.measurement === r.measurement?.toLowerCase());
+    const release = result.release ?? (named && { release: named.name || 'an expected release' });
     const facts = [
       ['Verdict', result.verified ? (result.simulated ? 'verified against a SIMULATED root' : 'verified') : 'rejected'],
       ['Product', result.product || '—'],
@@ -294,7 +312,9 @@ export class CvmAttestElement extends BaseElement {
       ['Chip', r.chipId ? (/^0*$/.test(r.chipId) ? 'masked by the guest' : r.chipId) : '—'],
       ['Reported TCB', r.reportedTcb ? formatTCB(r.reportedTcb) : '—'],
       ['Measurement', r.measurement || '—'],
-      ['Release', release ? (release.name || 'an expected release') : 'none of the expected releases'],
+      ['Release', release ? release.release : 'none of the expected releases'],
+      ...(release?.sourceCommit ? [['Source commit', release.sourceCommit]] : []),
+      ...(release?.recomputed ? [['Launch digest', `recomputed in this browser from the release manifest${release.manifestUrl ? ` ${release.manifestUrl}` : ''}`]] : []),
       ['Policy', r.policy || '—'],
       ['VMPL', r.vmpl ?? '—'],
       ['Revocation', result.revocation || '—'],

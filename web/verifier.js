@@ -64,35 +64,84 @@ function mark(name) {
   globalThis.performance?.mark?.(name);
 }
 
+/** The largest release manifest accepted, as package measure's ParseManifest. */
+const maxManifestBytes = 1 << 20;
+
+/**
+ * Loads a release manifest (format cvmtrust-launch-manifest/v1, see
+ * measure/README.md) and recomputes its launch digest in the wasm from the
+ * OVMF hash, the OVMF layout, the artifact digests and the launch settings.
+ * Resolves with the release only when the recomputed digest equals the
+ * manifest's measurement; rejects otherwise, and when the manifest cannot be
+ * fetched or read.
+ * @param {string | URL | object} manifest a URL (relative to the page), or the parsed manifest
+ * @param {import('./index.js').LoadOptions & { fetch?: typeof fetch }} [options]
+ * @returns {Promise<import('./index.js').Release>}
+ */
+export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+  let url;
+  let body = manifest;
+  if (typeof manifest === 'string' || manifest instanceof URL) {
+    url = new URL(manifest, globalThis.document?.baseURI);
+    body = await fetchText(fetchFn, url, 'the release manifest');
+    if (body.length > maxManifestBytes) throw new Error(`The release manifest at ${url.href} is larger than ${maxManifestBytes} bytes.`);
+  } else if (manifest === null || typeof manifest !== 'object') {
+    throw new TypeError('loadManifest: manifest must be a URL or a manifest object');
+  }
+  const ns = await loadVerifier(load);
+  let release;
+  try {
+    release = await ns.measure(body);
+  } catch (err) {
+    const where = url ? ` at ${url.href}` : '';
+    const refused = new Error(`The release manifest${where} was refused: ${err.message.replace(/^cvmtrust\.measure: /, '')}.`, { cause: err });
+    refused.code = 'manifest_refused';
+    throw refused;
+  }
+  mark('cvmtrust:measured');
+  return Object.freeze({ ...release, ...(url ? { manifestUrl: url.href } : {}) });
+}
+
 /**
  * Fetches evidence from a gateway with a fresh nonce and verifies it.
  * Resolves with the Result whether or not it verified (result.verified says
  * which); rejects only when verification could not take place (the gateway
- * is unreachable, the arguments are unusable).
+ * is unreachable, a release manifest was refused, the arguments are
+ * unusable). With manifests, the expected measurements include each
+ * manifest's launch digest as recomputed here, and result.release names the
+ * release whose digest the report carries.
  * @param {import('./index.js').VerifyGatewayOptions} options
  * @returns {Promise<import('./index.js').Result>}
  */
-export async function verifyGateway({ gateway, measurements, trustSimulatedRoot, kdsProxy, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+export async function verifyGateway({ gateway, measurements, manifests, trustSimulatedRoot, kdsProxy, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
-  if (!Array.isArray(measurements) || measurements.length === 0) {
-    if (!expectation.anyMeasurementUnsafe) throw new TypeError('verifyGateway: measurements must list at least one launch measurement (hex)');
+  if (measurements !== undefined && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
+  if (manifests !== undefined && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
+  if (!measurements?.length && !manifests?.length && !expectation.anyMeasurementUnsafe) {
+    throw new TypeError('verifyGateway: measurements or manifests must give at least one launch measurement');
   }
   const base = gatewayBase(gateway);
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  const [ns, evidence, simulatedRoot] = await Promise.all([
+  // The manifests are recomputed while the evidence is on its way; one that
+  // is refused stops everything before the evidence is verified.
+  const [ns, evidence, simulatedRoot, releases] = await Promise.all([
     loadVerifier(load),
     fetchText(fetchFn, new URL(`attestation?nonce=${nonce}`, base), 'the server’s attestation'),
     trustSimulatedRoot ? fetchText(fetchFn, new URL(trustSimulatedRoot, globalThis.document?.baseURI), 'the simulated root') : '',
+    Promise.all((manifests ?? []).map((m) => loadManifest(m, { fetch: fetchFn, ...load }))),
   ]);
   mark('cvmtrust:evidence');
   const result = await ns.verify(evidence, {
     ...expectation,
-    measurements: measurements ?? [],
+    measurements: [...(measurements ?? []), ...releases.map((r) => r.measurement)],
     nonce,
     ...(simulatedRoot ? { simulatedRoot } : {}),
     ...(kdsProxy ? { kdsProxy: new URL(kdsProxy, globalThis.document?.baseURI).href } : {}),
   });
   mark('cvmtrust:verified');
+  const measured = result.report?.measurement?.toLowerCase();
+  const release = releases.find((r) => r.measurement === measured);
+  if (release) result.release = release;
   if (result.verified) verifiedEvidence.set(result, { evidence, gateway: base });
   return result;
 }
