@@ -147,8 +147,8 @@ async function verifierPage(pageOrigin) {
   });
   const failedRequests = [];
   page.on('requestfailed', (req) => failedRequests.push({ url: req.url(), error: req.failure()?.errorText }));
-  const console = [];
-  page.on('console', (m) => console.push(m.text()));
+  const consoleMessages = [];
+  page.on('console', (m) => consoleMessages.push(m.text()));
   await page.goto(`${pageOrigin}/blank.html`);
   await page.evaluate(async () => { window.verifier = await (await import('/index.js')).loadVerifier(); });
   // Resolves with the Result and how long the verification took in the page.
@@ -157,7 +157,7 @@ async function verifierPage(pageOrigin) {
     const result = await window.verifier.verify(ev, exp);
     return { result, ms: performance.now() - t0 };
   }, [evidence, expectation]);
-  return { page, verify, fromProxy, failedRequests, console };
+  return { page, verify, fromProxy, failedRequests, consoleMessages };
 }
 
 const expectationOf = ({ c }, kdsProxy) => ({ measurements: [c.measurement], reportData: c.report_data, ...(kdsProxy ? { kdsProxy } : {}) });
@@ -224,7 +224,7 @@ for (const name of ['teekit-gcp-milan-1', 'routex-genoa-v3', 'oak-turin']) {
 
 test('a page from an origin the proxy does not allow cannot read it: no VCEK, not verified', async () => {
   const kase = load('routex-genoa-v3'); // its VCEK is in the Worker's cache by now
-  const { page, verify, failedRequests, console } = await verifierPage(otherOrigin);
+  const { page, verify, failedRequests, consoleMessages } = await verifierPage(otherOrigin);
   const { result, ms } = await verify(evidenceOf(kase), expectationOf(kase, proxy.url));
   assert.equal(result.verified, false);
   assert.deepEqual(failedChecks(result), ['certificates']);
@@ -232,7 +232,7 @@ test('a page from an origin the proxy does not allow cannot read it: no VCEK, no
   assert.ok(ms < 3000, `failed in ${ms} ms`);
   // The browser blocked the answer for want of CORS (not for the address space).
   assert.ok(failedRequests.some((r) => sameDocument(r.url.slice(proxy.url.length), kase.vcekPath)), `blocked: ${JSON.stringify(failedRequests)}`);
-  assert.ok(console.some((m) => /blocked by CORS policy: No 'Access-Control-Allow-Origin' header/.test(m)), `console: ${console.join('\n')}`);
+  assert.ok(consoleMessages.some((m) => /blocked by CORS policy: No 'Access-Control-Allow-Origin' header/.test(m)), `console: ${consoleMessages.join('\n')}`);
   // The Worker answers that origin without CORS headers, and the allowed one with them.
   const asked = async (o) => {
     const res = await fetch(`${proxy.url}${kase.vcekPath}`, { headers: { Origin: o } });
@@ -332,8 +332,11 @@ async function elementPage(kase, evidence, kdsProxy) {
 }
 
 test('<cvm-attest kds-proxy>: evidence without certificates verifies through the proxy; the camera opens', async () => {
-  const kase = load('routex-genoa-v3'); // its VCEK is in the Worker's cache by now
+  const kase = load('routex-genoa-v3');
+  // In the Worker's cache already (the tests above), or put there now.
+  await (await fetch(`${proxy.url}${kase.vcekPath}`, { headers: { Origin: origin } })).arrayBuffer();
   const before = kds.hits(kase.vcekPath);
+  assert.equal(before, 1);
   const { page, state, ui, errors } = await elementPage(kase, evidenceOf(kase), proxy.url);
   assert.equal(state, 'verified');
   await page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled, null, { timeout: 10000 });
@@ -410,5 +413,24 @@ test('<cvm-attest kds-proxy> with the proxy down: failed quickly, capture disabl
   assert.match(u.message, /Nothing was captured or sent/);
   assert.equal(u.cameraRequests, 0);
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('KDS not answering behind the proxy: evidence without certificates fails within the proxy timeout', async (t) => {
+  const kase = load('trustee-az-ev-genoa'); // only ever served in place of oak-genoa's above
+  kds.hang((url) => url === kase.vcekPath);
+  t.after(() => { kds.answer = null; });
+  const { page, verify, fromProxy } = await verifierPage(origin);
+  const { result, ms } = await verify(evidenceOf(kase), expectationOf(kase, proxy.url));
+  assert.equal(kds.hits(kase.vcekPath), 1, 'the proxy asked KDS');
+  assert.equal(result.verified, false);
+  assert.deepEqual(failedChecks(result), ['certificates']);
+  assert.match(check(result, 'certificates').detail ?? '', /KDS proxy answered HTTP 504/);
+  // startProxy's UPSTREAM_TIMEOUT_MS is 800.
+  assert.ok(ms < 3000, `failed in ${ms} ms`);
+  const answer = fromProxy.find((r) => sameDocument(r.path, kase.vcekPath));
+  assert.equal(answer?.status, 504);
+  assert.equal(answer.headers['retry-after'], '30');
+  assert.equal(answer.headers['access-control-allow-origin'], origin, 'errors carry CORS too');
   await page.close();
 });
