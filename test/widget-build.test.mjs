@@ -44,6 +44,14 @@ test('two builds give the same bytes and build.json hashes them', () => {
       assert.ok(f.brotli > 0 && f.brotli < f.gzip && f.gzip < f.bytes, `${name}: sizes raw > gzip > brotli`);
     }
     assert.ok('cvm-attest.js' in a.files && 'verifier.js' in a.files, 'the widget modules are hashed too');
+    // Release manifests are read field by field: package measure is linked,
+    // encoding/json's decoder (100 KB of brotli) is not. Go keeps function
+    // names in the wasm even when stripped, so they tell what was linked.
+    const wasm = fs.readFileSync(path.join(tmp, 'a', 'cvmtrust.wasm'));
+    assert.ok(wasm.includes('github.com/cvmtrust/cvmtrust/measure.LaunchDigest'), 'measure is linked');
+    for (const name of ['encoding/json.(*decodeState)', 'encoding/json.Unmarshal', 'encoding/json.(*Decoder)', 'encoding/json.Marshal']) {
+      assert.ok(!wasm.includes(name), `the wasm links ${name}`);
+    }
     assert.equal(a.go, execFileSync('go', ['env', 'GOVERSION']).toString().trim());
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

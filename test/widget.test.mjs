@@ -357,3 +357,28 @@ test('verifyGateway with manifests: the recomputed release, or a rejection for a
   assert.deepEqual(out.loaded, out.ok.release);
   await page.close();
 });
+
+test('element: manifest and manifests reflect to properties; manifests takes a list', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(new URL('demo/missing.html', gw.url).href);
+  const out = await page.evaluate(async () => {
+    const { CvmAttestElement } = await import('../index.js');
+    CvmAttestElement.define();
+    const el = document.createElement('cvm-attest');
+    el.manifest = 'a.json';
+    const one = el.getAttribute('manifest');
+    el.manifest = '';
+    const removed = !el.hasAttribute('manifest');
+    el.gateway = '../';
+    el.trustSimulatedRoot = '../simulated/ark.pem';
+    el.manifests = ' release.json , ./release.json';
+    const verified = new Promise((resolve) => el.addEventListener('cvm-verified', () => resolve(el.result.release)));
+    document.body.append(el);
+    return { one, removed, manifests: el.getAttribute('manifests'), release: await verified };
+  });
+  assert.equal(out.one, 'a.json');
+  assert.equal(out.removed, true);
+  assert.equal(out.manifests, ' release.json , ./release.json');
+  assert.equal(out.release.release, 'cvmtrust-demo-simulated');
+  await page.close();
+});

@@ -52,6 +52,34 @@ export interface Result {
   /** RFC 3339, the browser's clock. */
   verifiedAt: string;
   checks: Check[];
+  /**
+   * Added by verifyGateway (not part of the verifier's media type): the release, from one of the manifests it was
+   * given, whose recomputed launch digest the report carries.
+   */
+  release?: Release;
+}
+
+/**
+ * A release whose manifest (format cvmtrust-launch-manifest/v1, see measure/README.md) checked out: its launch digest
+ * was recomputed in this browser from the OVMF hash, the OVMF layout, the artifact digests and the launch settings,
+ * and equals the manifest's measurement.
+ */
+export interface Release {
+  /** The manifest's release name. */
+  release: string;
+  /** The commit the release was built from, when the manifest states it. */
+  sourceCommit?: string;
+  /** The recomputed launch digest, 96 lowercase hex digits. */
+  measurement: string;
+  /** Always true: the digest was recomputed here, not taken from the manifest. */
+  recomputed: true;
+  vcpus: number;
+  vcpuType?: string;
+  vmmType: 'QEMU' | 'ec2' | 'gce';
+  /** The OVMF hash (snp:ovmf-hash) the computation started from. */
+  ovmfHash: string;
+  /** Where the manifest was fetched from (absent when it was given as an object). */
+  manifestUrl?: string;
 }
 
 /** What a verification expects beyond the measurements and the nonce (all optional). */
@@ -81,8 +109,13 @@ export interface LoadOptions {
 export interface VerifyGatewayOptions extends LoadOptions {
   /** The gateway's base URL; GET attestation and POST enroll are resolved against it. */
   gateway: string | URL;
-  /** Accepted launch measurements, hex (96 digits each). */
-  measurements: string[];
+  /** Accepted launch measurements, hex (96 digits each). measurements, manifests or both. */
+  measurements?: string[];
+  /**
+   * Release manifests (URLs, relative to the page, or parsed manifest objects): each one's launch digest is
+   * recomputed here and accepted; one that does not match its stated measurement makes verifyGateway reject.
+   */
+  manifests?: (string | URL | object)[];
   /** URL of a simulated AMD root (PEM) to trust besides the pinned AMD roots. Development only. */
   trustSimulatedRoot?: string | URL;
   /** URL of a KDS proxy (untrusted) for a VCEK and chain the evidence lacks, and for AMD's CRL. */
@@ -119,10 +152,17 @@ export interface Capture {
 export interface Verifier {
   verify(evidence: string | object, expectation: Expectation & { measurements?: string[]; nonce?: string; simulatedRoot?: string; kdsProxy?: string }): Promise<Result>;
   seal(evidence: string | object, plaintext: Uint8Array): Promise<EnrollRequest>;
+  /** Recomputes a release manifest's launch digest; rejects with an Error when it differs from the stated one. */
+  measure(manifest: string | object): Promise<Release>;
   readonly version: number;
 }
 
 export function loadVerifier(options?: LoadOptions): Promise<Verifier>;
+/**
+ * Fetches a release manifest (or takes the parsed object) and recomputes its launch digest. Rejects, with
+ * error.code 'manifest_refused' when the manifest is unusable or its measurement does not follow from it.
+ */
+export function loadManifest(manifest: string | URL | object, options?: LoadOptions & { fetch?: typeof fetch }): Promise<Release>;
 /** Resolves with the Result, verified or not; rejects only when verification could not take place. */
 export function verifyGateway(options: VerifyGatewayOptions): Promise<Result>;
 /** Seals bytes to the key of a gateway whose verified Result came from verifyGateway. */
@@ -146,7 +186,8 @@ export class CvmEnrolledEvent extends Event {
 }
 
 /**
- * <cvm-attest gateway="..." measurements="name=hex,hex" trust-simulated-root="URL" kds-proxy="URL">
+ * <cvm-attest gateway="..." manifest="URL" manifests="URL,URL" measurements="name=hex,hex" trust-simulated-root="URL"
+ *             kds-proxy="URL">
  *
  * Parts: badge, badge-label, message, details, facts, failures, all-checks, checks-summary, checks, camera, preview,
  * capture, receipt.
@@ -155,6 +196,10 @@ export class CvmAttestElement extends HTMLElement {
   static define(tag?: string, registry?: CustomElementRegistry): typeof CvmAttestElement;
   gateway: string;
   measurements: string;
+  /** URL of a release manifest (recomputed in the page). */
+  manifest: string;
+  /** Comma-separated URLs of release manifests. */
+  manifests: string;
   trustSimulatedRoot: string;
   kdsProxy: string;
   readonly state: CvmAttestState;
