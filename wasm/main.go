@@ -6,6 +6,7 @@
 //
 //	cvmtrust.verify(evidence, expectation) → Promise<Result>
 //	cvmtrust.seal(evidence, plaintext)     → Promise<EnrollRequest>
+//	cvmtrust.measure(manifest)             → Promise<Release>
 //	cvmtrust.version                       → protocol version (number)
 //
 // evidence is the JSON of GET /attestation (a string, or the parsed object);
@@ -14,8 +15,12 @@
 // resolves with verified=false and every check; only unusable arguments
 // reject the Promise, always with an Error.
 //
+// measure recomputes a release manifest's launch digest (package measure)
+// and rejects when it differs from the manifest's measurement.
+//
 // This package only translates between JavaScript and Go: the checks live in
-// package verifier and the sealing in package protocol. Signature math runs in
+// package verifier, the sealing in package protocol/seal and the launch digest
+// in package measure. Signature math runs in
 // WebCrypto (see webcrypto.go), so the binary links neither crypto/x509 nor
 // go-sev-guest.
 //
