@@ -52,3 +52,17 @@ func (GoSignatures) VerifyECDSAP384SHA384(_ context.Context, spki, msg, sig []by
 }
 
 func defaultSignatures() SignatureVerifier { return GoSignatures{} }
+
+// goSignatureCache is shared by every Verifier that uses GoSignatures: a
+// signature Go's own crypto verified once stays valid, so a new Verifier in
+// the same process does not check the pinned chain again. Verifiers with
+// another SignatureVerifier keep their own cache: it is their code that
+// vouches for what is in it.
+var goSignatureCache = newSigCache()
+
+func cacheFor(s SignatureVerifier) *sigCache {
+	if _, ok := s.(GoSignatures); ok {
+		return goSignatureCache
+	}
+	return newSigCache()
+}

@@ -25,16 +25,38 @@ type Verifier struct {
 	sigs    SignatureVerifier
 	fetcher Fetcher
 
-	// chainCache remembers certificate signatures that verified, keyed by a
-	// hash of (key, message, signature). The AMD chain is the same for every
-	// report from a product, so a warm verifier only checks the report's own
-	// signature. Only successes are cached, so a changed byte always misses.
-	chainCache sync.Map
-	cacheSize  int
-	cacheMu    sync.Mutex
+	// chain remembers certificate signatures that verified (see sigCache).
+	chain *sigCache
+}
+
+// sigCache remembers signatures that verified, keyed by a hash of (key,
+// message, signature). The AMD chain is the same for every report from a
+// product, so a warm verifier only checks the report's own signature. Only
+// successes are cached, so a changed byte always misses.
+type sigCache struct {
+	mu   sync.Mutex
+	seen map[[32]byte]struct{}
 }
 
 const maxChainCache = 1024
+
+func newSigCache() *sigCache { return &sigCache{seen: map[[32]byte]struct{}{}} }
+
+func (c *sigCache) has(key [32]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.seen[key]
+	return ok
+}
+
+func (c *sigCache) add(key [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.seen) >= maxChainCache {
+		clear(c.seen)
+	}
+	c.seen[key] = struct{}{}
+}
 
 // New returns a Verifier with the given trust setup.
 func New(opts Options) (*Verifier, error) {
@@ -54,6 +76,7 @@ func New(opts Options) (*Verifier, error) {
 	if v.sigs == nil {
 		return nil, errors.New("verifier: Options.Signatures is required in this build")
 	}
+	v.chain = cacheFor(v.sigs)
 	return v, nil
 }
 
@@ -452,26 +475,14 @@ func (s *session) certSignedBy(child, parent *cert.Certificate) error {
 	h.Write(child.Signature)
 	var key [32]byte
 	h.Sum(key[:0])
-	if _, ok := s.v.chainCache.Load(key); ok {
+	if s.v.chain.has(key) {
 		return nil
 	}
 	if err := s.v.sigs.VerifyRSAPSSSHA384(s.ctx, parent.SPKI, child.RawTBS, child.Signature); err != nil {
 		return err
 	}
-	s.v.remember(key)
+	s.v.chain.add(key)
 	return nil
-}
-
-func (v *Verifier) remember(key [32]byte) {
-	v.cacheMu.Lock()
-	defer v.cacheMu.Unlock()
-	if v.cacheSize >= maxChainCache {
-		v.chainCache.Clear()
-		v.cacheSize = 0
-	}
-	if _, loaded := v.chainCache.LoadOrStore(key, struct{}{}); !loaded {
-		v.cacheSize++
-	}
 }
 
 func (s *session) checkReportSignature() {
