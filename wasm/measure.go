@@ -49,7 +49,11 @@ func measureJS(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	if err := m.Verify(); err != nil {
-		return nil, fmt.Errorf("manifest %q: %w", m.Release, err)
+		name := m.Release
+		if len(name) > 64 {
+			name = name[:64] + "…"
+		}
+		return nil, fmt.Errorf("manifest %q: %w", name, err)
 	}
 	out := map[string]any{
 		"measurement": m.Measurement.String(),

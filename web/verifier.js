@@ -115,8 +115,8 @@ export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch
  */
 export async function verifyGateway({ gateway, measurements, manifests, trustSimulatedRoot, kdsProxy, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
-  if (measurements !== undefined && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
-  if (manifests !== undefined && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
+  if (measurements != null && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
+  if (manifests != null && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
   if (!measurements?.length && !manifests?.length && !expectation.anyMeasurementUnsafe) {
     throw new TypeError('verifyGateway: measurements or manifests must give at least one launch measurement');
   }
