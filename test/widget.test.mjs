@@ -299,13 +299,16 @@ for (const [what, change] of manifestTamperings) {
       disabled: el.shadowRoot.querySelector('[part~="capture"]').disabled,
       label: el.shadowRoot.querySelector('[part~="badge-label"]').textContent,
       message: el.shadowRoot.querySelector('[part~="message"]').textContent,
+      facts: el.shadowRoot.querySelector('[part~="facts"]').textContent,
       live: el.shadowRoot.querySelector('[part~="preview"]').srcObject !== null,
     }));
     assert.equal(ui.result, null, 'no Result: the evidence was not verified against a refused manifest');
     assert.equal(ui.disabled, true);
     assert.equal(ui.live, false);
     assert.match(ui.label, /release manifest refused/);
-    assert.match(ui.message, /The release manifest at http:\/\/127\.0\.0\.1:\d+\/demo\/release\.json was refused: .*launch digest mismatch: measurement: got [0-9a-f]{96}, want [0-9a-f]{96}.* Nothing was captured or sent\./);
+    assert.match(ui.message, /release manifest\) does not add up, so the server was not checked\. Nothing was captured or sent\./);
+    // The details say which manifest and what did not add up.
+    assert.match(ui.facts, /The release manifest at http:\/\/127\.0\.0\.1:\d+\/demo\/release\.json was refused: .*launch digest mismatch: measurement: got [0-9a-f]{96}, want [0-9a-f]{96}/);
     assert.deepEqual(await page.evaluate(() => window.__events.map((e) => e.type)), ['cvm-failed']);
     await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="capture"]').click());
     await assert.rejects(page.$eval('cvm-attest', (el) => el.capture()), /not been verified/);

@@ -283,9 +283,13 @@ export class CvmAttestElement extends BaseElement {
   }
 
   #renderError(error) {
-    this.#part('badge-label').textContent = error.code === 'manifest_refused' ? 'Not verified — release manifest refused' : 'Could not check the server';
+    const refused = error.code === 'manifest_refused';
+    this.#part('badge-label').textContent = refused ? 'Not verified — release manifest refused' : 'Could not check the server';
     this.#part('capture').disabled = true;
-    this.#message(`${error.message} Nothing was captured or sent.`);
+    // A refused manifest is worded for a person; what exactly did not add up is in the details.
+    this.#message(refused
+      ? 'The description of the software this page expects (its release manifest) does not add up, so the server was not checked. Nothing was captured or sent. Select the badge for the details.'
+      : `${error.message} Nothing was captured or sent.`);
     this.#part('facts').replaceChildren(...fact('Error', error.message));
   }
 
