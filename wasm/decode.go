@@ -273,19 +273,37 @@ func (r *reader) object(key string) *reader {
 	return child
 }
 
-func (r *reader) strings(key string) []string {
-	v, ok := r.get(key, safejs.TypeObject, "an array of strings")
+// maxArrayEntries bounds any array read from the page, so that a hostile
+// argument cannot make the verifier loop for long.
+const maxArrayEntries = 256
+
+// array reads an array field of at most maxArrayEntries entries; what names
+// the expected type in the error.
+func (r *reader) array(key, what string) (safejs.Value, int, bool) {
+	v, ok := r.get(key, safejs.TypeObject, what)
 	if !ok {
-		return nil
+		return safejs.Value{}, 0, false
 	}
 	array, _ := safejs.Global().Get("Array")
 	if isArray, err := array.Call("isArray", v); err != nil || !truthy(isArray) {
-		r.fail(key, "must be an array of strings")
-		return nil
+		r.fail(key, "must be %s", what)
+		return safejs.Value{}, 0, false
 	}
 	n, err := v.Length()
 	if err != nil {
 		r.fail(key, "cannot be read: %v", err)
+		return safejs.Value{}, 0, false
+	}
+	if n > maxArrayEntries {
+		r.fail(key, "has %d entries, at most %d", n, maxArrayEntries)
+		return safejs.Value{}, 0, false
+	}
+	return v, n, true
+}
+
+func (r *reader) strings(key string) []string {
+	v, n, ok := r.array(key, "an array of strings")
+	if !ok {
 		return nil
 	}
 	out := make([]string, 0, n)

@@ -18,11 +18,6 @@ import (
 // exactly (Number.MAX_SAFE_INTEGER).
 const maxSafeInteger = 1<<53 - 1
 
-// maxManifestSections bounds the sections read from a manifest before
-// package measure checks them (it accepts far fewer), so a hostile manifest
-// cannot make the page loop over a huge array.
-const maxManifestSections = 256
-
 // Keys of a release manifest (format measure.ManifestFormat, documented in
 // measure/README.md) and of its nested objects. As measure.ParseManifest
 // does, any other key is an error: a manifest the page does not fully
@@ -191,22 +186,8 @@ func (r *reader) onlyKeys(known []string) {
 
 // objects reads an array of objects; each comes back as a reader of its own.
 func (r *reader) objects(key string) []*reader {
-	v, ok := r.get(key, safejs.TypeObject, "an array of objects")
+	v, n, ok := r.array(key, "an array of objects")
 	if !ok {
-		return nil
-	}
-	array, _ := safejs.Global().Get("Array")
-	if isArray, err := array.Call("isArray", v); err != nil || !truthy(isArray) {
-		r.fail(key, "must be an array of objects")
-		return nil
-	}
-	n, err := v.Length()
-	if err != nil {
-		r.fail(key, "cannot be read: %v", err)
-		return nil
-	}
-	if n > maxManifestSections {
-		r.fail(key, "has %d entries, at most %d", n, maxManifestSections)
 		return nil
 	}
 	out := make([]*reader, 0, n)
