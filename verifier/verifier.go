@@ -93,11 +93,10 @@ func (v *Verifier) Verify(ctx context.Context, ev Evidence, exp Expectation) (*R
 	s.run(ev)
 	res := s.res
 	res.Verified = len(res.Failed()) == 0 && !s.blocked
+	res.Simulated = s.simulated
 	if !res.Verified {
-		res.Simulated = s.simulated
 		return nil, &RejectedError{Result: res}
 	}
-	res.Simulated = s.simulated
 	return res, nil
 }
 
