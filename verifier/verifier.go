@@ -534,39 +534,27 @@ func (s *session) checkHWID() {
 func (s *session) checkEndorsementTCB() {
 	r := s.report
 	name := lowerSigner(s.signer) + ".tcb"
-	t := snp.DecodeTCB(s.product, r.ReportedTCB)
-	parts := []struct {
-		field string
-		oid   asn1.ObjectIdentifier
-		got   uint8
-	}{
-		{"blSPL", cert.OIDBlSPL, t.Bootloader},
-		{"teeSPL", cert.OIDTeeSPL, t.TEE},
-		{"snpSPL", cert.OIDSnpSPL, t.SNP},
-		{"ucodeSPL", cert.OIDUcodeSPL, t.Microcode},
-	}
-	if t.HasFMC {
-		parts = append(parts, struct {
-			field string
-			oid   asn1.ObjectIdentifier
-			got   uint8
-		}{"fmcSPL", cert.OIDFmcSPL, t.FMC})
-	}
-	for _, p := range parts {
-		v, present, err := s.ek.ExtensionInt(p.oid)
+	for _, p := range snp.DecodeTCB(s.product, r.ReportedTCB).Parts() {
+		field := p.Name + "SPL"
+		v, present, err := s.ek.ExtensionInt(splOIDs[p.Name])
 		switch {
 		case err != nil:
-			s.fail(name, ErrMalformedCert, p.field, "", "", err.Error())
+			s.fail(name, ErrMalformedCert, field, "", "", err.Error())
 			return
 		case !present:
-			s.fail(name, ErrTCBMismatch, p.field, "absent", fmt.Sprint(p.got), "the "+s.signer+" does not state its TCB")
+			s.fail(name, ErrTCBMismatch, field, "absent", fmt.Sprint(p.Value), "the "+s.signer+" does not state its TCB")
 			return
-		case v != p.got:
-			s.fail(name, ErrTCBMismatch, "REPORTED_TCB."+p.field, fmt.Sprint(p.got), fmt.Sprint(v), "the report's TCB is not the one the "+s.signer+" was issued for")
+		case v != p.Value:
+			s.fail(name, ErrTCBMismatch, "REPORTED_TCB."+field, fmt.Sprint(p.Value), fmt.Sprint(v), "the report's TCB is not the one the "+s.signer+" was issued for")
 			return
 		}
 	}
 	s.pass(name)
+}
+
+// splOIDs maps each TCB part to the VCEK/VLEK extension that states it.
+var splOIDs = map[string]asn1.ObjectIdentifier{
+	"bl": cert.OIDBlSPL, "tee": cert.OIDTeeSPL, "snp": cert.OIDSnpSPL, "ucode": cert.OIDUcodeSPL, "fmc": cert.OIDFmcSPL,
 }
 
 func allZero(b []byte) bool {

@@ -48,26 +48,30 @@ func DecodeTCB(p Product, v uint64) TCB {
 	return TCB{Bootloader: b(0), TEE: b(1), SNP: b(6), Microcode: b(7)}
 }
 
+// Part is one security patch level of a TCB, named as the CLI and the
+// Result name it ("bl", "tee", "snp", "ucode", "fmc").
+type Part struct {
+	Name  string
+	Value uint8
+}
+
+// Parts lists t's patch levels in TCB order; FMC only where the product
+// has one.
+func (t TCB) Parts() []Part {
+	parts := []Part{{"bl", t.Bootloader}, {"tee", t.TEE}, {"snp", t.SNP}, {"ucode", t.Microcode}}
+	if t.HasFMC {
+		parts = append(parts, Part{"fmc", t.FMC})
+	}
+	return parts
+}
+
 // Below reports the first component of t below floor, if any.
 func (t TCB) Below(floor TCB) (name string, got, want uint8, below bool) {
-	parts := []struct {
-		name      string
-		got, want uint8
-	}{
-		{"bl", t.Bootloader, floor.Bootloader},
-		{"tee", t.TEE, floor.TEE},
-		{"snp", t.SNP, floor.SNP},
-		{"ucode", t.Microcode, floor.Microcode},
-	}
-	if t.HasFMC {
-		parts = append(parts, struct {
-			name      string
-			got, want uint8
-		}{"fmc", t.FMC, floor.FMC})
-	}
-	for _, p := range parts {
-		if p.got < p.want {
-			return p.name, p.got, p.want, true
+	floor.HasFMC = t.HasFMC
+	floors := floor.Parts()
+	for i, p := range t.Parts() {
+		if p.Value < floors[i].Value {
+			return p.Name, p.Value, floors[i].Value, true
 		}
 	}
 	return "", 0, 0, false
