@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launchBrowser, goBinary, repoRoot, servePackage, simulatedMeasurement } from './lib/browser.mjs';
+import { launchBrowser, goBinary, repoRoot, openVerifierPage, simulatedMeasurement } from './lib/browser.mjs';
 
 const fixtures = path.join(repoRoot, 'testdata/launch-digest');
 const amdSev = path.join(fixtures, 'ovmf_AmdSev_suffix.bin');
@@ -29,12 +29,7 @@ before(async () => {
   fs.writeFileSync(path.join(tmp, 'vmlinuz'), crypto.randomBytes(3000));
   fs.writeFileSync(path.join(tmp, 'initrd.img'), crypto.randomBytes(5000));
   browser = await launchBrowser();
-  page = await browser.context.newPage();
-  await servePackage(page);
-  await page.evaluate(async () => {
-    const { loadVerifier } = await import('/index.js');
-    window.verifier = await loadVerifier();
-  });
+  page = await openVerifierPage(browser);
 });
 
 after(async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchBrowser, goBinary, repoRoot, servePackage } from './lib/browser.mjs';
+import { launchBrowser, goBinary, repoRoot, openVerifierPage } from './lib/browser.mjs';
 
 const reportsDir = path.join(repoRoot, 'testdata/snp-reports');
 const cases = fs.readdirSync(reportsDir).filter((d) => fs.existsSync(path.join(reportsDir, d, 'report.bin'))).sort();
@@ -16,12 +16,7 @@ let page;
 
 before(async () => {
   browser = await launchBrowser();
-  page = await browser.context.newPage();
-  await servePackage(page);
-  await page.evaluate(async () => {
-    const { loadVerifier } = await import('/index.js');
-    window.verifier = await loadVerifier();
-  });
+  page = await openVerifierPage(browser);
 });
 
 after(async () => {
@@ -155,9 +150,7 @@ test('evidence without certificates verifies through a KDS proxy; its CRL is che
     hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
   });
   const exp = { measurements: [kase.c.measurement], reportData: kase.c.report_data };
-  const p = await browser.context.newPage();
-  await servePackage(p);
-  await p.evaluate(async () => { window.verifier = await (await import('/index.js')).loadVerifier(); });
+  const p = await openVerifierPage(browser);
   const verify = (e) => p.evaluate(([ev, x]) => window.verifier.verify(ev, x), [evidence, e]);
 
   // Without a proxy the VCEK is missing.

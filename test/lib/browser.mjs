@@ -191,3 +191,17 @@ export async function servePackage(page, origin = 'http://127.0.0.1:9') {
   });
   await page.goto(`${origin}/blank.html`);
 }
+
+/**
+ * Opens a page in browser with web/ served (servePackage) and the verifier
+ * loaded as window.verifier, ready for page.evaluate.
+ */
+export async function openVerifierPage(browser) {
+  const page = await browser.context.newPage();
+  await servePackage(page);
+  await page.evaluate(async () => {
+    const { loadVerifier } = await import('/index.js');
+    window.verifier = await loadVerifier();
+  });
+  return page;
+}
