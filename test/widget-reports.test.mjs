@@ -55,7 +55,9 @@ async function browserResult({ dir, c, signer }) {
   return page.evaluate(([ev, exp]) => window.verifier.verify(ev, exp), [JSON.stringify(evidence), { measurements: [c.measurement], reportData: c.report_data }]);
 }
 
-const withoutClock = ({ verifiedAt, ...rest }) => rest;
+// The verifier's clock reading appears as verifiedAt and as the "got" of a
+// failed validity check; native and browser runs may straddle a second.
+const withoutClock = (r) => JSON.parse(JSON.stringify(r).replaceAll(r.verifiedAt, '<verification time>'));
 
 test('there are real reports to check', () => {
   assert.ok(cases.length >= 8, `found ${cases.length} cases in ${reportsDir}`);
