@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { launchBrowser, repoRoot, settledState, countCameraRequests } from './lib/browser.mjs';
+import { launchBrowser, repoRoot, settledState, countCameraRequests, withoutClock } from './lib/browser.mjs';
 import { startFakeKDS, startProxy } from './lib/kdsproxy.mjs';
 
 // The pages come from a real server on loopback, like the proxy: Chromium
@@ -120,7 +120,6 @@ function sameDocument(a, b) {
 
 const failedChecks = (res) => res.checks.filter((c) => c.outcome === 'fail').map((c) => c.name);
 const check = (res, name) => res.checks.find((c) => c.name === name);
-const withoutClock = ({ verifiedAt, ...rest }) => rest;
 
 /** A loopback URL where nothing listens. */
 async function closedPortURL() {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchBrowser, goBinary, repoRoot, openVerifierPage } from './lib/browser.mjs';
+import { launchBrowser, goBinary, repoRoot, openVerifierPage, withoutClock } from './lib/browser.mjs';
 
 const reportsDir = path.join(repoRoot, 'testdata/snp-reports');
 const cases = fs.readdirSync(reportsDir).filter((d) => fs.existsSync(path.join(reportsDir, d, 'report.bin'))).sort();
@@ -55,9 +55,6 @@ async function browserResult({ dir, c, signer }) {
   return page.evaluate(([ev, exp]) => window.verifier.verify(ev, exp), [JSON.stringify(evidence), { measurements: [c.measurement], reportData: c.report_data }]);
 }
 
-// The verifier's clock reading appears as verifiedAt and as the "got" of a
-// failed validity check; native and browser runs may straddle a second.
-const withoutClock = (r) => JSON.parse(JSON.stringify(r).replaceAll(r.verifiedAt, '<verification time>'));
 
 test('there are real reports to check', () => {
   assert.ok(cases.length >= 8, `found ${cases.length} cases in ${reportsDir}`);
