@@ -1,0 +1,425 @@
+package simulated
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"time"
+)
+
+// Bundle media types.
+const (
+	MediaTypeBundle01 = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+	MediaTypeBundle02 = "application/vnd.dev.sigstore.bundle+json;version=0.2"
+	MediaTypeBundle03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+)
+
+// InTotoPayloadType is the DSSE payload type of an in-toto statement.
+const InTotoPayloadType = "application/vnd.in-toto+json"
+
+// Break spoils one thing in a bundle, for negative tests: every other part
+// stays as a real instance would make it, so a verifier that accepts the
+// bundle has skipped exactly that check.
+type Break string
+
+// The ways to break a bundle.
+const (
+	// BreakNone: an intact bundle.
+	BreakNone Break = ""
+	// BreakUntrustedCA: the certificate is issued by a CA that is not in
+	// the trusted root (same names, other keys).
+	BreakUntrustedCA Break = "untrusted-ca"
+	// BreakCertificateExpired: the certificate expired before the entry
+	// was logged (and timestamped).
+	BreakCertificateExpired Break = "certificate-expired"
+	// BreakTimeBeforeCertificate: the entry was logged (and timestamped)
+	// before the certificate's validity began.
+	BreakTimeBeforeCertificate Break = "time-before-certificate"
+	// BreakUntrustedCTLog: the embedded SCT comes from a CT log that is not
+	// in the trusted root.
+	BreakUntrustedCTLog Break = "untrusted-ct-log"
+	// BreakSCTSignature: the SCT is signed over the precertificate with its
+	// poison extension, not the TBSCertificate RFC 6962 defines.
+	BreakSCTSignature Break = "sct-signature"
+	// BreakSignature: the signature is over other content than the
+	// bundle's, and the log records that signature. (A Rekor v1 hashedrekord
+	// body whose signature does not match its digest does not even parse in
+	// sigstore-go: Rekor v1 checks it on upload.)
+	BreakSignature Break = "signature"
+	// BreakLogBody: the log entry is a genuine one, but for another
+	// artifact or payload signed with the same key.
+	BreakLogBody Break = "log-body"
+	// BreakInclusionProof: one hash of the inclusion proof is changed.
+	BreakInclusionProof Break = "inclusion-proof"
+	// BreakCheckpointKey: the checkpoint is signed by another key under the
+	// log's name.
+	BreakCheckpointKey Break = "checkpoint-key"
+	// BreakCheckpointRoot: the checkpoint is correctly signed but for
+	// another root hash than the proof's.
+	BreakCheckpointRoot Break = "checkpoint-root"
+	// BreakSET: the signed entry timestamp is signed by another key (Rekor
+	// v1 only).
+	BreakSET Break = "set"
+	// BreakUntrustedLog: the entry is in a log that is not in the trusted
+	// root; its SET and checkpoint are that log's.
+	BreakUntrustedLog Break = "untrusted-log"
+	// BreakUntrustedTSA: the RFC 3161 timestamp comes from an authority
+	// that is not in the trusted root (Rekor v2 only).
+	BreakUntrustedTSA Break = "untrusted-tsa"
+)
+
+// Breaks lists every Break but BreakNone.
+var Breaks = []Break{
+	BreakUntrustedCA, BreakCertificateExpired, BreakTimeBeforeCertificate,
+	BreakUntrustedCTLog, BreakSCTSignature, BreakSignature, BreakLogBody,
+	BreakInclusionProof, BreakCheckpointKey, BreakCheckpointRoot, BreakSET,
+	BreakUntrustedLog, BreakUntrustedTSA,
+}
+
+// AppliesTo reports whether b can break a bundle logged in Rekor v2 (or v1).
+func (b Break) AppliesTo(rekorV2 bool) bool {
+	switch b {
+	case BreakSET:
+		return !rekorV2
+	case BreakUntrustedTSA:
+		return rekorV2
+	}
+	return true
+}
+
+// BundleOptions says what bundle to make.
+type BundleOptions struct {
+	// Version is the bundle version: "0.1", "0.2" or "0.3" (the default).
+	// Bundles v0.1 and v0.2 carry the certificate as a one-element chain,
+	// v0.3 as a single certificate. All carry an inclusion proof with a
+	// checkpoint; Rekor v1 entries also an inclusion promise (SET).
+	Version string
+	// RekorV2 logs the signature in the Rekor v2 log, with an RFC 3161
+	// timestamp instead of an integrated time. Only with version 0.3.
+	RekorV2 bool
+	// Break spoils one part of the bundle; see Break.
+	Break Break
+}
+
+// SignStatement signs an in-toto statement as id would from CI: a DSSE
+// envelope (payload type application/vnd.in-toto+json), logged, in a bundle.
+// It returns the bundle's JSON.
+func (in *Instance) SignStatement(id Identity, statement []byte, o BundleOptions) ([]byte, error) {
+	return in.sign(id, content{payloadType: InTotoPayloadType, payload: statement, dsse: true}, o)
+}
+
+// SignArtifact signs an artifact's SHA-256 digest as id: a message
+// signature, logged as a hashedrekord, in a bundle. It returns the bundle's
+// JSON.
+func (in *Instance) SignArtifact(id Identity, artifact []byte, o BundleOptions) ([]byte, error) {
+	return in.sign(id, content{payload: artifact}, o)
+}
+
+type content struct {
+	dsse        bool
+	payloadType string
+	payload     []byte
+}
+
+// signedBytes are what the key signs: the DSSE pre-authentication encoding,
+// or the artifact.
+func (c content) signedBytes() []byte {
+	if !c.dsse {
+		return c.payload
+	}
+	pae := fmt.Sprintf("DSSEv1 %d %s %d ", len(c.payloadType), c.payloadType, len(c.payload))
+	return append([]byte(pae), c.payload...)
+}
+
+func (c content) other() content {
+	c.payload = append(append([]byte{}, c.payload...), []byte(" (another)")...)
+	return c
+}
+
+func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error) {
+	if o.Version == "" {
+		o.Version = "0.3"
+	}
+	mediaType := map[string]string{"0.1": MediaTypeBundle01, "0.2": MediaTypeBundle02, "0.3": MediaTypeBundle03}[o.Version]
+	if mediaType == "" {
+		return nil, fmt.Errorf("simulated: bundle version %q, want 0.1, 0.2 or 0.3", o.Version)
+	}
+	if o.RekorV2 && o.Version != "0.3" {
+		return nil, fmt.Errorf("simulated: Rekor v2 entries go in bundles v0.3, not %s", o.Version)
+	}
+	if o.Break != BreakNone && !o.Break.AppliesTo(o.RekorV2) {
+		return nil, fmt.Errorf("simulated: %s does not apply to a Rekor v2=%v bundle", o.Break, o.RekorV2)
+	}
+
+	t := in.now().UTC().Truncate(time.Second)
+	notBefore := t.Add(-5 * time.Second)
+	switch o.Break {
+	case BreakCertificateExpired:
+		notBefore = t.Add(-20 * time.Minute)
+	case BreakTimeBeforeCertificate:
+		notBefore = t.Add(5 * time.Minute)
+	}
+	tmpl, err := leafTemplate(id, notBefore)
+	if err != nil {
+		return nil, err
+	}
+	key, err := newKeyP256()
+	if err != nil {
+		return nil, err
+	}
+	fulcio, ct := in.fulcio, in.ct
+	if o.Break == BreakUntrustedCA {
+		fulcio = in.otherFulcio
+	}
+	if o.Break == BreakUntrustedCTLog {
+		ct = in.otherCT
+	}
+	leaf, err := fulcio.issueLeaf(tmpl, key.Public(), ct, notBefore, o.Break == BreakSCTSignature)
+	if err != nil {
+		return nil, err
+	}
+
+	signed := c
+	if o.Break == BreakSignature {
+		signed = c.other()
+	}
+	digest := sha256.Sum256(signed.signedBytes())
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	if err != nil {
+		return nil, err
+	}
+
+	logged, loggedSig := c, sig
+	if o.Break == BreakLogBody {
+		// A genuine entry, but for something else the same key signed.
+		logged = c.other()
+		d := sha256.Sum256(logged.signedBytes())
+		if loggedSig, err = ecdsa.SignASN1(rand.Reader, key, d[:]); err != nil {
+			return nil, err
+		}
+	}
+	entry, err := in.logEntry(logged, loggedSig, leaf, t, o)
+	if err != nil {
+		return nil, err
+	}
+
+	b := jsonBundle{MediaType: mediaType}
+	if o.Version == "0.3" {
+		b.VerificationMaterial.Certificate = &jsonRawBytes{RawBytes: leaf.Raw}
+	} else {
+		b.VerificationMaterial.X509CertificateChain = &jsonCertChain{Certificates: []jsonRawBytes{{RawBytes: leaf.Raw}}}
+	}
+	b.VerificationMaterial.TlogEntries = []jsonTlogEntry{*entry}
+	if o.RekorV2 {
+		authority := in.tsa
+		if o.Break == BreakUntrustedTSA {
+			authority = in.otherTSA
+		}
+		ts, err := authority.stamp(sig, t)
+		if err != nil {
+			return nil, err
+		}
+		b.VerificationMaterial.TimestampVerificationData = &jsonTimestampData{
+			RFC3161Timestamps: []jsonSignedTimestamp{{SignedTimestamp: ts}},
+		}
+	}
+	if c.dsse {
+		b.DSSEEnvelope = &jsonEnvelope{Payload: c.payload, PayloadType: c.payloadType, Signatures: []jsonSignature{{Sig: sig}}}
+	} else {
+		sum := sha256.Sum256(c.payload)
+		b.MessageSignature = &jsonMessageSignature{MessageDigest: jsonHashOutput{Algorithm: "SHA2_256", Digest: sum[:]}, Signature: sig}
+	}
+	return json.MarshalIndent(b, "", "  ")
+}
+
+// logEntry logs what was signed and returns the bundle's entry.
+func (in *Instance) logEntry(c content, sig []byte, leaf *x509.Certificate, t time.Time, o BundleOptions) (*jsonTlogEntry, error) {
+	log, other := in.rekorV1, in.otherRekorV1
+	if o.RekorV2 {
+		log, other = in.rekorV2, in.otherRekorV2
+	}
+	if o.Break == BreakUntrustedLog {
+		log, other = other, log
+	}
+	var body []byte
+	var err error
+	kind, version := "hashedrekord", "0.0.1"
+	switch {
+	case o.RekorV2:
+		version = "0.0.2"
+		body, err = hashedRekordV002(c, sig, leaf)
+	case c.dsse:
+		kind = "dsse"
+		body, err = dsseV001(c, sig, leaf)
+	default:
+		body, err = hashedRekordV001(c, sig, leaf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := log.append(body)
+	cpRoot := p.root
+	if o.Break == BreakCheckpointRoot {
+		cpRoot[0] ^= 1
+	}
+	signer := log
+	if o.Break == BreakCheckpointKey {
+		signer = other
+	}
+	cp, err := signer.checkpoint(p.size, cpRoot[:])
+	if err != nil {
+		return nil, err
+	}
+	if o.Break == BreakInclusionProof {
+		p.hashes[0] = append([]byte{}, p.hashes[0]...)
+		p.hashes[0][0] ^= 1
+	}
+	e := &jsonTlogEntry{
+		LogIndex:    p.index,
+		LogID:       jsonLogID{KeyID: log.logID},
+		KindVersion: jsonKindVersion{Kind: kind, Version: version},
+		InclusionProof: &jsonInclusionProof{
+			LogIndex: p.index, RootHash: p.root[:], TreeSize: p.size, Hashes: p.hashes,
+			Checkpoint: jsonCheckpoint{Envelope: cp},
+		},
+		CanonicalizedBody: body,
+	}
+	if !o.RekorV2 {
+		e.IntegratedTime = t.Unix()
+		setSigner := log
+		if o.Break == BreakSET {
+			setSigner = other
+		}
+		set, err := setSigner.signSET(log.logID, body, e.IntegratedTime, e.LogIndex)
+		if err != nil {
+			return nil, err
+		}
+		e.InclusionPromise = &jsonInclusionPromise{SignedEntryTimestamp: set}
+	}
+	return e, nil
+}
+
+func certPEM(leaf *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
+}
+
+// The bodies are written with their keys in canonical (sorted) order and
+// values that need no escaping, so they are the canonical JSON Rekor stores.
+
+// hashedRekordV001 is Rekor v1's hashedrekord v0.0.1 body.
+func hashedRekordV001(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+	sum := sha256.Sum256(c.payload)
+	return []byte(`{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"` +
+		hex.EncodeToString(sum[:]) + `"}},"signature":{"content":"` + b64(sig) +
+		`","publicKey":{"content":"` + b64(certPEM(leaf)) + `"}}}}`), nil
+}
+
+// dsseV001 is Rekor v1's dsse v0.0.1 body: the hashes of the envelope (as
+// submitted) and of the payload, and the signatures with their
+// certificates.
+func dsseV001(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+	env, err := json.Marshal(jsonEnvelope{Payload: c.payload, PayloadType: c.payloadType, Signatures: []jsonSignature{{Sig: sig}}})
+	if err != nil {
+		return nil, err
+	}
+	envHash := sha256.Sum256(env)
+	payloadHash := sha256.Sum256(c.payload)
+	return []byte(`{"apiVersion":"0.0.1","kind":"dsse","spec":{"envelopeHash":{"algorithm":"sha256","value":"` +
+		hex.EncodeToString(envHash[:]) + `"},"payloadHash":{"algorithm":"sha256","value":"` +
+		hex.EncodeToString(payloadHash[:]) + `"},"signatures":[{"signature":"` + b64(sig) +
+		`","verifier":"` + b64(certPEM(leaf)) + `"}]}}`), nil
+}
+
+// hashedRekordV002 is Rekor v2's hashedrekord v0.0.2 body (protojson of
+// rekor-tiles' Entry, canonicalized). A DSSE envelope is logged as the
+// digest of its pre-authentication encoding, as Rekor v2 clients do.
+func hashedRekordV002(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+	sum := sha256.Sum256(c.signedBytes())
+	return []byte(`{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{"data":{"algorithm":"SHA2_256","digest":"` +
+		b64(sum[:]) + `"},"signature":{"content":"` + b64(sig) +
+		`","verifier":{"keyDetails":"PKIX_ECDSA_P256_SHA_256","x509Certificate":{"rawBytes":"` + b64(leaf.Raw) + `"}}}}}}`), nil
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// The bundle's JSON (protobuf-specs' Bundle in protojson: 64-bit integers
+// as strings, bytes in standard base64).
+type jsonBundle struct {
+	MediaType            string                   `json:"mediaType"`
+	VerificationMaterial jsonVerificationMaterial `json:"verificationMaterial"`
+	MessageSignature     *jsonMessageSignature    `json:"messageSignature,omitempty"`
+	DSSEEnvelope         *jsonEnvelope            `json:"dsseEnvelope,omitempty"`
+}
+
+type jsonVerificationMaterial struct {
+	X509CertificateChain      *jsonCertChain     `json:"x509CertificateChain,omitempty"`
+	Certificate               *jsonRawBytes      `json:"certificate,omitempty"`
+	TlogEntries               []jsonTlogEntry    `json:"tlogEntries"`
+	TimestampVerificationData *jsonTimestampData `json:"timestampVerificationData,omitempty"`
+}
+
+type jsonTlogEntry struct {
+	LogIndex          int64                 `json:"logIndex,string"`
+	LogID             jsonLogID             `json:"logId"`
+	KindVersion       jsonKindVersion       `json:"kindVersion"`
+	IntegratedTime    int64                 `json:"integratedTime,string,omitempty"`
+	InclusionPromise  *jsonInclusionPromise `json:"inclusionPromise,omitempty"`
+	InclusionProof    *jsonInclusionProof   `json:"inclusionProof,omitempty"`
+	CanonicalizedBody []byte                `json:"canonicalizedBody"`
+}
+
+type jsonKindVersion struct {
+	Kind    string `json:"kind"`
+	Version string `json:"version"`
+}
+
+type jsonInclusionPromise struct {
+	SignedEntryTimestamp []byte `json:"signedEntryTimestamp"`
+}
+
+type jsonInclusionProof struct {
+	LogIndex   int64          `json:"logIndex,string"`
+	RootHash   []byte         `json:"rootHash"`
+	TreeSize   int64          `json:"treeSize,string"`
+	Hashes     [][]byte       `json:"hashes"`
+	Checkpoint jsonCheckpoint `json:"checkpoint"`
+}
+
+type jsonCheckpoint struct {
+	Envelope string `json:"envelope"`
+}
+
+type jsonTimestampData struct {
+	RFC3161Timestamps []jsonSignedTimestamp `json:"rfc3161Timestamps"`
+}
+
+type jsonSignedTimestamp struct {
+	SignedTimestamp []byte `json:"signedTimestamp"`
+}
+
+type jsonMessageSignature struct {
+	MessageDigest jsonHashOutput `json:"messageDigest"`
+	Signature     []byte         `json:"signature"`
+}
+
+type jsonHashOutput struct {
+	Algorithm string `json:"algorithm"`
+	Digest    []byte `json:"digest"`
+}
+
+type jsonEnvelope struct {
+	Payload     []byte          `json:"payload"`
+	PayloadType string          `json:"payloadType"`
+	Signatures  []jsonSignature `json:"signatures"`
+}
+
+type jsonSignature struct {
+	Sig   []byte `json:"sig"`
+	KeyID string `json:"keyid,omitempty"`
+}

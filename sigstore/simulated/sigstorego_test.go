@@ -1,0 +1,284 @@
+package simulated
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/cvmtrust/cvmtrust/measure"
+	"github.com/cvmtrust/cvmtrust/release"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+)
+
+// These tests use sigstore-go v1.3.0 as the oracle that shows the instance
+// is faithful: it accepts every kind of bundle the instance makes, against
+// the trusted root the instance emits, and rejects each broken one.
+
+const (
+	testRepo     = "cvmtrust/cvmtrust"
+	testWorkflow = ".github/workflows/release.yml"
+	testRef      = "refs/tags/v1.2.3"
+	testSHA      = "0123456789abcdef0123456789abcdef01234567"
+)
+
+var testInstance *Instance
+
+func instance(t testing.TB) *Instance {
+	t.Helper()
+	if testInstance == nil {
+		in, err := New(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testInstance = in
+	}
+	return testInstance
+}
+
+func testIdentity() Identity { return GitHubActions(testRepo, testWorkflow, testRef, testSHA) }
+
+// demoStatement is the release statement of the demo manifest, and the
+// SHA-256 of its OVMF subject.
+func demoStatement(t testing.TB) ([]byte, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile("../../measure/testdata/demo-release.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := measure.ParseManifest(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := release.NewStatement(m, release.ArtifactNames{OVMF: "OVMF.fd", Kernel: "vmlinuz", Initrd: "initrd.img"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, m.OVMF.SHA256[:]
+}
+
+var testArtifact = []byte("a release artifact\n")
+
+// kind is one kind of bundle the instance makes.
+type kind struct {
+	version string
+	rekorV2 bool
+	dsse    bool
+}
+
+func (k kind) String() string {
+	s := "v" + k.version + "/rekor-v1"
+	if k.rekorV2 {
+		s = "v" + k.version + "/rekor-v2"
+	}
+	if k.dsse {
+		return s + "/dsse"
+	}
+	return s + "/message"
+}
+
+var kinds = []kind{
+	{"0.1", false, false}, {"0.1", false, true},
+	{"0.2", false, false}, {"0.2", false, true},
+	{"0.3", false, false}, {"0.3", false, true},
+	{"0.3", true, false}, {"0.3", true, true},
+}
+
+func (k kind) sign(t testing.TB, in *Instance, id Identity, b Break) []byte {
+	t.Helper()
+	o := BundleOptions{Version: k.version, RekorV2: k.rekorV2, Break: b}
+	var out []byte
+	var err error
+	if k.dsse {
+		st, _ := demoStatement(t)
+		out, err = in.SignStatement(id, st, o)
+	} else {
+		out, err = in.SignArtifact(id, testArtifact, o)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// digest is what the policy asks for: the artifact's digest, or an in-toto
+// subject's.
+func (k kind) digest(t testing.TB) []byte {
+	if k.dsse {
+		_, d := demoStatement(t)
+		return d
+	}
+	sum := sha256.Sum256(testArtifact)
+	return sum[:]
+}
+
+type oracle struct {
+	trusted root.TrustedMaterial
+}
+
+func newOracle(t testing.TB, in *Instance) *oracle {
+	t.Helper()
+	trj, err := in.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := root.NewTrustedRootFromJSON(trj)
+	if err != nil {
+		t.Fatalf("sigstore-go does not read the trusted root: %v", err)
+	}
+	return &oracle{trusted: tr}
+}
+
+// verify runs sigstore-go's verifier with the evidence a Sigstore client
+// demands by default: one SCT, one log entry, and an integrated time (Rekor
+// v1) or an RFC 3161 timestamp (Rekor v2).
+func (o *oracle) verify(k kind, bundleJSON []byte, digest []byte, id verify.CertificateIdentity) (*verify.VerificationResult, error) {
+	opts := []verify.VerifierOption{verify.WithSignedCertificateTimestamps(1), verify.WithTransparencyLog(1)}
+	if k.rekorV2 {
+		opts = append(opts, verify.WithSignedTimestamps(1))
+	} else {
+		opts = append(opts, verify.WithIntegratedTimestamps(1))
+	}
+	v, err := verify.NewVerifier(o.trusted, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(bundleJSON); err != nil {
+		return nil, fmt.Errorf("bundle does not parse: %w", err)
+	}
+	return v.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest("sha256", digest), verify.WithCertificateIdentity(id)))
+}
+
+func githubPolicy(t testing.TB, issuer, repo string) verify.CertificateIdentity {
+	t.Helper()
+	san, err := verify.NewSANMatcher("", "^https://github.com/"+repo+"/\\.github/workflows/release\\.yml@refs/tags/v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := verify.NewIssuerMatcher(issuer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := verify.NewCertificateIdentity(san, iss, certificate.Extensions{SourceRepositoryURI: "https://github.com/" + repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestSigstoreGoRejectsEachBreak(t *testing.T) {
+	in := instance(t)
+	o := newOracle(t, in)
+	policy := githubPolicy(t, GitHubActionsIssuer, testRepo)
+	for _, k := range kinds {
+		for _, b := range Breaks {
+			if !b.AppliesTo(k.rekorV2) {
+				continue
+			}
+			t.Run(k.String()+"/"+string(b), func(t *testing.T) {
+				_, err := o.verify(k, k.sign(t, in, testIdentity(), b), k.digest(t), policy)
+				if err == nil {
+					t.Fatal("sigstore-go accepted the broken bundle")
+				}
+				t.Logf("sigstore-go: %v", err)
+			})
+		}
+	}
+}
+
+func TestSigstoreGoRejectsAnotherIdentityOrArtifact(t *testing.T) {
+	in := instance(t)
+	o := newOracle(t, in)
+	other := sha256.Sum256([]byte("another artifact"))
+	googleID := testIdentity()
+	googleID.Issuer = "https://accounts.google.com"
+	for _, k := range kinds {
+		for _, tc := range []struct {
+			name   string
+			id     Identity
+			policy verify.CertificateIdentity
+			digest []byte
+		}{
+			{"issuer", googleID, githubPolicy(t, GitHubActionsIssuer, testRepo), k.digest(t)},
+			{"repository", GitHubActions("someone/else", testWorkflow, testRef, testSHA), githubPolicy(t, GitHubActionsIssuer, testRepo), k.digest(t)},
+			{"policy wants another repository", testIdentity(), githubPolicy(t, GitHubActionsIssuer, "cvmtrust/fork"), k.digest(t)},
+			{"digest", testIdentity(), githubPolicy(t, GitHubActionsIssuer, testRepo), other[:]},
+		} {
+			t.Run(k.String()+"/"+tc.name, func(t *testing.T) {
+				_, err := o.verify(k, k.sign(t, in, tc.id, BreakNone), tc.digest, tc.policy)
+				if err == nil {
+					t.Fatal("sigstore-go accepted the bundle")
+				}
+			})
+		}
+	}
+}
+
+func TestSigstoreGoAcceptsEveryKind(t *testing.T) {
+	in := instance(t)
+	o := newOracle(t, in)
+	id := testIdentity()
+	for _, k := range kinds {
+		t.Run(k.String(), func(t *testing.T) {
+			res, err := o.verify(k, k.sign(t, in, id, BreakNone), k.digest(t), githubPolicy(t, GitHubActionsIssuer, testRepo))
+			if err != nil {
+				t.Fatalf("sigstore-go rejects: %v", err)
+			}
+			if k.dsse && res.Statement == nil {
+				t.Error("no statement in the result")
+			}
+			got := res.Signature.Certificate
+			w := id.Workflow
+			want := certificate.Extensions{
+				Issuer:                              GitHubActionsIssuer,
+				GithubWorkflowTrigger:               "push",
+				GithubWorkflowSHA:                   testSHA,
+				GithubWorkflowName:                  "release",
+				GithubWorkflowRepository:            testRepo,
+				GithubWorkflowRef:                   testRef,
+				BuildSignerURI:                      id.URI,
+				BuildSignerDigest:                   testSHA,
+				RunnerEnvironment:                   "github-hosted",
+				SourceRepositoryURI:                 "https://github.com/" + testRepo,
+				SourceRepositoryDigest:              testSHA,
+				SourceRepositoryRef:                 testRef,
+				SourceRepositoryIdentifier:          w.RepositoryID,
+				SourceRepositoryOwnerURI:            "https://github.com/cvmtrust",
+				SourceRepositoryOwnerIdentifier:     w.RepositoryOwnerID,
+				BuildConfigURI:                      id.URI,
+				BuildConfigDigest:                   testSHA,
+				BuildTrigger:                        "push",
+				RunInvocationURI:                    "https://github.com/" + testRepo + "/actions/runs/" + w.RunID + "/attempts/1",
+				SourceRepositoryVisibilityAtSigning: "public",
+			}
+			if got == nil || got.Extensions != want {
+				t.Fatalf("certificate extensions as sigstore-go reads them:\n got %+v\nwant %+v", got, want)
+			}
+			if got.SubjectAlternativeName != id.URI {
+				t.Errorf("SAN %q, want %q", got.SubjectAlternativeName, id.URI)
+			}
+			wantTimestamps := 1
+			if len(res.VerifiedTimestamps) != wantTimestamps {
+				t.Errorf("%d verified timestamps, want %d", len(res.VerifiedTimestamps), wantTimestamps)
+			}
+		})
+	}
+}
+
+func TestSigstoreGoAcceptsEmailIdentity(t *testing.T) {
+	in := instance(t)
+	o := newOracle(t, in)
+	id := Identity{Issuer: "https://accounts.google.com", Email: "releaser@example.com"}
+	policy, err := verify.NewShortCertificateIdentity(id.Issuer, "", id.Email, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := kind{"0.3", false, false}
+	if _, err := o.verify(k, k.sign(t, in, id, BreakNone), k.digest(t), policy); err != nil {
+		t.Fatalf("sigstore-go rejects: %v", err)
+	}
+}
