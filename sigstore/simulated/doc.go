@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 // Package simulated is a Sigstore instance generated in memory, for tests and
 // the demo: a Fulcio-like certificate authority, a certificate transparency
 // log, a Rekor v1 log, a Rekor v2 log with an RFC 3161 timestamp authority,
@@ -50,6 +52,7 @@
 // and so is each way BundleOptions.Break can spoil one: sigstore-go accepts
 // every intact bundle and rejects every broken one.
 //
-// This package is native only: it uses crypto/x509 and encoding/json and is
-// never linked into the browser build.
+// This package is native only: it uses crypto/x509 and encoding/json, and
+// its build constraint excludes js/wasm, so that the browser build cannot
+// link it even by mistake.
 package simulated

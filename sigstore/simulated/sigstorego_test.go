@@ -155,7 +155,7 @@ func (o *oracle) verify(k kind, bundleJSON []byte, digest []byte, id verify.Cert
 
 func githubPolicy(t testing.TB, issuer, repo string) verify.CertificateIdentity {
 	t.Helper()
-	san, err := verify.NewSANMatcher("", "^https://github.com/"+repo+"/\\.github/workflows/release\\.yml@refs/tags/v")
+	san, err := verify.NewSANMatcher("", "^https://github.com/"+repo+"/\\.github/workflows/release\\.yml@refs/tags/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,5 +280,65 @@ func TestSigstoreGoAcceptsEmailIdentity(t *testing.T) {
 	k := kind{"0.3", false, false}
 	if _, err := o.verify(k, k.sign(t, in, id, BreakNone), k.digest(t), policy); err != nil {
 		t.Fatalf("sigstore-go rejects: %v", err)
+	}
+}
+
+// TestSignReleaseVerifiesEndToEnd is the demo's path: the release bundle
+// verifies in sigstore-go against the emitted trusted root with the
+// release identity, and the verified statement yields the manifest.
+func TestSignReleaseVerifiesEndToEnd(t *testing.T) {
+	raw, err := os.ReadFile("../../measure/testdata/demo-release.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := measure.ParseManifest(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundleJSON, trustedRootJSON, err := SignRelease(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := root.NewTrustedRootFromJSON(trustedRootJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &oracle{trusted: tr}
+	k := kind{"0.3", false, true}
+	policy := githubPolicy(t, GitHubActionsIssuer, ReleaseRepository)
+	res, err := o.verify(k, bundleJSON, m.OVMF.SHA256[:], policy)
+	if err != nil {
+		t.Fatalf("sigstore-go rejects the release bundle: %v", err)
+	}
+	if got := res.Signature.Certificate.SourceRepositoryRef; got != "refs/tags/"+m.Release {
+		t.Errorf("ref %q", got)
+	}
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(bundleJSON); err != nil {
+		t.Fatal(err)
+	}
+	env, err := b.Envelope()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := env.DecodeB64Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := release.ManifestFromStatement(payload)
+	if err != nil {
+		t.Fatalf("the verified statement does not yield the manifest: %v", err)
+	}
+	if got.Measurement != m.Measurement {
+		t.Fatalf("measurement %x, want %x", got.Measurement, m.Measurement)
+	}
+
+	// Another instance's trusted root does not verify it.
+	other, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newOracle(t, other).verify(k, bundleJSON, m.OVMF.SHA256[:], policy); err == nil {
+		t.Fatal("a bundle verified against another simulated instance's trusted root")
 	}
 }
