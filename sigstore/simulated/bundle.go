@@ -49,6 +49,8 @@ const (
 	// BreakSCTSignature: the SCT is signed over the precertificate with its
 	// poison extension, not the TBSCertificate RFC 6962 defines.
 	BreakSCTSignature Break = "sct-signature"
+	// BreakNoSCT: the certificate carries no SCT at all.
+	BreakNoSCT Break = "no-sct"
 	// BreakSignature: the signature is over other content than the
 	// bundle's, and the log records that signature. (A Rekor v1 hashedrekord
 	// body whose signature does not match its digest does not even parse in
@@ -79,7 +81,7 @@ const (
 // Breaks lists every Break but BreakNone.
 var Breaks = []Break{
 	BreakUntrustedCA, BreakCertificateExpired, BreakTimeBeforeCertificate,
-	BreakUntrustedCTLog, BreakSCTSignature, BreakSignature, BreakLogBody,
+	BreakUntrustedCTLog, BreakSCTSignature, BreakNoSCT, BreakSignature, BreakLogBody,
 	BreakInclusionProof, BreakCheckpointKey, BreakCheckpointRoot, BreakSET,
 	BreakUntrustedLog, BreakUntrustedTSA,
 }
@@ -182,7 +184,14 @@ func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error
 	if o.Break == BreakUntrustedCTLog {
 		ct = in.otherCT
 	}
-	leaf, err := fulcio.issueLeaf(tmpl, key.Public(), ct, notBefore, o.Break == BreakSCTSignature)
+	sct := sctGood
+	switch o.Break {
+	case BreakSCTSignature:
+		sct = sctOverPoison
+	case BreakNoSCT:
+		sct = sctNone
+	}
+	leaf, err := fulcio.issueLeaf(tmpl, key.Public(), ct, notBefore, sct)
 	if err != nil {
 		return nil, err
 	}

@@ -375,12 +375,23 @@ func withoutExtension(tbsDER []byte, oid asn1.ObjectIdentifier) ([]byte, error) 
 	return asn1.Marshal(tbs)
 }
 
+// sctMode says whether and how a leaf certificate gets its SCT.
+type sctMode int
+
+const (
+	sctGood       sctMode = iota // over the precertificate without its poison, as RFC 6962 says
+	sctOverPoison                // over the precertificate with its poison
+	sctNone                      // no SCT: the certificate was never submitted to a CT log
+)
+
 // issueLeaf issues a leaf certificate for key the way Fulcio does with a CT
 // log: precertificate with the poison extension, SCT over its
 // TBSCertificate without the poison, final certificate with the SCT list.
-// sctTBS, when not nil, replaces the TBSCertificate the SCT is signed over.
-func (c *ca) issueLeaf(tmpl *x509.Certificate, pub crypto.PublicKey, log *ctLog, sctTime time.Time, tamperSCT bool) (*x509.Certificate, error) {
+func (c *ca) issueLeaf(tmpl *x509.Certificate, pub crypto.PublicKey, log *ctLog, sctTime time.Time, sct sctMode) (*x509.Certificate, error) {
 	base := tmpl.ExtraExtensions
+	if sct == sctNone {
+		return issue(tmpl, c.intermediate, pub, c.intermediateKey)
+	}
 	poison := pkix.Extension{Id: oidCTPoison, Critical: true, Value: asn1.NullBytes}
 	tmpl.ExtraExtensions = append(append([]pkix.Extension{}, base...), poison)
 	pre, err := issue(tmpl, c.intermediate, pub, c.intermediateKey)
@@ -391,14 +402,14 @@ func (c *ca) issueLeaf(tmpl *x509.Certificate, pub crypto.PublicKey, log *ctLog,
 	if err != nil {
 		return nil, err
 	}
-	if tamperSCT {
-		tbs = pre.RawTBSCertificate // signed over the precertificate with its poison: not what a verifier reconstructs
+	if sct == sctOverPoison {
+		tbs = pre.RawTBSCertificate // not what a verifier reconstructs
 	}
-	sct, err := log.sct(tbs, c.intermediate.RawSubjectPublicKeyInfo, sctTime)
+	signed, err := log.sct(tbs, c.intermediate.RawSubjectPublicKeyInfo, sctTime)
 	if err != nil {
 		return nil, err
 	}
-	ext, err := sctListExtension(sct)
+	ext, err := sctListExtension(signed)
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +426,7 @@ func (c *ca) issueLeaf(tmpl *x509.Certificate, pub crypto.PublicKey, log *ctLog,
 	}
 	// The final certificate must be the precertificate with the poison
 	// replaced by the SCT list, or the SCT would not verify.
-	if !tamperSCT {
+	if sct == sctGood {
 		got, err := withoutExtension(leaf.RawTBSCertificate, oidCTSCTList)
 		if err != nil {
 			return nil, err

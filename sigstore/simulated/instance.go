@@ -110,8 +110,38 @@ func New(opts Options) (*Instance, error) {
 // log, both Rekor logs and the timestamp authority, valid from an hour
 // before the instance was made, with no end.
 func (in *Instance) TrustedRootJSON() ([]byte, error) {
+	return in.TrustedRootJSONWith(RootIntact)
+}
+
+// RootBreak names one service whose validity window in the trusted root
+// ends before the instance was made: everything it signed afterwards falls
+// outside the window, for negative tests of that check.
+type RootBreak string
+
+// The ways to break a trusted root.
+const (
+	RootIntact       RootBreak = ""
+	RootCAExpired    RootBreak = "ca-expired"
+	RootTlogsExpired RootBreak = "tlogs-expired"
+	RootCTLogExpired RootBreak = "ctlog-expired"
+	RootTSAExpired   RootBreak = "tsa-expired"
+)
+
+// RootBreaks lists every RootBreak but RootIntact.
+var RootBreaks = []RootBreak{RootCAExpired, RootTlogsExpired, RootCTLogExpired, RootTSAExpired}
+
+// TrustedRootJSONWith returns the trusted root with the validity window of
+// the services b names ending a minute before the instance was made.
+func (in *Instance) TrustedRootJSONWith(b RootBreak) ([]byte, error) {
 	start := in.created.Add(-time.Hour)
 	validFor := &jsonValidity{Start: start.Format(time.RFC3339)}
+	expired := &jsonValidity{Start: start.Format(time.RFC3339), End: in.created.Add(-time.Minute).Format(time.RFC3339)}
+	window := func(which RootBreak) *jsonValidity {
+		if b == which {
+			return expired
+		}
+		return validFor
+	}
 	chain := func(certs ...*x509.Certificate) *jsonCertChain {
 		c := &jsonCertChain{}
 		for _, cert := range certs {
@@ -135,26 +165,26 @@ func (in *Instance) TrustedRootJSON() ([]byte, error) {
 		MediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
 		Tlogs: []jsonTransparencyLog{
 			{BaseURL: RekorV1URL, HashAlgorithm: "SHA2_256",
-				PublicKey: jsonPublicKey{RawBytes: v1Key, KeyDetails: "PKIX_ECDSA_P256_SHA_256", ValidFor: validFor},
+				PublicKey: jsonPublicKey{RawBytes: v1Key, KeyDetails: "PKIX_ECDSA_P256_SHA_256", ValidFor: window(RootTlogsExpired)},
 				LogID:     jsonLogID{KeyID: in.rekorV1.logID}},
 			{BaseURL: RekorV2URL, HashAlgorithm: "SHA2_256",
-				PublicKey: jsonPublicKey{RawBytes: v2Key, KeyDetails: "PKIX_ED25519", ValidFor: validFor},
+				PublicKey: jsonPublicKey{RawBytes: v2Key, KeyDetails: "PKIX_ED25519", ValidFor: window(RootTlogsExpired)},
 				LogID:     jsonLogID{KeyID: in.rekorV2.logID}},
 		},
 		CertificateAuthorities: []jsonCertificateAuthority{{
 			Subject:   jsonSubject{Organization: Organization, CommonName: "simulated-sigstore"},
 			URI:       FulcioURL,
 			CertChain: chain(in.fulcio.intermediate, in.fulcio.root),
-			ValidFor:  validFor,
+			ValidFor:  window(RootCAExpired),
 		}},
 		Ctlogs: []jsonTransparencyLog{{BaseURL: CTLogURL, HashAlgorithm: "SHA2_256",
-			PublicKey: jsonPublicKey{RawBytes: ctKey, KeyDetails: "PKIX_ECDSA_P256_SHA_256", ValidFor: validFor},
+			PublicKey: jsonPublicKey{RawBytes: ctKey, KeyDetails: "PKIX_ECDSA_P256_SHA_256", ValidFor: window(RootCTLogExpired)},
 			LogID:     jsonLogID{KeyID: in.ct.logID[:]}}},
 		TimestampAuthorities: []jsonCertificateAuthority{{
 			Subject:   jsonSubject{Organization: Organization, CommonName: "simulated-tsa"},
 			URI:       TSAURL,
 			CertChain: chain(in.tsa.leaf, in.tsa.root),
-			ValidFor:  validFor,
+			ValidFor:  window(RootTSAExpired),
 		}},
 	}
 	return json.MarshalIndent(root, "", "  ")

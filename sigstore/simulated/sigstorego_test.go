@@ -121,7 +121,12 @@ type oracle struct {
 
 func newOracle(t testing.TB, in *Instance) *oracle {
 	t.Helper()
-	trj, err := in.TrustedRootJSON()
+	return newOracleWith(t, in, RootIntact)
+}
+
+func newOracleWith(t testing.TB, in *Instance, b RootBreak) *oracle {
+	t.Helper()
+	trj, err := in.TrustedRootJSONWith(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,5 +345,37 @@ func TestSignReleaseVerifiesEndToEnd(t *testing.T) {
 	}
 	if _, err := newOracle(t, other).verify(k, bundleJSON, m.OVMF.SHA256[:], policy); err == nil {
 		t.Fatal("a bundle verified against another simulated instance's trusted root")
+	}
+}
+
+func TestSigstoreGoRejectsExpiredTrustedRootServices(t *testing.T) {
+	in := instance(t)
+	policy := githubPolicy(t, GitHubActionsIssuer, testRepo)
+	for _, b := range RootBreaks {
+		o := newOracleWith(t, in, b)
+		for _, k := range kinds {
+			if b == RootTSAExpired && !k.rekorV2 {
+				continue // only Rekor v2 bundles carry a timestamp
+			}
+			t.Run(string(b)+"/"+k.String(), func(t *testing.T) {
+				_, err := o.verify(k, k.sign(t, in, testIdentity(), BreakNone), k.digest(t), policy)
+				if b == RootTlogsExpired && k.rekorV2 {
+					// A known difference: sigstore-go v1.3.0 checks a log
+					// key's validity window only with a SET, which Rekor v2
+					// entries do not have, so it accepts a checkpoint whose
+					// key had expired at the entry's timestamp. cvmtrust's
+					// verifier rejects it. Should sigstore-go start
+					// rejecting, this test says so.
+					if err != nil {
+						t.Fatalf("sigstore-go now rejects a Rekor v2 entry whose log key expired (%v): move this case to the rejected ones", err)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatal("sigstore-go accepted a bundle made outside a service's validity window")
+				}
+				t.Logf("sigstore-go: %v", err)
+			})
+		}
 	}
 }
