@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cvmtrust/cvmtrust/measure"
 	"github.com/cvmtrust/cvmtrust/release"
@@ -377,5 +378,29 @@ func TestSigstoreGoRejectsExpiredTrustedRootServices(t *testing.T) {
 				t.Logf("sigstore-go: %v", err)
 			})
 		}
+	}
+}
+
+// An instance on an injected clock signs at that time: a release signed 400
+// days ago still verifies (the certificate is checked at the log's or the
+// timestamp's time, not now), which is what a maximum-age policy needs to
+// be tested against.
+func TestSigstoreGoAcceptsBundlesSignedInThePast(t *testing.T) {
+	signedAt := time.Now().Add(-400 * 24 * time.Hour).UTC().Truncate(time.Second)
+	in, err := New(Options{Now: func() time.Time { return signedAt }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOracle(t, in)
+	for _, k := range []kind{{"0.3", false, true}, {"0.3", true, true}} {
+		t.Run(k.String(), func(t *testing.T) {
+			res, err := o.verify(k, k.sign(t, in, testIdentity(), BreakNone), k.digest(t), githubPolicy(t, GitHubActionsIssuer, testRepo))
+			if err != nil {
+				t.Fatalf("sigstore-go rejects: %v", err)
+			}
+			if len(res.VerifiedTimestamps) != 1 || !res.VerifiedTimestamps[0].Timestamp.Equal(signedAt) {
+				t.Fatalf("verified timestamps %+v, want one at %v", res.VerifiedTimestamps, signedAt)
+			}
+		})
 	}
 }
