@@ -109,6 +109,10 @@ type BundleOptions struct {
 	RekorV2 bool
 	// Break spoils one part of the bundle; see Break.
 	Break Break
+	// SignedAt is when the certificate is issued, the entry logged and
+	// timestamped; at most History before the instance was made. Zero: the
+	// instance's clock.
+	SignedAt time.Time
 }
 
 // SignStatement signs an in-toto statement as id would from CI: a DSSE
@@ -157,11 +161,18 @@ func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error
 	if o.RekorV2 && o.Version != "0.3" {
 		return nil, fmt.Errorf("simulated: Rekor v2 entries go in bundles v0.3, not %s", o.Version)
 	}
+	if !o.SignedAt.IsZero() && o.SignedAt.Before(in.created.Add(-History)) {
+		return nil, fmt.Errorf("simulated: SignedAt %v is more than %v before the instance was made", o.SignedAt, History)
+	}
 	if o.Break != BreakNone && !o.Break.AppliesTo(o.RekorV2) {
 		return nil, fmt.Errorf("simulated: %s does not apply to a Rekor v2=%v bundle", o.Break, o.RekorV2)
 	}
 
-	t := in.now().UTC().Truncate(time.Second)
+	t := o.SignedAt
+	if t.IsZero() {
+		t = in.now()
+	}
+	t = t.UTC().Truncate(time.Second)
 	notBefore := t.Add(-5 * time.Second)
 	switch o.Break {
 	case BreakCertificateExpired:

@@ -58,15 +58,20 @@ type Instance struct {
 	otherTSA     *tsa
 }
 
-// New generates an instance: every key is fresh. Its trusted root's
-// validity starts an hour before now.
+// History is how far before its creation the instance's CAs and services
+// are valid, so that bundles can be signed in the past (BundleOptions.SignedAt).
+const History = 2 * 365 * 24 * time.Hour
+
+// New generates an instance: every key is fresh. Its certificate
+// authorities and its trusted root's validity windows start History before
+// now.
 func New(opts Options) (*Instance, error) {
 	in := &Instance{now: opts.Now}
 	if in.now == nil {
 		in.now = time.Now
 	}
 	in.created = in.now().UTC().Truncate(time.Second)
-	start := in.created.Add(-time.Hour)
+	start := in.created.Add(-History)
 	var err error
 	host := func(u string) string { p, _ := url.Parse(u); return p.Hostname() }
 	if in.fulcio, err = newCA("simulated-sigstore", start); err != nil {
@@ -107,7 +112,7 @@ func New(opts Options) (*Instance, error) {
 
 // TrustedRootJSON returns the instance's trusted_root.json
 // (application/vnd.dev.sigstore.trustedroot+json;version=0.1): the CA, the CT
-// log, both Rekor logs and the timestamp authority, valid from an hour
+// log, both Rekor logs and the timestamp authority, valid from History
 // before the instance was made, with no end.
 func (in *Instance) TrustedRootJSON() ([]byte, error) {
 	return in.TrustedRootJSONWith(RootIntact)
@@ -133,7 +138,7 @@ var RootBreaks = []RootBreak{RootCAExpired, RootTlogsExpired, RootCTLogExpired, 
 // TrustedRootJSONWith returns the trusted root with the validity window of
 // the services b names ending a minute before the instance was made.
 func (in *Instance) TrustedRootJSONWith(b RootBreak) ([]byte, error) {
-	start := in.created.Add(-time.Hour)
+	start := in.created.Add(-History)
 	validFor := &jsonValidity{Start: start.Format(time.RFC3339)}
 	expired := &jsonValidity{Start: start.Format(time.RFC3339), End: in.created.Add(-time.Minute).Format(time.RFC3339)}
 	window := func(which RootBreak) *jsonValidity {

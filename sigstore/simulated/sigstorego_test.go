@@ -2,6 +2,7 @@ package simulated
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"testing"
@@ -401,6 +402,98 @@ func TestSigstoreGoAcceptsBundlesSignedInThePast(t *testing.T) {
 			if len(res.VerifiedTimestamps) != 1 || !res.VerifiedTimestamps[0].Timestamp.Equal(signedAt) {
 				t.Fatalf("verified timestamps %+v, want one at %v", res.VerifiedTimestamps, signedAt)
 			}
+		})
+	}
+}
+
+func demoManifest(t testing.TB) *measure.Manifest {
+	t.Helper()
+	raw, err := os.ReadFile("../../measure/testdata/demo-release.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := measure.ParseManifest(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// judgeRelease is what a page does with a release bundle, with sigstore-go
+// doing the Sigstore part: verify for the release policy, take the manifest
+// from the verified statement, check the age. It returns the manifest's
+// measurement.
+func judgeRelease(t *testing.T, o *oracle, bundleJSON []byte, now time.Time) (string, error) {
+	t.Helper()
+	san, err := verify.NewSANMatcher("", ReleaseSANRegexp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := verify.NewIssuerMatcher(GitHubActionsIssuer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := verify.NewCertificateIdentity(san, iss, certificate.Extensions{SourceRepositoryURI: ReleaseRepositoryURI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(bundleJSON); err != nil {
+		return "", err
+	}
+	opts := []verify.VerifierOption{verify.WithSignedCertificateTimestamps(1), verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
+	v, err := verify.NewVerifier(o.trusted, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The page does not know the artifact digest in advance: the statement
+	// says which artifacts the release has, and the manifest is checked
+	// against them.
+	res, err := v.Verify(&b, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithCertificateIdentity(id)))
+	if err != nil {
+		return "", err
+	}
+	env, err := b.Envelope()
+	if err != nil {
+		return "", err
+	}
+	payload, err := env.DecodeB64Payload()
+	if err != nil {
+		return "", err
+	}
+	m, err := release.ManifestFromStatement(payload)
+	if err != nil {
+		return "", err
+	}
+	if len(res.VerifiedTimestamps) == 0 {
+		return "", fmt.Errorf("no verified time")
+	}
+	if age := now.Sub(res.VerifiedTimestamps[0].Timestamp); age > ReleaseMaxAge {
+		return "", fmt.Errorf("signed %v ago, more than %v", age, ReleaseMaxAge)
+	}
+	return hex.EncodeToString(m.Measurement[:]), nil
+}
+
+func TestReleaseCasesAsSigstoreGoJudgesThem(t *testing.T) {
+	in := instance(t)
+	o := newOracle(t, in)
+	cases, err := in.ReleaseCases(demoManifest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 11+len(Breaks) {
+		t.Fatalf("%d cases", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			got, err := judgeRelease(t, o, c.Bundle, time.Now())
+			if c.Verified != (err == nil) {
+				t.Fatalf("verified %v, want %v (%v)", err == nil, c.Verified, err)
+			}
+			if got != c.Measurement {
+				t.Fatalf("measurement %q, want %q", got, c.Measurement)
+			}
+			t.Logf("%s: %v", c.Description, err)
 		})
 	}
 }
