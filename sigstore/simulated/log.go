@@ -165,10 +165,13 @@ func (l *transparencyLog) checkpoint(size int64, root []byte) (string, error) {
 // of the canonical JSON {body, integratedTime, logID, logIndex}.
 // logID is the ID of the log the entry is in (another log's, to break it).
 func (l *transparencyLog) signSET(logID, body []byte, integratedTime, logIndex int64) ([]byte, error) {
-	// The keys are in canonical (sorted) order and the values need no
-	// escaping: base64, decimal and hex.
-	payload := fmt.Sprintf(`{"body":%q,"integratedTime":%d,"logID":%q,"logIndex":%d}`,
-		base64.StdEncoding.EncodeToString(body), integratedTime, fmt.Sprintf("%x", logID), logIndex)
-	digest := sha256.Sum256([]byte(payload))
+	digest := sha256.Sum256([]byte(setPayload(logID, body, integratedTime, logIndex)))
 	return ecdsa.SignASN1(rand.Reader, l.ecdsa, digest[:])
+}
+
+// setPayload is the canonical JSON a SET signs. The keys are in canonical
+// (sorted) order and the values need no escaping: base64, decimal and hex.
+func setPayload(logID, body []byte, integratedTime, logIndex int64) string {
+	return fmt.Sprintf(`{"body":%q,"integratedTime":%d,"logID":%q,"logIndex":%d}`,
+		base64.StdEncoding.EncodeToString(body), integratedTime, fmt.Sprintf("%x", logID), logIndex)
 }
