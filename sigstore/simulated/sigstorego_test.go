@@ -497,3 +497,44 @@ func TestReleaseCasesAsSigstoreGoJudgesThem(t *testing.T) {
 		})
 	}
 }
+
+// The instance is safe for concurrent use: bundles signed at the same time
+// land at distinct log indexes and all verify. (Run with -race.)
+func TestConcurrentSigningVerifies(t *testing.T) {
+	in, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOracle(t, in)
+	k := kind{"0.3", false, false}
+	const n = 8
+	bundles := make([][]byte, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			b, err := in.SignArtifact(testIdentity(), testArtifact, BundleOptions{})
+			bundles[i] = b
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[int64]bool{}
+	for _, b := range bundles {
+		var bb bundle.Bundle
+		if err := bb.UnmarshalJSON(b); err != nil {
+			t.Fatal(err)
+		}
+		idx := bb.GetVerificationMaterial().GetTlogEntries()[0].GetLogIndex()
+		if seen[idx] {
+			t.Fatalf("two bundles at log index %d", idx)
+		}
+		seen[idx] = true
+		if _, err := o.verify(k, b, k.digest(t), githubPolicy(t, GitHubActionsIssuer, testRepo)); err != nil {
+			t.Fatalf("index %d: %v", idx, err)
+		}
+	}
+}
