@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -109,6 +110,9 @@ type BundleOptions struct {
 	RekorV2 bool
 	// Break spoils one part of the bundle; see Break.
 	Break Break
+	// InToto logs a DSSE envelope in Rekor v1 as an intoto v0.0.2 entry, as
+	// sigstore-js did for npm provenance until 2024, instead of dsse v0.0.1.
+	InToto bool
 	// SignedAt is when the certificate is issued, the entry logged and
 	// timestamped; at most History before the instance was made. Zero: the
 	// instance's clock.
@@ -160,6 +164,9 @@ func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error
 	}
 	if o.RekorV2 && o.Version != "0.3" {
 		return nil, fmt.Errorf("simulated: Rekor v2 entries go in bundles v0.3, not %s", o.Version)
+	}
+	if o.InToto && o.RekorV2 {
+		return nil, errors.New("simulated: intoto entries are Rekor v1 entries")
 	}
 	if !o.SignedAt.IsZero() && o.SignedAt.Before(in.created.Add(-History)) {
 		return nil, fmt.Errorf("simulated: SignedAt %v is more than %v before the instance was made", o.SignedAt, History)
@@ -276,6 +283,9 @@ func (in *Instance) logEntry(c content, sig []byte, leaf *x509.Certificate, t ti
 	case o.RekorV2:
 		version = "0.0.2"
 		body, err = hashedRekordV002(c, sig, leaf)
+	case c.dsse && o.InToto:
+		kind, version = "intoto", "0.0.2"
+		body, err = intotoV002(c, sig, leaf)
 	case c.dsse:
 		kind = "dsse"
 		body, err = dsseV001(c, sig, leaf)
@@ -356,6 +366,27 @@ func dsseV001(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
 		hex.EncodeToString(envHash[:]) + `"},"payloadHash":{"algorithm":"sha256","value":"` +
 		hex.EncodeToString(payloadHash[:]) + `"},"signatures":[{"signature":"` + b64(sig) +
 		`","verifier":"` + b64(certPEM(leaf)) + `"}]}}`), nil
+}
+
+// intotoV002 is Rekor v1's intoto v0.0.2 body: the envelope without its
+// payload, each signature base64-encoded once more (Rekor stores the
+// envelope's base64 text as bytes) with its certificate, the hash of the
+// envelope as submitted and of the payload.
+func intotoV002(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+	env, err := json.Marshal(jsonEnvelope{Payload: c.payload, PayloadType: c.payloadType, Signatures: []jsonSignature{{Sig: sig}}})
+	if err != nil {
+		return nil, err
+	}
+	payloadType, err := json.Marshal(c.payloadType)
+	if err != nil {
+		return nil, err
+	}
+	envHash := sha256.Sum256(env)
+	payloadHash := sha256.Sum256(c.payload)
+	return []byte(`{"apiVersion":"0.0.2","kind":"intoto","spec":{"content":{"envelope":{"payloadType":` + string(payloadType) +
+		`,"signatures":[{"publicKey":"` + b64(certPEM(leaf)) + `","sig":"` + b64([]byte(b64(sig))) +
+		`"}]},"hash":{"algorithm":"sha256","value":"` + hex.EncodeToString(envHash[:]) +
+		`"},"payloadHash":{"algorithm":"sha256","value":"` + hex.EncodeToString(payloadHash[:]) + `"}}}}`), nil
 }
 
 // hashedRekordV002 is Rekor v2's hashedrekord v0.0.2 body (protojson of

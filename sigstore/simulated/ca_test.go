@@ -53,7 +53,7 @@ func TestLeafHasFulciosLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := leafOf(t, kind{"0.3", false, false}.sign(t, instance(t), testIdentity(), BreakNone))
+	sim := leafOf(t, kind{"0.3", false, false, false}.sign(t, instance(t), testIdentity(), BreakNone))
 
 	var simExts []string
 	for _, e := range sim.Extensions {

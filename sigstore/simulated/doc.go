@@ -39,7 +39,8 @@
 // SCT is signed over its TBSCertificate without the poison, and the final
 // certificate carries the SCT list extension.
 //
-// Rekor v1 entries are hashedrekord v0.0.1 or dsse v0.0.1 bodies, leaves of a
+// Rekor v1 entries are hashedrekord v0.0.1 or dsse v0.0.1 bodies (or intoto
+// v0.0.2, as npm provenance bundles have, with BundleOptions.InToto), leaves of a
 // real RFC 6962 Merkle tree, with an inclusion proof, a checkpoint in
 // signed-note format ("<origin> - <tree id>", ECDSA) and a signed entry
 // timestamp over the canonical JSON {body, integratedTime, logID, logIndex}.

@@ -69,6 +69,7 @@ type kind struct {
 	version string
 	rekorV2 bool
 	dsse    bool
+	intoto  bool // a DSSE envelope logged as intoto v0.0.2
 }
 
 func (k kind) String() string {
@@ -76,22 +77,25 @@ func (k kind) String() string {
 	if k.rekorV2 {
 		s = "v" + k.version + "/rekor-v2"
 	}
-	if k.dsse {
+	switch {
+	case k.intoto:
+		return s + "/intoto"
+	case k.dsse:
 		return s + "/dsse"
 	}
 	return s + "/message"
 }
 
 var kinds = []kind{
-	{"0.1", false, false}, {"0.1", false, true},
-	{"0.2", false, false}, {"0.2", false, true},
-	{"0.3", false, false}, {"0.3", false, true},
-	{"0.3", true, false}, {"0.3", true, true},
+	{"0.1", false, false, false}, {"0.1", false, true, false}, {"0.1", false, true, true},
+	{"0.2", false, false, false}, {"0.2", false, true, false}, {"0.2", false, true, true},
+	{"0.3", false, false, false}, {"0.3", false, true, false},
+	{"0.3", true, false, false}, {"0.3", true, true, false},
 }
 
 func (k kind) sign(t testing.TB, in *Instance, id Identity, b Break) []byte {
 	t.Helper()
-	o := BundleOptions{Version: k.version, RekorV2: k.rekorV2, Break: b}
+	o := BundleOptions{Version: k.version, RekorV2: k.rekorV2, Break: b, InToto: k.intoto}
 	var out []byte
 	var err error
 	if k.dsse {
@@ -284,7 +288,7 @@ func TestSigstoreGoAcceptsEmailIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := kind{"0.3", false, false}
+	k := kind{"0.3", false, false, false}
 	if _, err := o.verify(k, k.sign(t, in, id, BreakNone), k.digest(t), policy); err != nil {
 		t.Fatalf("sigstore-go rejects: %v", err)
 	}
@@ -311,7 +315,7 @@ func TestSignReleaseVerifiesEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := &oracle{trusted: tr}
-	k := kind{"0.3", false, true}
+	k := kind{"0.3", false, true, false}
 	policy := githubPolicy(t, GitHubActionsIssuer, ReleaseRepository)
 	res, err := o.verify(k, bundleJSON, m.OVMF.SHA256[:], policy)
 	if err != nil {
@@ -393,7 +397,7 @@ func TestSigstoreGoAcceptsBundlesSignedInThePast(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := newOracle(t, in)
-	for _, k := range []kind{{"0.3", false, true}, {"0.3", true, true}} {
+	for _, k := range []kind{{"0.3", false, true, false}, {"0.3", true, true, false}} {
 		t.Run(k.String(), func(t *testing.T) {
 			res, err := o.verify(k, k.sign(t, in, testIdentity(), BreakNone), k.digest(t), githubPolicy(t, GitHubActionsIssuer, testRepo))
 			if err != nil {
@@ -506,7 +510,7 @@ func TestConcurrentSigningVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := newOracle(t, in)
-	k := kind{"0.3", false, false}
+	k := kind{"0.3", false, false, false}
 	const n = 8
 	bundles := make([][]byte, n)
 	errs := make(chan error, n)
