@@ -46,7 +46,7 @@ var (
 	oidTimeStamping = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
 )
 
-// Issuer is GitHub Actions' OIDC issuer.
+// GitHubActionsIssuer is GitHub Actions' OIDC issuer.
 const GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
 
 // Identity is who signs: what Fulcio would read from the OIDC token and put

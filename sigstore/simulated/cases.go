@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/measure"
-	"github.com/cvmtrust/cvmtrust/release"
 )
 
 // The policy the release cases are judged by: what a page that trusts this
 // repository's releases pins (docs/release-provenance.md).
 const (
 	// ReleaseSANRegexp matches the release workflow of ReleaseRepository
-	// run for a tag.
+	// run for any tag (the demo release is not named vX.Y.Z; a production
+	// page pins the version pattern docs/release-provenance.md gives).
 	ReleaseSANRegexp = `^https://github\.com/cvmtrust/cvmtrust/\.github/workflows/release\.yml@refs/tags/`
 	// ReleaseRepositoryURI is the source repository URI (extension
 	// 1.3.6.1.4.1.57264.1.12) a release must come from.
@@ -46,17 +46,7 @@ type ReleaseCase struct {
 // for another release, too old, and spoiled in each way Breaks lists.
 func (in *Instance) ReleaseCases(m *measure.Manifest) ([]ReleaseCase, error) {
 	id := ReleaseIdentity(m)
-	statement := func(m *measure.Manifest) ([]byte, error) {
-		names := release.ArtifactNames{OVMF: ReleaseArtifactNames.OVMF}
-		if m.Kernel != nil {
-			names.Kernel = ReleaseArtifactNames.Kernel
-		}
-		if m.Initrd != nil {
-			names.Initrd = ReleaseArtifactNames.Initrd
-		}
-		return release.NewStatement(m, names)
-	}
-	st, err := statement(m)
+	st, err := releaseStatement(m)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +66,7 @@ func (in *Instance) ReleaseCases(m *measure.Manifest) ([]ReleaseCase, error) {
 	if other.Measurement, err = other.Recompute(); err != nil {
 		return nil, err
 	}
-	otherSt, err := statement(&other)
+	otherSt, err := releaseStatement(&other)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,10 @@
 //
 // Each kind of bundle is checked against sigstore-go in this package's tests,
 // and so is each way BundleOptions.Break can spoil one: sigstore-go accepts
-// every intact bundle and rejects every broken one.
+// every intact bundle and rejects every broken one. Trusted roots with a
+// service's validity window ended (TrustedRootJSONWith) are rejected too,
+// but for one known difference that the tests assert: sigstore-go does not
+// check a Rekor v2 log key's window.
 //
 // This package is native only: it uses crypto/x509 and encoding/json, and
 // its build constraint excludes js/wasm, so that the browser build cannot

@@ -35,6 +35,16 @@ func ReleaseIdentity(m *measure.Manifest) Identity {
 // ReleaseIdentity, in a v0.3 bundle logged in Rekor v1 (or in Rekor v2 with
 // an RFC 3161 timestamp when o.RekorV2).
 func (in *Instance) SignRelease(m *measure.Manifest, o BundleOptions) ([]byte, error) {
+	st, err := releaseStatement(m)
+	if err != nil {
+		return nil, err
+	}
+	return in.SignStatement(ReleaseIdentity(m), st, o)
+}
+
+// releaseStatement is m's release statement with its artifacts named
+// ReleaseArtifactNames.
+func releaseStatement(m *measure.Manifest) ([]byte, error) {
 	names := release.ArtifactNames{OVMF: ReleaseArtifactNames.OVMF}
 	if m.Kernel != nil {
 		names.Kernel = ReleaseArtifactNames.Kernel
@@ -42,11 +52,7 @@ func (in *Instance) SignRelease(m *measure.Manifest, o BundleOptions) ([]byte, e
 	if m.Initrd != nil {
 		names.Initrd = ReleaseArtifactNames.Initrd
 	}
-	st, err := release.NewStatement(m, names)
-	if err != nil {
-		return nil, err
-	}
-	return in.SignStatement(ReleaseIdentity(m), st, o)
+	return release.NewStatement(m, names)
 }
 
 // SignRelease makes a fresh simulated instance and returns a bundle of m's
