@@ -4,6 +4,7 @@ package simulated
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -123,14 +124,56 @@ type BundleOptions struct {
 // envelope (payload type application/vnd.in-toto+json), logged, in a bundle.
 // It returns the bundle's JSON.
 func (in *Instance) SignStatement(id Identity, statement []byte, o BundleOptions) ([]byte, error) {
-	return in.sign(id, content{payloadType: InTotoPayloadType, payload: statement, dsse: true}, o)
+	return in.sign(&id, nil, content{payloadType: InTotoPayloadType, payload: statement, dsse: true}, o)
 }
 
 // SignArtifact signs an artifact's SHA-256 digest as id: a message
 // signature, logged as a hashedrekord, in a bundle. It returns the bundle's
 // JSON.
 func (in *Instance) SignArtifact(id Identity, artifact []byte, o BundleOptions) ([]byte, error) {
-	return in.sign(id, content{payload: artifact}, o)
+	return in.sign(&id, nil, content{payload: artifact}, o)
+}
+
+// SignStatementWithKey signs an in-toto statement with a long-lived ECDSA
+// P-256 key instead of a Fulcio certificate, the way `cosign attest-blob
+// --key` does: the bundle names the key by hint, its log entry carries the
+// public key. A verifier needs the key itself, as trusted material.
+func (in *Instance) SignStatementWithKey(key *ecdsa.PrivateKey, hint string, statement []byte, o BundleOptions) ([]byte, error) {
+	return in.sign(nil, &keySigner{key, hint}, content{payloadType: InTotoPayloadType, payload: statement, dsse: true}, o)
+}
+
+// SignArtifactWithKey signs an artifact's SHA-256 digest with a long-lived
+// ECDSA P-256 key, as SignStatementWithKey does a statement.
+func (in *Instance) SignArtifactWithKey(key *ecdsa.PrivateKey, hint string, artifact []byte, o BundleOptions) ([]byte, error) {
+	return in.sign(nil, &keySigner{key, hint}, content{payload: artifact}, o)
+}
+
+// keySigner is a long-lived key named by a hint.
+type keySigner struct {
+	key  *ecdsa.PrivateKey
+	hint string
+}
+
+// signerMaterial is how a log entry names the signer: a certificate or a
+// public key.
+type signerMaterial struct {
+	pem []byte // for Rekor v1 bodies
+	der []byte // for Rekor v2 bodies
+	// v2Field is the Rekor v2 verifier's field for der: x509Certificate
+	// or publicKey.
+	v2Field string
+}
+
+func certMaterial(leaf *x509.Certificate) signerMaterial {
+	return signerMaterial{pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}), der: leaf.Raw, v2Field: "x509Certificate"}
+}
+
+func keyMaterial(pub *ecdsa.PublicKey) (signerMaterial, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return signerMaterial{}, err
+	}
+	return signerMaterial{pem: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), der: der, v2Field: "publicKey"}, nil
 }
 
 type content struct {
@@ -154,7 +197,8 @@ func (c content) other() content {
 	return c
 }
 
-func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error) {
+// sign signs c as id (with a Fulcio certificate) or with k.
+func (in *Instance) sign(id *Identity, k *keySigner, c content, o BundleOptions) ([]byte, error) {
 	if o.Version == "" {
 		o.Version = "0.3"
 	}
@@ -180,38 +224,30 @@ func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error
 		t = in.now()
 	}
 	t = t.UTC().Truncate(time.Second)
-	notBefore := t.Add(-5 * time.Second)
-	switch o.Break {
-	case BreakCertificateExpired:
-		notBefore = t.Add(-20 * time.Minute)
-	case BreakTimeBeforeCertificate:
-		notBefore = t.Add(5 * time.Minute)
-	}
-	tmpl, err := leafTemplate(id, notBefore)
-	if err != nil {
-		return nil, err
-	}
-	key, err := newKeyP256()
-	if err != nil {
-		return nil, err
-	}
-	fulcio, ct := in.fulcio, in.ct
-	if o.Break == BreakUntrustedCA {
-		fulcio = in.otherFulcio
-	}
-	if o.Break == BreakUntrustedCTLog {
-		ct = in.otherCT
-	}
-	sct := sctGood
-	switch o.Break {
-	case BreakSCTSignature:
-		sct = sctOverPoison
-	case BreakNoSCT:
-		sct = sctNone
-	}
-	leaf, err := fulcio.issueLeaf(tmpl, key.Public(), ct, notBefore, sct)
-	if err != nil {
-		return nil, err
+
+	var key *ecdsa.PrivateKey
+	var leaf *x509.Certificate
+	var signer signerMaterial
+	var err error
+	if k != nil {
+		if o.Break.needsCertificate() {
+			return nil, fmt.Errorf("simulated: %s needs a certificate, not a key", o.Break)
+		}
+		if k.key == nil || k.key.Curve != elliptic.P256() {
+			return nil, errors.New("simulated: the key must be ECDSA P-256")
+		}
+		key = k.key
+		if signer, err = keyMaterial(&key.PublicKey); err != nil {
+			return nil, err
+		}
+	} else {
+		if key, err = newKeyP256(); err != nil {
+			return nil, err
+		}
+		if leaf, err = in.certify(*id, key, t, o.Break); err != nil {
+			return nil, err
+		}
+		signer = certMaterial(leaf)
 	}
 
 	signed := c
@@ -233,15 +269,18 @@ func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error
 			return nil, err
 		}
 	}
-	entry, err := in.logEntry(logged, loggedSig, leaf, t, o)
+	entry, err := in.logEntry(logged, loggedSig, signer, t, o)
 	if err != nil {
 		return nil, err
 	}
 
 	b := jsonBundle{MediaType: mediaType}
-	if o.Version == "0.3" {
+	switch {
+	case k != nil:
+		b.VerificationMaterial.PublicKey = &jsonPublicKeyIdentifier{Hint: k.hint}
+	case o.Version == "0.3":
 		b.VerificationMaterial.Certificate = &jsonRawBytes{RawBytes: leaf.Raw}
-	} else {
+	default:
 		b.VerificationMaterial.X509CertificateChain = &jsonCertChain{Certificates: []jsonRawBytes{{RawBytes: leaf.Raw}}}
 	}
 	b.VerificationMaterial.TlogEntries = []jsonTlogEntry{*entry}
@@ -268,7 +307,7 @@ func (in *Instance) sign(id Identity, c content, o BundleOptions) ([]byte, error
 }
 
 // logEntry logs what was signed and returns the bundle's entry.
-func (in *Instance) logEntry(c content, sig []byte, leaf *x509.Certificate, t time.Time, o BundleOptions) (*jsonTlogEntry, error) {
+func (in *Instance) logEntry(c content, sig []byte, signer signerMaterial, t time.Time, o BundleOptions) (*jsonTlogEntry, error) {
 	log, other := in.rekorV1, in.otherRekorV1
 	if o.RekorV2 {
 		log, other = in.rekorV2, in.otherRekorV2
@@ -282,15 +321,15 @@ func (in *Instance) logEntry(c content, sig []byte, leaf *x509.Certificate, t ti
 	switch {
 	case o.RekorV2:
 		version = "0.0.2"
-		body, err = hashedRekordV002(c, sig, leaf)
+		body, err = hashedRekordV002(c, sig, signer)
 	case c.dsse && o.InToto:
 		kind, version = "intoto", "0.0.2"
-		body, err = intotoV002(c, sig, leaf)
+		body, err = intotoV002(c, sig, signer)
 	case c.dsse:
 		kind = "dsse"
-		body, err = dsseV001(c, sig, leaf)
+		body, err = dsseV001(c, sig, signer)
 	default:
-		body, err = hashedRekordV001(c, sig, leaf)
+		body, err = hashedRekordV001(c, sig, signer)
 	}
 	if err != nil {
 		return nil, err
@@ -300,11 +339,11 @@ func (in *Instance) logEntry(c content, sig []byte, leaf *x509.Certificate, t ti
 	if o.Break == BreakCheckpointRoot {
 		cpRoot[0] ^= 1
 	}
-	signer := log
+	cpSigner := log
 	if o.Break == BreakCheckpointKey {
-		signer = other
+		cpSigner = other
 	}
-	cp, err := signer.checkpoint(p.size, cpRoot[:])
+	cp, err := cpSigner.checkpoint(p.size, cpRoot[:])
 	if err != nil {
 		return nil, err
 	}
@@ -337,25 +376,21 @@ func (in *Instance) logEntry(c content, sig []byte, leaf *x509.Certificate, t ti
 	return e, nil
 }
 
-func certPEM(leaf *x509.Certificate) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
-}
-
 // The bodies are written with their keys in canonical (sorted) order and
 // values that need no escaping, so they are the canonical JSON Rekor stores.
 
 // hashedRekordV001 is Rekor v1's hashedrekord v0.0.1 body.
-func hashedRekordV001(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+func hashedRekordV001(c content, sig []byte, signer signerMaterial) ([]byte, error) {
 	sum := sha256.Sum256(c.payload)
 	return []byte(`{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"` +
 		hex.EncodeToString(sum[:]) + `"}},"signature":{"content":"` + b64(sig) +
-		`","publicKey":{"content":"` + b64(certPEM(leaf)) + `"}}}}`), nil
+		`","publicKey":{"content":"` + b64(signer.pem) + `"}}}}`), nil
 }
 
 // dsseV001 is Rekor v1's dsse v0.0.1 body: the hashes of the envelope (as
 // submitted) and of the payload, and the signatures with their
 // certificates.
-func dsseV001(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+func dsseV001(c content, sig []byte, signer signerMaterial) ([]byte, error) {
 	env, err := json.Marshal(jsonEnvelope{Payload: c.payload, PayloadType: c.payloadType, Signatures: []jsonSignature{{Sig: sig}}})
 	if err != nil {
 		return nil, err
@@ -365,14 +400,14 @@ func dsseV001(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
 	return []byte(`{"apiVersion":"0.0.1","kind":"dsse","spec":{"envelopeHash":{"algorithm":"sha256","value":"` +
 		hex.EncodeToString(envHash[:]) + `"},"payloadHash":{"algorithm":"sha256","value":"` +
 		hex.EncodeToString(payloadHash[:]) + `"},"signatures":[{"signature":"` + b64(sig) +
-		`","verifier":"` + b64(certPEM(leaf)) + `"}]}}`), nil
+		`","verifier":"` + b64(signer.pem) + `"}]}}`), nil
 }
 
 // intotoV002 is Rekor v1's intoto v0.0.2 body: the envelope without its
 // payload, each signature base64-encoded once more (Rekor stores the
 // envelope's base64 text as bytes) with its certificate, the hash of the
 // envelope as submitted and of the payload.
-func intotoV002(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+func intotoV002(c content, sig []byte, signer signerMaterial) ([]byte, error) {
 	env, err := json.Marshal(jsonEnvelope{Payload: c.payload, PayloadType: c.payloadType, Signatures: []jsonSignature{{Sig: sig}}})
 	if err != nil {
 		return nil, err
@@ -384,7 +419,7 @@ func intotoV002(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
 	envHash := sha256.Sum256(env)
 	payloadHash := sha256.Sum256(c.payload)
 	return []byte(`{"apiVersion":"0.0.2","kind":"intoto","spec":{"content":{"envelope":{"payloadType":` + string(payloadType) +
-		`,"signatures":[{"publicKey":"` + b64(certPEM(leaf)) + `","sig":"` + b64([]byte(b64(sig))) +
+		`,"signatures":[{"publicKey":"` + b64(signer.pem) + `","sig":"` + b64([]byte(b64(sig))) +
 		`"}]},"hash":{"algorithm":"sha256","value":"` + hex.EncodeToString(envHash[:]) +
 		`"},"payloadHash":{"algorithm":"sha256","value":"` + hex.EncodeToString(payloadHash[:]) + `"}}}}`), nil
 }
@@ -392,11 +427,11 @@ func intotoV002(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
 // hashedRekordV002 is Rekor v2's hashedrekord v0.0.2 body (protojson of
 // rekor-tiles' Entry, canonicalized). A DSSE envelope is logged as the
 // digest of its pre-authentication encoding, as Rekor v2 clients do.
-func hashedRekordV002(c content, sig []byte, leaf *x509.Certificate) ([]byte, error) {
+func hashedRekordV002(c content, sig []byte, signer signerMaterial) ([]byte, error) {
 	sum := sha256.Sum256(c.signedBytes())
 	return []byte(`{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{"data":{"algorithm":"SHA2_256","digest":"` +
 		b64(sum[:]) + `"},"signature":{"content":"` + b64(sig) +
-		`","verifier":{"keyDetails":"PKIX_ECDSA_P256_SHA_256","x509Certificate":{"rawBytes":"` + b64(leaf.Raw) + `"}}}}}}`), nil
+		`","verifier":{"keyDetails":"PKIX_ECDSA_P256_SHA_256","` + signer.v2Field + `":{"rawBytes":"` + b64(signer.der) + `"}}}}}}`), nil
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -411,10 +446,15 @@ type jsonBundle struct {
 }
 
 type jsonVerificationMaterial struct {
-	X509CertificateChain      *jsonCertChain     `json:"x509CertificateChain,omitempty"`
-	Certificate               *jsonRawBytes      `json:"certificate,omitempty"`
-	TlogEntries               []jsonTlogEntry    `json:"tlogEntries"`
-	TimestampVerificationData *jsonTimestampData `json:"timestampVerificationData,omitempty"`
+	PublicKey                 *jsonPublicKeyIdentifier `json:"publicKey,omitempty"`
+	X509CertificateChain      *jsonCertChain           `json:"x509CertificateChain,omitempty"`
+	Certificate               *jsonRawBytes            `json:"certificate,omitempty"`
+	TlogEntries               []jsonTlogEntry          `json:"tlogEntries"`
+	TimestampVerificationData *jsonTimestampData       `json:"timestampVerificationData,omitempty"`
+}
+
+type jsonPublicKeyIdentifier struct {
+	Hint string `json:"hint"`
 }
 
 type jsonTlogEntry struct {
@@ -475,4 +515,46 @@ type jsonEnvelope struct {
 type jsonSignature struct {
 	Sig   []byte `json:"sig"`
 	KeyID string `json:"keyid,omitempty"`
+}
+
+// certify issues a Fulcio certificate for key as id at time t, broken as b
+// says.
+func (in *Instance) certify(id Identity, key *ecdsa.PrivateKey, t time.Time, b Break) (*x509.Certificate, error) {
+	notBefore := t.Add(-5 * time.Second)
+	switch b {
+	case BreakCertificateExpired:
+		notBefore = t.Add(-20 * time.Minute)
+	case BreakTimeBeforeCertificate:
+		notBefore = t.Add(5 * time.Minute)
+	}
+	tmpl, err := leafTemplate(id, notBefore)
+	if err != nil {
+		return nil, err
+	}
+	fulcio, ct := in.fulcio, in.ct
+	if b == BreakUntrustedCA {
+		fulcio = in.otherFulcio
+	}
+	if b == BreakUntrustedCTLog {
+		ct = in.otherCT
+	}
+	sct := sctGood
+	switch b {
+	case BreakSCTSignature:
+		sct = sctOverPoison
+	case BreakNoSCT:
+		sct = sctNone
+	}
+	return fulcio.issueLeaf(tmpl, key.Public(), ct, notBefore, sct)
+}
+
+// needsCertificate reports whether b spoils the certificate, so that it
+// cannot apply to a bundle signed with a key.
+func (b Break) needsCertificate() bool {
+	switch b {
+	case BreakUntrustedCA, BreakCertificateExpired, BreakTimeBeforeCertificate,
+		BreakUntrustedCTLog, BreakSCTSignature, BreakNoSCT:
+		return true
+	}
+	return false
 }

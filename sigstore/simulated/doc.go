@@ -49,6 +49,10 @@
 // with an Ed25519 signed-note checkpoint and no integrated time; the time
 // comes from an RFC 3161 timestamp over the signature.
 //
+// Bundles can also be signed with a long-lived key instead of a certificate
+// (SignStatementWithKey, SignArtifactWithKey), as `cosign --key` does: the
+// bundle names the key by hint and the log entry carries the public key.
+//
 // Each kind of bundle is checked against sigstore-go in this package's tests,
 // and so is each way BundleOptions.Break can spoil one: sigstore-go accepts
 // every intact bundle and rejects every broken one. Trusted roots with a
