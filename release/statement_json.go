@@ -39,10 +39,14 @@ type jsonSubject struct {
 	Digest map[string]string `json:"digest"`
 }
 
-// decodeStatement decodes a statement strictly: unknown top-level fields,
-// trailing data, subjects without a name and SHA-256 digests that are not
-// 64 lowercase hex digits are errors.
+// decodeStatement decodes a statement strictly: duplicate keys anywhere
+// (encoding/json would keep the last, another parser the first), unknown
+// top-level fields, trailing data, subjects without a name and SHA-256
+// digests that are not 64 lowercase hex digits are errors.
 func decodeStatement(payload []byte) (*statement, error) {
+	if err := rejectDuplicateKeys(payload); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	var js jsonStatement
@@ -87,4 +91,41 @@ func encodeStatement(subjects []Subject, m *measure.Manifest) ([]byte, error) {
 	}
 	js.Predicate = pred
 	return json.Marshal(js)
+}
+
+// rejectDuplicateKeys fails if any object in the JSON document has a key
+// twice. It only looks at structure; decoding reports other errors.
+func rejectDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	// One entry per open container: the keys seen, or nil for an array.
+	var stack []map[string]bool
+	expectKey := func() bool { return len(stack) > 0 && stack[len(stack)-1] != nil }
+	for {
+		// In an object, tokens alternate key, value; Token returns the key
+		// as a string when a key is due.
+		if expectKey() && dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil
+			}
+			key, _ := tok.(string)
+			if stack[len(stack)-1][key] {
+				return errorf(ErrMalformedStatement, "key %q appears twice in one object", truncate(key))
+			}
+			stack[len(stack)-1][key] = true
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF at the end; syntax errors are decoding's to report
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, map[string]bool{})
+		case json.Delim('['):
+			stack = append(stack, nil)
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
 }

@@ -130,6 +130,35 @@ func TestManifestFromStatementRejectsMalformedPayload(t *testing.T) {
 	}
 }
 
+func TestManifestFromStatementRejectsDuplicateKeys(t *testing.T) {
+	good, err := NewStatement(demoManifest(t), demoNames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(good)
+	for name, payload := range map[string]string{
+		"statement type": strings.Replace(s, `{"_type":`, `{"_type":"https://in-toto.io/Statement/v0.1","_type":`, 1),
+		"predicate type": strings.Replace(s, `"predicateType":`, `"predicateType":"x","predicateType":`, 1),
+		"subject list":   strings.Replace(s, `"subject":`, `"subject":[],"subject":`, 1),
+		"subject digest": strings.Replace(s, `"digest":{"sha256":`, `"digest":{"sha256":"00","sha256":`, 1),
+		"measurement":    strings.Replace(s, `"measurement":`, `"measurement":"00","measurement":`, 1),
+		"OVMF section":   strings.Replace(s, `"gpa":`, `"gpa":1,"gpa":`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if payload == s {
+				t.Fatal("the mutation did not apply")
+			}
+			if _, err := ManifestFromStatement([]byte(payload)); !errors.Is(err, ErrMalformedStatement) {
+				t.Fatalf("got %v, want ErrMalformedStatement", err)
+			}
+		})
+	}
+	// The same key in different objects is fine: that is the good statement.
+	if err := rejectDuplicateKeys(good); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestNewStatementRoundTrip(t *testing.T) {
 	want := demoManifest(t)
 	b, err := NewStatement(want, demoNames)
