@@ -209,8 +209,8 @@ func (in *Instance) sign(id *Identity, k *keySigner, c content, o BundleOptions)
 	if o.RekorV2 && o.Version != "0.3" {
 		return nil, fmt.Errorf("simulated: Rekor v2 entries go in bundles v0.3, not %s", o.Version)
 	}
-	if o.InToto && o.RekorV2 {
-		return nil, errors.New("simulated: intoto entries are Rekor v1 entries")
+	if o.InToto && (o.RekorV2 || !c.dsse) {
+		return nil, errors.New("simulated: intoto entries hold DSSE envelopes, in Rekor v1")
 	}
 	if !o.SignedAt.IsZero() && o.SignedAt.Before(in.created.Add(-History)) {
 		return nil, fmt.Errorf("simulated: SignedAt %v is more than %v before the instance was made", o.SignedAt, History)

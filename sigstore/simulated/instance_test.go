@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 // Every service the trusted root names is recognisably simulated, and so is
@@ -67,6 +68,35 @@ func TestIsSimulatedURL(t *testing.T) {
 	} {
 		if got := IsSimulatedURL(u); got != want {
 			t.Errorf("IsSimulatedURL(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
+
+func TestSignRefusesContradictoryOptions(t *testing.T) {
+	in := instance(t)
+	st, _ := demoStatement(t)
+	for name, o := range map[string]BundleOptions{
+		"unknown version":        {Version: "0.4"},
+		"Rekor v2 in a v0.2":     {Version: "0.2", RekorV2: true},
+		"intoto in Rekor v2":     {RekorV2: true, InToto: true},
+		"SET break for Rekor v2": {RekorV2: true, Break: BreakSET},
+		"TSA break for Rekor v1": {Break: BreakUntrustedTSA},
+		"too far in the past":    {SignedAt: in.created.Add(-History - time.Hour)},
+	} {
+		if _, err := in.SignStatement(testIdentity(), st, o); err == nil {
+			t.Errorf("%s: a bundle was made", name)
+		}
+	}
+	if _, err := in.SignArtifact(testIdentity(), testArtifact, BundleOptions{InToto: true}); err == nil {
+		t.Error("an intoto entry for a message signature was made")
+	}
+	for name, id := range map[string]Identity{
+		"no issuer":     {URI: "https://example.com"},
+		"no SAN":        {Issuer: GitHubActionsIssuer},
+		"URI and email": {Issuer: GitHubActionsIssuer, URI: "https://example.com", Email: "a@example.com"},
+	} {
+		if _, err := in.SignArtifact(id, testArtifact, BundleOptions{}); err == nil {
+			t.Errorf("%s: a bundle was made", name)
 		}
 	}
 }
