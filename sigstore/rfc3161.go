@@ -259,4 +259,3 @@ func verifyTimeStamp(ctx context.Context, sv SignatureVerifier, der, sig []byte,
 	}
 	return time.Time{}, nil, lastErr
 }
-
