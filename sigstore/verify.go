@@ -50,6 +50,7 @@ func New(opts Options) (*Verifier, error) {
 type compiled struct {
 	Policy
 	digest     []byte // SHA-256 of the artifact
+	digest512  []byte // SHA-512 of the artifact, when its bytes are given
 	identityRE *regexp.Regexp
 	refRE      *regexp.Regexp
 	keyType    cert.KeyType
@@ -67,6 +68,7 @@ func compilePolicy(p Policy) (*compiled, error) {
 	case p.Artifact != nil:
 		s := sha256.Sum256(p.Artifact)
 		c.digest = s[:]
+		c.digest512 = hashBytes(SHA512, p.Artifact)
 	case len(p.ArtifactDigest) == sha256.Size:
 		c.digest = p.ArtifactDigest
 	default:
@@ -192,14 +194,9 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 		keyType, sc.spki = pol.keyType, pol.keySPKI
 		x.pass("signingKey", "the given key")
 	default:
+		// Only the leaf is read: the chain above it comes from the trusted
+		// root, never from the bundle (older bundles carry the whole chain).
 		leaf = b.certs[0]
-		for _, c := range b.certs {
-			if bytes.Equal(c.RawIssuer, c.RawSubject) {
-				x.fail("signingKey", ErrBadChain, "verificationMaterial.x509CertificateChain", "a root certificate", "",
-					"the bundle carries a root certificate: roots come from the trusted root only")
-				return x.reject()
-			}
-		}
 		sc.leaf = leaf
 		keyType, sc.spki = leaf.KeyType, leaf.SPKI
 		x.pass("signingKey", "the certificate's key")
@@ -241,7 +238,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 		switch {
 		case err != nil:
 			x.failErr("artifactDigest", ErrArtifact, "dsseEnvelope.payload", err)
-		case !st.hasSubject(pol.digest):
+		case !st.hasSubject(pol.digest, pol.digest512):
 			x.fail("artifactDigest", ErrArtifact, "dsseEnvelope.payload.subject", "", "sha256:"+hex.EncodeToString(pol.digest),
 				"no subject of the in-toto statement has the artifact's digest")
 		default:
@@ -543,10 +540,24 @@ func parseStatement(payloadType string, payload []byte) (*Statement, error) {
 	return st, nil
 }
 
-func (st *Statement) hasSubject(digest []byte) bool {
-	want := hex.EncodeToString(digest)
+// hasSubject reports whether a subject has the artifact's SHA-256 or, when
+// known, its SHA-512 (npm's provenance names packages by SHA-512). Every
+// digest a subject gives for an algorithm we computed must match.
+func (st *Statement) hasSubject(sha256, sha512 []byte) bool {
 	for _, s := range st.Subjects {
-		if d, ok := s.Digest["sha256"]; ok && d == want {
+		matched, mismatched := false, false
+		for alg, want := range map[string][]byte{"sha256": sha256, "sha512": sha512} {
+			d, ok := s.Digest[alg]
+			if !ok || want == nil {
+				continue
+			}
+			if d == hex.EncodeToString(want) {
+				matched = true
+			} else {
+				mismatched = true
+			}
+		}
+		if matched && !mismatched {
 			return true
 		}
 	}

@@ -343,13 +343,18 @@ func (d *decoder) hex4() (rune, error) {
 	return rune(n), nil
 }
 
-// Get returns the member named key of an object, or nil.
+// Get returns the member named key of an object, or nil when there is no
+// such member or it is null: protobuf's JSON form, which Sigstore uses,
+// reads a null field as an absent one.
 func (v *Value) Get(key string) *Value {
 	if v == nil || v.Kind != Object {
 		return nil
 	}
 	for _, m := range v.Members {
 		if m.Key == key {
+			if m.Value.Kind == Null {
+				return nil
+			}
 			return m.Value
 		}
 	}

@@ -39,7 +39,7 @@ func TestRejects(t *testing.T) {
 }
 
 func TestAccepts(t *testing.T) {
-	v, err := Parse([]byte(` {"s":"a\u00e9\ud83d\ude00\n","n":-1.5e+3,"i":"42","a":[true,false,null],"o":{}} `))
+	v, err := Parse([]byte(` {"z":null,"s":"a\u00e9\ud83d\ude00\n","n":-1.5e+3,"i":"42","a":[true,false,null],"o":{}} `))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestAccepts(t *testing.T) {
 	if a := v.Get("a"); len(a.Items) != 3 || !a.Items[0].Bool || a.Items[2].Kind != Null {
 		t.Errorf("array = %+v", a)
 	}
-	if v.Get("missing") != nil || v.Get("o").Kind != Object {
+	if v.Get("missing") != nil || v.Get("z") != nil || v.Get("o").Kind != Object {
 		t.Error("Get")
 	}
 }
