@@ -360,8 +360,8 @@ func noteKeyHint(name string, l *transparencyLog) []byte {
 }
 
 // verifyCheckpoint checks that the log signed the checkpoint and that it
-// commits to the proof's tree. Rekor v2 checkpoints must come from the log's
-// host name; cosignatures by witnesses are ignored.
+// commits to the proof's tree. The origin and the signer's name must be the
+// log's host name; cosignatures by witnesses are ignored.
 func verifyCheckpoint(ctx context.Context, sv SignatureVerifier, p *inclusionProof, l *transparencyLog, v2 bool) error {
 	c, err := parseCheckpoint(p.checkpoint)
 	if err != nil {
@@ -370,18 +370,22 @@ func verifyCheckpoint(ctx context.Context, sv SignatureVerifier, p *inclusionPro
 	if c.size != p.treeSize || !bytes.Equal(c.rootHash, p.rootHash) {
 		return errors.New("checkpoint is for another tree than the inclusion proof")
 	}
-	name := ""
-	if v2 {
-		name = hostOf(l.baseURL)
-		if name == "" {
-			return errors.New("the trusted root gives no base URL for a Rekor v2 log")
-		}
-		if c.origin != name {
-			return fmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
-		}
+	// The log signs as its host name (Rekor v1: with the port, if any). A
+	// Rekor v2 origin is that name; a Rekor v1 origin adds " - " and the
+	// tree ID. The name on a signature
+	// line is not itself signed, so it is compared here.
+	name := hostOf(l.baseURL, v2)
+	if name == "" {
+		return errors.New("the trusted root gives no base URL for the log")
+	}
+	if v2 && c.origin != name {
+		return fmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
+	}
+	if !v2 && !strings.HasPrefix(c.origin, name+" - ") {
+		return fmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
 	}
 	for _, s := range c.sigs {
-		if v2 && s.name != name {
+		if s.name != name {
 			continue
 		}
 		if !bytes.Equal(s.hint, noteKeyHint(s.name, l)) {
@@ -394,7 +398,8 @@ func verifyCheckpoint(ctx context.Context, sv SignatureVerifier, p *inclusionPro
 	return errors.New("no checkpoint signature by the log verifies")
 }
 
-func hostOf(u string) string {
+// hostOf returns the host of a URL, without the port when dropPort.
+func hostOf(u string, dropPort bool) string {
 	_, rest, ok := strings.Cut(u, "://")
 	if !ok {
 		rest = u
@@ -405,7 +410,7 @@ func hostOf(u string) string {
 	if i := strings.LastIndex(rest, "@"); i >= 0 {
 		rest = rest[i+1:]
 	}
-	if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i:], "]") {
+	if i := strings.LastIndex(rest, ":"); dropPort && i >= 0 && !strings.Contains(rest[i:], "]") {
 		rest = rest[:i]
 	}
 	return rest

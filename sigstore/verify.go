@@ -278,15 +278,15 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 	if len(times) == 0 {
 		x.fail("verifiedTime", ErrNoVerifiedTime, "", "", "",
 			"neither an inclusion promise nor a trusted timestamp says when the bundle was signed")
-		return x.reject()
+	} else {
+		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		r.SignedAt = rfc3339(times[0])
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-	r.SignedAt = rfc3339(times[0])
 
 	if leaf != nil {
 		v.checkCertificate(ctx, x, leaf, times, pol)
 	}
-	if pol.MaxAge > 0 {
+	if pol.MaxAge > 0 && len(times) > 0 {
 		age := v.now().Sub(times[0])
 		if age > pol.MaxAge {
 			x.fail("maxAge", ErrTooOld, "signedAt", age.Round(time.Second).String(), "at most "+pol.MaxAge.String(),
@@ -427,7 +427,10 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 		return
 	}
 	x.pass("certificateChain", "issued by "+cas[0].uri)
-	var issuer *cert.Certificate = cas[0].chain[0]
+	issuer := cas[0].chain[0]
+	if len(times) == 0 {
+		x.skip("certificateValidity", "no verified time to check the certificate at")
+	}
 	for _, t := range times {
 		valid := false
 		for _, ca := range cas {
@@ -440,7 +443,9 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 			return
 		}
 	}
-	x.pass("certificateValidity", "valid at every verified time")
+	if len(times) > 0 {
+		x.pass("certificateValidity", "valid at every verified time")
+	}
 	if n, err := verifySCTs(ctx, v.sigs, leaf, issuer, v.root.ctlogs); err != nil {
 		x.failErr("signedCertificateTimestamp", ErrSCT, field+".sct", err)
 	} else {
