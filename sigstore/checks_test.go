@@ -119,7 +119,7 @@ func setWindows(doc map[string]any, key string, start, end string) {
 	}
 }
 
-func caseNamed(t *testing.T, name string) conformanceCase {
+func caseNamed(t testing.TB, name string) conformanceCase {
 	for _, c := range conformanceCases(t) {
 		if c.name == name {
 			return c

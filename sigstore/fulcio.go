@@ -230,18 +230,26 @@ func validAt(c *cert.Certificate, t time.Time) bool {
 	return !t.Before(c.NotBefore) && !t.After(c.NotAfter)
 }
 
-// chainTo finds a trusted authority that issued leaf: the authority's first
-// certificate signed leaf, each certificate of its chain is signed by the
-// next, and the last signs itself. It returns every authority that does,
-// so that the caller can check the times.
-func chainTo(ctx context.Context, sv SignatureVerifier, leaf *cert.Certificate, cas []*authority) ([]*authority, error) {
+// chainTo finds the trusted authorities that issued leaf: the authority's
+// first certificate is a CA that signed leaf, and the authority's own chain
+// verifies (see authorityChain).
+func (v *Verifier) chainTo(ctx context.Context, leaf *cert.Certificate) ([]*authority, error) {
 	var found []*authority
 	var lastErr error = errors.New("no trusted certificate authority issued the certificate")
-	for _, ca := range cas {
-		if !bytes.Equal(ca.chain[0].RawSubject, leaf.RawIssuer) {
+	for _, ca := range v.root.cas {
+		issuer := ca.chain[0]
+		if !bytes.Equal(issuer.RawSubject, leaf.RawIssuer) {
 			continue
 		}
-		if err := verifyChain(ctx, sv, leaf, ca.chain); err != nil {
+		if !isCA(issuer) {
+			lastErr = errors.New("the issuing certificate is not a CA")
+			continue
+		}
+		if err := verifyCertSignature(ctx, v.sigs, issuer, leaf); err != nil {
+			lastErr = fmt.Errorf("signature by the issuing CA: %w", err)
+			continue
+		}
+		if err := v.authorityChain(ctx, ca); err != nil {
 			lastErr = err
 			continue
 		}
@@ -253,27 +261,43 @@ func chainTo(ctx context.Context, sv SignatureVerifier, leaf *cert.Certificate, 
 	return found, nil
 }
 
-func verifyChain(ctx context.Context, sv SignatureVerifier, leaf *cert.Certificate, chain []*cert.Certificate) error {
-	child := leaf
-	for i, parent := range chain {
-		if !bytes.Equal(parent.RawSubject, child.RawIssuer) {
-			return fmt.Errorf("certificate %d of the authority's chain did not issue the one below it", i)
-		}
-		if !isCA(parent) {
-			return fmt.Errorf("certificate %d of the authority's chain is not a CA", i)
-		}
-		if err := checkCritical(parent); err != nil {
-			return err
-		}
-		if err := verifyCertSignature(ctx, sv, parent, child); err != nil {
-			return fmt.Errorf("signature by certificate %d of the authority's chain: %w", i, err)
-		}
-		child = parent
+// authorityChain verifies a trusted authority's own chain: each certificate
+// is signed by the next, a CA, and the last signs itself. The chain is
+// trust material, so the answer is kept for the life of the Verifier.
+func (v *Verifier) authorityChain(ctx context.Context, a *authority) error {
+	v.mu.Lock()
+	err, done := v.chains[a]
+	v.mu.Unlock()
+	if done {
+		return err
 	}
-	if !bytes.Equal(child.RawIssuer, child.RawSubject) {
-		return errors.New("the authority's chain does not end at a root")
+	err = verifyAuthorityChain(ctx, v.sigs, a.chain)
+	v.mu.Lock()
+	v.chains[a] = err
+	v.mu.Unlock()
+	return err
+}
+
+func verifyAuthorityChain(ctx context.Context, sv SignatureVerifier, chain []*cert.Certificate) error {
+	for i, c := range chain {
+		if err := checkCritical(c); err != nil {
+			return fmt.Errorf("certificate %d of the authority's chain: %w", i, err)
+		}
+		parent := c
+		if i+1 < len(chain) {
+			parent = chain[i+1]
+			if !isCA(parent) {
+				return fmt.Errorf("certificate %d of the authority's chain is not a CA", i+1)
+			}
+		}
+		if !bytes.Equal(parent.RawSubject, c.RawIssuer) {
+			return fmt.Errorf("certificate %d of the authority's chain is not issued by the next one", i)
+		}
+		if err := verifyCertSignature(ctx, sv, parent, c); err != nil {
+			return fmt.Errorf("signature on certificate %d of the authority's chain: %w", i, err)
+		}
 	}
-	return verifyCertSignature(ctx, sv, child, child)
+	return nil
 }
 
 // chainValidAt reports whether every certificate of leaf's chain through

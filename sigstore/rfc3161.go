@@ -211,7 +211,8 @@ func parseTimeStamp(der []byte) (*timeStampToken, error) {
 // timestamp authorities and returns the time it vouches for. The signer is
 // the authority's own certificate from the trusted root, never one the
 // token carries; its chain and window must include the time.
-func verifyTimeStamp(ctx context.Context, sv SignatureVerifier, der, sig []byte, tsas []*authority) (time.Time, *authority, error) {
+func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.Time, *authority, error) {
+	sv, tsas := v.sigs, v.root.tsas
 	t, err := parseTimeStamp(der)
 	if err != nil {
 		return time.Time{}, nil, err
@@ -237,11 +238,9 @@ func verifyTimeStamp(ctx context.Context, sv SignatureVerifier, der, sig []byte,
 			lastErr = fmt.Errorf("timestamp %s outside the authority's window %s", t.genTime.UTC().Format(time.RFC3339), a.valid)
 			continue
 		}
-		if len(a.chain) > 1 {
-			if err := verifyChain(ctx, sv, signer, a.chain[1:]); err != nil {
-				lastErr = fmt.Errorf("timestamp authority chain: %w", err)
-				continue
-			}
+		if err := v.authorityChain(ctx, a); err != nil {
+			lastErr = fmt.Errorf("timestamp authority chain: %w", err)
+			continue
 		}
 		if !hasEKU(signer, oidTimeStamping) {
 			lastErr = errors.New("the authority's certificate is not for time stamping")

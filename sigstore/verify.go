@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
@@ -22,12 +23,15 @@ type Verifier struct {
 	root *TrustedRoot
 	sigs SignatureVerifier
 	now  func() time.Time
+
+	mu     sync.Mutex
+	chains map[*authority]error // authorityChain's answers
 }
 
 // New builds a Verifier. Without Options.TrustedRoot it trusts the
 // embedded Sigstore public-good root.
 func New(opts Options) (*Verifier, error) {
-	v := &Verifier{root: opts.TrustedRoot, sigs: opts.Signatures, now: opts.Now}
+	v := &Verifier{root: opts.TrustedRoot, sigs: opts.Signatures, now: opts.Now, chains: map[*authority]error{}}
 	if v.root == nil {
 		var err error
 		if v.root, err = PublicGoodTrustedRoot(); err != nil {
@@ -266,7 +270,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 	}
 	for i, der := range b.timestamps {
 		name := "rfc3161Timestamps[" + strconv.Itoa(i) + "]"
-		t, a, err := verifyTimeStamp(ctx, v.sigs, der, sc.sig, v.root.tsas)
+		t, a, err := v.verifyTimeStamp(ctx, der, sc.sig)
 		if err != nil {
 			x.failErr(name, ErrTimestamp, "timestampVerificationData."+name, err)
 			continue
@@ -421,7 +425,7 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 	} else {
 		x.pass("certificate", "a code-signing leaf")
 	}
-	cas, err := chainTo(ctx, v.sigs, leaf, v.root.cas)
+	cas, err := v.chainTo(ctx, leaf)
 	if err != nil {
 		x.failErr("certificateChain", ErrBadChain, field, err)
 		return
