@@ -95,4 +95,3 @@ func oracleVerify(in oracleInput) error {
 	_, err = v.Verify(&b, verify.NewPolicy(artifactOpt, policyOpts...))
 	return err
 }
-
