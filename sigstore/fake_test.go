@@ -108,7 +108,7 @@ func parseOID(s string) asn1.ObjectIdentifier {
 func (f *fakeInstance) leafTemplate() *x509.Certificate {
 	return &x509.Certificate{SerialNumber: big.NewInt(2), NotBefore: f.now.Add(-5 * time.Minute),
 		NotAfter: f.now.Add(5 * time.Minute), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 		ExtraExtensions: []pkix.Extension{
 			{Id: parseOID(oidSAN), Critical: true, Value: sanURI("https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1")},
 			utf8Ext(oidIssuerV2, githubIssuer),
@@ -215,4 +215,3 @@ func (f *fakeInstance) bundle(t *testing.T, artifact []byte, tmpl *x509.Certific
 	})
 	return b
 }
-
