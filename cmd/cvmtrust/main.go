@@ -4,6 +4,7 @@
 //	cvmtrust verify   --report FILE --vcek FILE --measurement HEX   verify evidence
 //	cvmtrust measure  --ovmf FILE --vcpus N --vcpu-type T           compute a launch digest
 //	cvmtrust gateway  --simulated                                   run the gateway
+//	cvmtrust release verify-bundle --bundle FILE ... FILE_OR_DIGEST  verify a Sigstore bundle
 //
 // Exit status: 0 success, 1 rejected, 2 unusable input.
 package main
