@@ -11,7 +11,7 @@ import (
 )
 
 // The browser widget links this package: it must stay standard library only
-// and free of syscall/js so that it builds natively and for js/wasm alike.
+// (and internal/strictjson, not encoding/json) and free of syscall/js so that it builds natively and for js/wasm alike.
 func TestImportsStandardLibraryOnly(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -33,6 +33,12 @@ func TestImportsStandardLibraryOnly(t *testing.T) {
 		for _, imp := range f.Imports {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			first, _, _ := strings.Cut(path, "/")
+			if path == "github.com/cvmtrust/cvmtrust/internal/strictjson" {
+				continue // the manifest's JSON decoder, shared with the browser build
+			}
+			if path == "encoding/json" {
+				t.Errorf("%s imports encoding/json; manifests are read with internal/strictjson", name)
+			}
 			if strings.Contains(first, ".") || path == "syscall/js" || path == "os" || path == "unsafe" {
 				t.Errorf("%s imports %s", name, path)
 			}

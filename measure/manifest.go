@@ -1,11 +1,8 @@
 package measure
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"io"
 )
 
 // ManifestFormat is the value of Manifest.Format this package reads and writes.
@@ -81,28 +78,6 @@ func (h *SHA256) UnmarshalText(text []byte) error {
 	}
 	copy(h[:], b)
 	return nil
-}
-
-// ParseManifest decodes a manifest strictly: unknown fields, trailing data
-// and another format are errors. It does not recompute the measurement;
-// call Verify.
-func ParseManifest(data []byte) (*Manifest, error) {
-	if len(data) > maxManifestSize {
-		return nil, errorf(ErrMalformedManifest, "%d bytes, at most %d", len(data), maxManifestSize)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var m Manifest
-	if err := dec.Decode(&m); err != nil {
-		return nil, errorf(ErrMalformedManifest, "%v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errorf(ErrMalformedManifest, "data after the JSON object")
-	}
-	if m.Format != ManifestFormat {
-		return nil, errorf(ErrMalformedManifest, "format %q, want %q", truncate(m.Format), ManifestFormat)
-	}
-	return &m, nil
 }
 
 // Params returns the launch parameters the manifest states, checking that

@@ -10,10 +10,9 @@ import (
 	"testing"
 )
 
-// The browser build will link this package: it may import the standard
-// library (not os, unsafe or syscall/js) and measure, and only
-// statement_json.go may import encoding/json, so that the decoder can be
-// swapped for a smaller one there alone.
+// The browser build links this package: it may import the standard library
+// (not os, unsafe or syscall/js), measure and internal/strictjson, and only
+// the native statement writer may import encoding/json.
 func TestImports(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -36,11 +35,11 @@ func TestImports(t *testing.T) {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			first, _, _ := strings.Cut(path, "/")
 			switch {
-			case path == "github.com/cvmtrust/cvmtrust/measure":
+			case path == "github.com/cvmtrust/cvmtrust/measure", path == "github.com/cvmtrust/cvmtrust/internal/strictjson":
 			case strings.Contains(first, "."), path == "os", path == "unsafe", path == "syscall/js":
 				t.Errorf("%s imports %s", name, path)
-			case path == "encoding/json" && name != "statement_json.go":
-				t.Errorf("%s imports encoding/json; keep JSON in statement_json.go", name)
+			case path == "encoding/json" && (name != "statement_encode.go" || !strings.Contains(string(src), "//go:build !js")):
+				t.Errorf("%s imports encoding/json; only the native statement writer (statement_encode.go, !js) may", name)
 			}
 		}
 		checked++

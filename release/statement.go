@@ -69,20 +69,6 @@ func Subjects(m *measure.Manifest, names ArtifactNames) ([]Subject, error) {
 	return subjects, nil
 }
 
-// NewStatement returns the release statement for m, its artifacts named as
-// given: compact JSON, ready to be signed as a DSSE payload of PayloadType.
-// The manifest must be valid and its measurement must recompute.
-func NewStatement(m *measure.Manifest, names ArtifactNames) ([]byte, error) {
-	subjects, err := Subjects(m, names)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Verify(); err != nil {
-		return nil, err
-	}
-	return encodeStatement(subjects, m)
-}
-
 // ManifestFromStatement returns the manifest of a release statement, given
 // the payload of a DSSE envelope whose signature was verified. It returns a
 // manifest only if the payload is an in-toto Statement v1 with predicate

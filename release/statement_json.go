@@ -1,17 +1,16 @@
 package release
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
-	"io"
 
+	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 	"github.com/cvmtrust/cvmtrust/measure"
 )
 
-// This file holds all of the package's JSON handling, so that the decoder can
-// be replaced by a smaller one in the browser build; encoding/json is used
-// until then (measure.ParseManifest links it as well).
+// This file reads statements with internal/strictjson, in the native and the
+// browser build alike, so that the page and the CLI judge a statement the
+// same way without linking encoding/json into the browser; writing one
+// (statement_encode.go) is for CI and stays native.
 
 // statement is a decoded in-toto statement; Predicate is its raw JSON.
 type statement struct {
@@ -27,105 +26,112 @@ type statementSubject struct {
 	HasSHA256 bool
 }
 
-type jsonStatement struct {
-	Type          string          `json:"_type"`
-	Subject       []jsonSubject   `json:"subject"`
-	PredicateType string          `json:"predicateType"`
-	Predicate     json.RawMessage `json:"predicate"`
-}
-
-type jsonSubject struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
-}
-
-// decodeStatement decodes a statement strictly: duplicate keys anywhere
-// (encoding/json would keep the last, another parser the first), unknown
-// top-level fields, trailing data, subjects without a name and SHA-256
-// digests that are not 64 lowercase hex digits are errors.
+// decodeStatement decodes a statement strictly: duplicate keys anywhere,
+// unknown top-level fields, trailing data, subjects without a name and
+// SHA-256 digests that are not 64 lowercase hex digits are errors. Keys are
+// matched exactly; a null member is read as absent.
 func decodeStatement(payload []byte) (*statement, error) {
-	if err := rejectDuplicateKeys(payload); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	var js jsonStatement
-	if err := dec.Decode(&js); err != nil {
+	doc, err := strictjson.ParseLimits(payload, strictjson.Limits{MaxBytes: maxStatementSize, MaxDepth: 16})
+	if err != nil {
 		return nil, errorf(ErrMalformedStatement, "%v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errorf(ErrMalformedStatement, "data after the JSON object")
+	if doc.Kind != strictjson.Object {
+		return nil, errorf(ErrMalformedStatement, "a JSON %v, want an object", doc.Kind)
 	}
-	st := &statement{Type: js.Type, PredicateType: js.PredicateType}
-	if len(js.Predicate) > 0 && !bytes.Equal(js.Predicate, []byte("null")) {
-		st.Predicate = js.Predicate
-	}
-	for i, s := range js.Subject {
-		if s.Name == "" {
-			return nil, errorf(ErrMalformedStatement, "subject %d has no name", i)
+	st := &statement{}
+	for _, m := range doc.Members {
+		v := m.Value
+		if v.Kind == strictjson.Null {
+			v = nil
 		}
-		out := statementSubject{Name: s.Name}
-		if h, ok := s.Digest["sha256"]; ok {
-			b, err := hex.DecodeString(h)
-			if err != nil || len(b) != len(out.SHA256) || hex.EncodeToString(b) != h {
-				return nil, errorf(ErrMalformedStatement, "subject %q: sha256 %q is not 64 lowercase hex digits", truncate(s.Name), truncate(h))
+		switch m.Key {
+		case "_type":
+			if st.Type, err = stringMember("_type", v); err != nil {
+				return nil, err
 			}
-			copy(out.SHA256[:], b)
-			out.HasSHA256 = true
+		case "predicateType":
+			if st.PredicateType, err = stringMember("predicateType", v); err != nil {
+				return nil, err
+			}
+		case "predicate":
+			if v != nil {
+				// The manifest parser reads it again, strictly; pass it
+				// the exact bytes the signature covered.
+				st.Predicate = payload[v.Start:v.End]
+			}
+		case "subject":
+			if st.Subjects, err = decodeSubjects(v); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, errorf(ErrMalformedStatement, "unknown field %q", truncate(m.Key))
 		}
-		st.Subjects = append(st.Subjects, out)
 	}
 	return st, nil
 }
 
-// encodeStatement writes a statement as compact JSON with the manifest as
-// its predicate.
-func encodeStatement(subjects []Subject, m *measure.Manifest) ([]byte, error) {
-	js := jsonStatement{Type: StatementType, PredicateType: PredicateType}
-	for _, s := range subjects {
-		js.Subject = append(js.Subject, jsonSubject{Name: s.Name, Digest: map[string]string{"sha256": s.SHA256.String()}})
+func stringMember(key string, v *strictjson.Value) (string, error) {
+	if v == nil {
+		return "", nil
 	}
-	pred, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
+	if v.Kind != strictjson.String {
+		return "", errorf(ErrMalformedStatement, "%s is a %v, want a string", key, v.Kind)
 	}
-	js.Predicate = pred
-	return json.Marshal(js)
+	return v.Text, nil
 }
 
-// rejectDuplicateKeys fails if any object in the JSON document has a key
-// twice. It only looks at structure; decoding reports other errors.
-func rejectDuplicateKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	// One entry per open container: the keys seen, or nil for an array.
-	var stack []map[string]bool
-	expectKey := func() bool { return len(stack) > 0 && stack[len(stack)-1] != nil }
-	for {
-		// In an object, tokens alternate key, value; Token returns the key
-		// as a string when a key is due.
-		if expectKey() && dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return nil
-			}
-			key, _ := tok.(string)
-			if stack[len(stack)-1][key] {
-				return errorf(ErrMalformedStatement, "key %q appears twice in one object", truncate(key))
-			}
-			stack[len(stack)-1][key] = true
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			return nil // io.EOF at the end; syntax errors are decoding's to report
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, map[string]bool{})
-		case json.Delim('['):
-			stack = append(stack, nil)
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
+func decodeSubjects(v *strictjson.Value) ([]statementSubject, error) {
+	if v == nil {
+		return nil, nil
 	}
+	if v.Kind != strictjson.Array {
+		return nil, errorf(ErrMalformedStatement, "subject is a %v, want an array", v.Kind)
+	}
+	var out []statementSubject
+	for i, item := range v.Items {
+		if item.Kind != strictjson.Object {
+			return nil, errorf(ErrMalformedStatement, "subject %d is a %v, want an object", i, item.Kind)
+		}
+		var s statementSubject
+		for _, m := range item.Members {
+			f := m.Value
+			if f.Kind == strictjson.Null {
+				continue
+			}
+			switch m.Key {
+			case "name":
+				name, err := stringMember("subject name", f)
+				if err != nil {
+					return nil, err
+				}
+				s.Name = name
+			case "digest":
+				if f.Kind != strictjson.Object {
+					return nil, errorf(ErrMalformedStatement, "subject %d: digest is a %v, want an object", i, f.Kind)
+				}
+				for _, d := range f.Members {
+					if d.Value.Kind != strictjson.String {
+						return nil, errorf(ErrMalformedStatement, "subject %d: digest %q is a %v, want a string", i, truncate(d.Key), d.Value.Kind)
+					}
+					if d.Key != "sha256" {
+						continue // other algorithms are allowed and ignored
+					}
+					h := d.Value.Text
+					b, err := hex.DecodeString(h)
+					if err != nil || len(b) != len(s.SHA256) || hex.EncodeToString(b) != h {
+						return nil, errorf(ErrMalformedStatement, "subject %d: sha256 %q is not 64 lowercase hex digits", i, truncate(h))
+					}
+					copy(s.SHA256[:], b)
+					s.HasSHA256 = true
+				}
+			default:
+				return nil, errorf(ErrMalformedStatement, "subject %d: unknown field %q", i, truncate(m.Key))
+			}
+		}
+		if s.Name == "" {
+			return nil, errorf(ErrMalformedStatement, "subject %d has no name", i)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

@@ -61,6 +61,10 @@ type Value struct {
 	Text    string // the string's value, or the number's literal text
 	Items   []*Value
 	Members []Member
+	// Start and End are the byte offsets of the value in the document:
+	// data[Start:End] is its exact text, for a caller that hands a part
+	// of a signed document to another parser.
+	Start, End int
 }
 
 // Parse decodes one JSON document with DefaultLimits.
@@ -117,6 +121,16 @@ func (d *decoder) literal(word string) bool {
 }
 
 func (d *decoder) value(depth int) (*Value, error) {
+	start := d.pos
+	v, err := d.bareValue(depth)
+	if err != nil {
+		return nil, err
+	}
+	v.Start, v.End = start, d.pos
+	return v, nil
+}
+
+func (d *decoder) bareValue(depth int) (*Value, error) {
 	if d.pos >= len(d.data) {
 		return nil, d.errorf("unexpected end")
 	}
