@@ -124,7 +124,52 @@ func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
 	if len(tr.tlogs) == 0 && len(tr.tsas) == 0 {
 		return nil, fmt.Errorf("%w: neither a transparency log nor a timestamp authority", ErrBadTrustedRoot)
 	}
+	tr.Simulated = tr.isSimulated()
 	return tr, nil
+}
+
+// SimulatedHostSuffix ends the host of every service of a simulated
+// Sigstore instance (package sigstore/simulated). ".invalid" never
+// resolves (RFC 2606), so no real instance can have such a host.
+const SimulatedHostSuffix = ".sigstore.simulated.invalid"
+
+// isSimulated applies the rule of docs/release-provenance.md: a trusted
+// root is simulated when any of its service URLs has a host ending in
+// SimulatedHostSuffix. One such service is enough: a root that mixes
+// simulated and real services is no more trustworthy than its weakest.
+func (tr *TrustedRoot) isSimulated() bool {
+	var urls []string
+	for _, l := range append(append([]*transparencyLog(nil), tr.tlogs...), tr.ctlogs...) {
+		urls = append(urls, l.baseURL)
+	}
+	for _, a := range append(append([]*authority(nil), tr.cas...), tr.tsas...) {
+		urls = append(urls, a.uri)
+	}
+	for _, u := range urls {
+		if strings.HasSuffix(urlHost(u), SimulatedHostSuffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlHost returns the lowercased host of an absolute URL, without port or
+// user information (net/url is not linked into the browser build).
+func urlHost(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		rest = u
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
+		rest = rest[:i]
+	}
+	return strings.TrimSuffix(strings.ToLower(rest), ".")
 }
 
 func arrayOf(v *strictjson.Value) []*strictjson.Value {
