@@ -7,6 +7,8 @@
 //	cvmtrust.verify(evidence, expectation) → Promise<Result>
 //	cvmtrust.seal(evidence, plaintext)     → Promise<EnrollRequest>
 //	cvmtrust.measure(manifest)             → Promise<Release>
+//	cvmtrust.verifyRelease(bundle, policy) → Promise<SignedRelease>
+//	cvmtrust.verifyBundle(bundle, policy)  → Promise<SigstoreResult>
 //	cvmtrust.version                       → protocol version (number)
 //
 // evidence is the JSON of GET /attestation (a string, or the parsed object);
@@ -72,6 +74,9 @@ func newNamespace() (safejs.Value, error) {
 		"verify":  verifyJS,
 		"seal":    sealJS,
 		"measure": measureJS,
+		// Release provenance (release.go).
+		"verifyRelease": verifyReleaseJS,
+		"verifyBundle":  verifyBundleJS,
 	}
 	for name, fn := range exports {
 		f, err := safejs.FuncOf(asyncExport(name, fn))

@@ -78,9 +78,16 @@ func TestBrowserBuildLeavesOutHeavyPackages(t *testing.T) {
 	if !slices.Contains(deps, "github.com/cvmtrust/cvmtrust/verifier") || !slices.Contains(deps, "syscall/js") {
 		t.Fatalf("go list -deps does not look like the browser build:\n%s", out)
 	}
+	for _, want := range []string{"github.com/cvmtrust/cvmtrust/sigstore", "github.com/cvmtrust/cvmtrust/release/provenance"} {
+		if !slices.Contains(deps, want) {
+			t.Errorf("the browser build does not link %s: release provenance is not in it", want)
+		}
+	}
+	// encoding/json's decoder alone is about 100 KB of brotli; manifests,
+	// statements and bundles are read with internal/strictjson.
 	forbidden := []string{
-		"net/http", "crypto/x509", "crypto/tls", "crypto/rsa", "crypto/ecdsa",
-		"google.golang.org/protobuf", "github.com/google/go-sev-guest",
+		"net/http", "crypto/x509", "crypto/tls", "crypto/rsa", "crypto/ecdsa", "encoding/json",
+		"google.golang.org/protobuf", "github.com/google/go-sev-guest", "github.com/sigstore",
 	}
 	for _, dep := range deps {
 		for _, bad := range forbidden {

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -29,8 +30,9 @@ type webCrypto struct {
 var _ verifier.SignatureVerifier = (*webCrypto)(nil)
 
 // maxCachedKeys bounds the key cache: three AMD products' roots and
-// intermediates, and the VCEKs of the few gateways a page talks to.
-const maxCachedKeys = 64
+// intermediates, the VCEKs of the few gateways a page talks to, and the
+// Sigstore trusted root's CAs and logs with a few signing certificates.
+const maxCachedKeys = 128
 
 func newWebCrypto() (*webCrypto, error) {
 	c, err := safejs.Global().Get("crypto")
@@ -67,7 +69,8 @@ func (w *webCrypto) VerifyECDSAP384SHA384(ctx context.Context, spki, msg, sig []
 }
 
 func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]any) (safejs.Value, error) {
-	cacheKey := alg["name"].(string) + "\x00" + string(spki)
+	// A key is imported for one algorithm, and an RSA key for one hash too.
+	cacheKey := fmt.Sprint(alg["name"], "\x00", alg["hash"], "\x00", alg["namedCurve"], "\x00") + string(spki)
 	w.mu.Lock()
 	key, ok := w.keys[cacheKey]
 	w.mu.Unlock()

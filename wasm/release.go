@@ -1,0 +1,401 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/cvmtrust/cvmtrust/measure"
+	"github.com/cvmtrust/cvmtrust/release"
+	"github.com/cvmtrust/cvmtrust/release/provenance"
+	"github.com/cvmtrust/cvmtrust/sigstore"
+)
+
+// Keys of the policy object of verifyRelease and verifyBundle.
+var (
+	releasePolicyKeys = []string{
+		"issuer", "identity", "identityRegexp", "repository", "refPattern", "workflow", "maxAgeSeconds",
+		"simulatedTrustedRoot",
+	}
+	bundlePolicyKeys = append([]string{"artifact", "artifactDigest"}, releasePolicyKeys...)
+)
+
+// maxBundleBytes bounds a bundle argument: public bundles are a few KB.
+const maxBundleBytes = 1 << 20
+
+// verifyReleaseJS implements cvmtrust.verifyRelease(bundle, policy): it
+// verifies a release bundle against the signer the page names
+// (release/provenance), takes the launch manifest from the verified
+// statement and recomputes its launch digest. It resolves with
+// {verified: true, the release's name, measurement, signer and log entry,
+// result} or {verified: false, reason, error, result}; it rejects only on
+// unusable arguments.
+func verifyReleaseJS(args []safejs.Value) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("want 2 arguments (bundle, policy), got %d", len(args))
+	}
+	bundle, err := bundleArg(args[0])
+	if err != nil {
+		return nil, err
+	}
+	pol, trust, err := decodeSigstorePolicy(args[1], releasePolicyKeys)
+	if err != nil {
+		return nil, err
+	}
+	v, err := sigstoreVerifierFor(trust)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	rel, res, err := provenance.Verify(ctx, v.Verifier, bundle, pol)
+	if errors.Is(err, sigstore.ErrBadPolicy) {
+		return nil, err
+	}
+	out := map[string]any{"verified": err == nil, "simulated": v.Simulated()}
+	if res != nil {
+		r, encErr := sigstoreResultValue(res)
+		if encErr != nil {
+			return nil, encErr
+		}
+		out["result"] = r
+	} else {
+		out["result"] = nil
+	}
+	if err != nil {
+		out["reason"] = releaseReason(err)
+		out["error"] = err.Error()
+		return safejs.ValueOf(out)
+	}
+	m, signer := rel.Manifest, rel.Bundle.Signer
+	out["name"] = m.Release
+	out["measurement"] = m.Measurement.String()
+	out["sourceCommit"] = m.SourceCommit
+	out["vcpus"] = m.VCPUs
+	out["vmmType"] = string(m.VMMType)
+	out["recomputed"] = "recomputed in this browser"
+	out["repository"] = signer.Repository
+	out["repositoryUri"] = signer.RepositoryURI
+	out["commit"] = signer.Commit
+	out["workflow"] = signer.Workflow
+	out["ref"] = signer.Ref
+	out["tag"] = strings.TrimPrefix(signer.Ref, "refs/tags/")
+	if !strings.HasPrefix(signer.Ref, "refs/tags/") {
+		out["tag"] = ""
+	}
+	out["signer"] = signer.SubjectAlternativeName
+	out["issuer"] = signer.Issuer
+	out["signedAt"] = rel.Bundle.SignedAt
+	if len(rel.Bundle.LogEntries) > 0 {
+		e := rel.Bundle.LogEntries[0]
+		out["logIndex"] = float64(e.LogIndex)
+		out["logUrl"] = e.LogURL
+		out["integratedTime"] = e.IntegratedTime
+	}
+	return safejs.ValueOf(out)
+}
+
+// verifyBundleJS implements cvmtrust.verifyBundle(bundle, policy): any
+// Sigstore bundle, against an artifact (bytes, or its SHA-256 in hex) and a
+// signer. It resolves with the verifier's Result, verified or not.
+func verifyBundleJS(args []safejs.Value) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("want 2 arguments (bundle, policy), got %d", len(args))
+	}
+	bundle, err := bundleArg(args[0])
+	if err != nil {
+		return nil, err
+	}
+	pol, trust, err := decodeSigstorePolicy(args[1], bundlePolicyKeys)
+	if err != nil {
+		return nil, err
+	}
+	v, err := sigstoreVerifierFor(trust)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	res, err := v.Verify(ctx, bundle, pol)
+	if err != nil {
+		var rej *sigstore.RejectedError
+		if !errors.As(err, &rej) {
+			return nil, err
+		}
+		res = rej.Result
+	}
+	return sigstoreResultValue(res)
+}
+
+// bundleArg accepts the bundle's JSON as a string or a Uint8Array.
+func bundleArg(v safejs.Value) ([]byte, error) {
+	var b []byte
+	if v.Type() == safejs.TypeString {
+		s, err := v.String()
+		if err != nil {
+			return nil, err
+		}
+		b = []byte(s)
+	} else {
+		var err error
+		if b, err = bytesArg("bundle", v); err != nil {
+			return nil, errors.New("bundle must be the bundle's JSON, as a string or a Uint8Array")
+		}
+	}
+	if len(b) > maxBundleBytes {
+		return nil, fmt.Errorf("bundle is %d bytes, at most %d", len(b), maxBundleBytes)
+	}
+	return b, nil
+}
+
+// decodeSigstorePolicy reads the policy object. simulatedTrustedRoot is the
+// only way to verify against another trusted root than the embedded
+// public-good one, and it must be a simulated instance's root.
+func decodeSigstorePolicy(v safejs.Value, keys []string) (sigstore.Policy, string, error) {
+	obj, err := objectArg("policy", v)
+	if err != nil {
+		return sigstore.Policy{}, "", err
+	}
+	r := &reader{obj: obj, path: "policy"}
+	r.onlyKeys(keys)
+	p := sigstore.Policy{
+		Issuer:         r.string("issuer"),
+		Identity:       r.string("identity"),
+		IdentityRegexp: r.string("identityRegexp"),
+		Repository:     r.string("repository"),
+		RefPattern:     r.string("refPattern"),
+		Workflow:       r.string("workflow"),
+		ArtifactDigest: r.hex("artifactDigest"),
+	}
+	if r.has("artifact") {
+		art, _ := r.obj.Get("artifact")
+		if p.Artifact, err = bytesArg("policy.artifact", art); err != nil {
+			return p, "", err
+		}
+	}
+	if r.has("maxAgeSeconds") {
+		secs := r.uint("maxAgeSeconds", uint64(math.MaxInt64/int64(time.Second)))
+		if secs == 0 && r.err == nil {
+			r.fail("maxAgeSeconds", "must be a positive number of seconds")
+		}
+		p.MaxAge = time.Duration(secs) * time.Second
+	}
+	root := r.string("simulatedTrustedRoot")
+	if r.err != nil {
+		return p, "", r.err
+	}
+	if p.Issuer == "" || (p.Identity == "" && p.IdentityRegexp == "") {
+		return p, "", errors.New("policy must name the signer: issuer, and identity or identityRegexp")
+	}
+	return p, root, nil
+}
+
+var (
+	sigstoreMu        sync.Mutex
+	sigstoreVerifiers = map[string]*sigstoreVerifier{}
+)
+
+// sigstoreVerifier is a Verifier and whether its root is simulated.
+type sigstoreVerifier struct {
+	*sigstore.Verifier
+	simulated bool
+}
+
+func (v *sigstoreVerifier) Simulated() bool { return v.simulated }
+
+// maxSigstoreVerifiers bounds the cache: the public-good root and the
+// simulated roots of a test page or two.
+const maxSigstoreVerifiers = 4
+
+// sigstoreVerifierFor returns the Verifier for the embedded public-good
+// trusted root (simulatedRoot empty) or for a simulated instance's root,
+// made once and kept: parsing a root and checking its CAs' chains is the
+// costly part of a first verification.
+func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
+	signaturesOnce.Do(func() { signatures, signaturesErr = newWebCrypto() })
+	if signaturesErr != nil {
+		return nil, signaturesErr
+	}
+	key := ""
+	if simulatedRoot != "" {
+		sum := sha256.Sum256([]byte(simulatedRoot))
+		key = base64.RawStdEncoding.EncodeToString(sum[:])
+	}
+	sigstoreMu.Lock()
+	defer sigstoreMu.Unlock()
+	if v, ok := sigstoreVerifiers[key]; ok {
+		return v, nil
+	}
+	var root *sigstore.TrustedRoot
+	var err error
+	if simulatedRoot == "" {
+		root, err = sigstore.PublicGoodTrustedRoot()
+	} else {
+		root, err = sigstore.ParseTrustedRoot([]byte(simulatedRoot))
+		if err == nil && !root.Simulated {
+			err = errors.New("policy.simulatedTrustedRoot is not a simulated Sigstore instance's root (its services are not under " +
+				sigstore.SimulatedHostSuffix + "); real releases are verified against the embedded public-good root")
+		}
+		if err == nil {
+			root.Name = "SIMULATED Sigstore instance given by the page"
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := sigstore.New(sigstore.Options{TrustedRoot: root, Signatures: signatures})
+	if err != nil {
+		return nil, err
+	}
+	if len(sigstoreVerifiers) >= maxSigstoreVerifiers {
+		clear(sigstoreVerifiers)
+	}
+	sv := &sigstoreVerifier{Verifier: v, simulated: root.Simulated}
+	sigstoreVerifiers[key] = sv
+	return sv, nil
+}
+
+// releaseReason says in plain words why a release bundle was not accepted;
+// the exact check is in the Result.
+func releaseReason(err error) string {
+	var rej *sigstore.RejectedError
+	if errors.As(err, &rej) {
+		for _, c := range rej.Result.Failed() {
+			switch c.Name {
+			case "issuer":
+				return "The release was signed with an identity from another sign-in provider than the one this page trusts."
+			case "repository":
+				return "The release was built from another repository than the one this page trusts."
+			case "ref":
+				return "The release was built from a branch or tag this page does not accept."
+			case "workflow":
+				return "The release was built by another workflow than the one this page trusts."
+			case "identity":
+				return "The release was signed by someone other than the signer this page trusts."
+			case "maxAge":
+				return "The release was signed longer ago than this page accepts; the server must run a newer release."
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, sigstore.ErrMalformedBundle), errors.Is(err, sigstore.ErrUnsupported), errors.Is(err, sigstore.ErrMalformedCert):
+		return "The release's signature could not be read."
+	case errors.Is(err, sigstore.ErrBadSignature), errors.Is(err, sigstore.ErrKeyMismatch):
+		return "The release's signature does not match it: the release was changed after it was signed."
+	case errors.Is(err, sigstore.ErrArtifact):
+		return "The signature is for other files than this release's."
+	case errors.Is(err, sigstore.ErrBadChain), errors.Is(err, sigstore.ErrCertValidity), errors.Is(err, sigstore.ErrSCT):
+		return "The release's signing certificate does not come from the certificate authority this page trusts."
+	case errors.Is(err, sigstore.ErrLogEntry), errors.Is(err, sigstore.ErrUnknownLog), errors.Is(err, sigstore.ErrSET),
+		errors.Is(err, sigstore.ErrInclusionProof), errors.Is(err, sigstore.ErrCheckpoint), errors.Is(err, sigstore.ErrTimestamp),
+		errors.Is(err, sigstore.ErrNoVerifiedTime), errors.Is(err, sigstore.ErrMissingTransparency):
+		return "The release is not recorded in the public transparency log as it must be."
+	case errors.Is(err, provenance.ErrNotRelease), errors.Is(err, release.ErrPredicateType):
+		return "The signed file is not a release of the server's software."
+	case errors.Is(err, measure.ErrMeasurementMismatch):
+		return "The signed release does not add up: its launch measurement does not follow from its contents."
+	case errors.Is(err, provenance.ErrCommitMismatch):
+		return "The signed release names another source commit than the build that signed it."
+	case errors.Is(err, sigstore.ErrIdentity):
+		return "The release was signed by someone other than the signer this page trusts."
+	}
+	return "The signed release could not be read as a release of the server's software."
+}
+
+// sigstoreResultValue returns the JavaScript object of r with exactly the
+// keys and omissions of its JSON form (media type sigstore.MediaType);
+// test/widget-release.test.mjs compares the two.
+func sigstoreResultValue(r *sigstore.Result) (safejs.Value, error) {
+	out := map[string]any{
+		"mediaType":     r.MediaType,
+		"verified":      r.Verified,
+		"simulated":     r.Simulated,
+		"trustedRoot":   r.TrustedRoot,
+		"signer":        signerValue(r.Signer),
+		"logEntries":    []any{},
+		"verifiedTimes": []any{},
+	}
+	omitEmpty(out, "bundleMediaType", r.BundleMediaType)
+	omitEmpty(out, "artifactDigest", r.ArtifactDigest)
+	omitEmpty(out, "signedAt", r.SignedAt)
+	omitEmpty(out, "payloadType", r.PayloadType)
+	if len(r.Payload) > 0 {
+		out["payload"] = base64.StdEncoding.EncodeToString(r.Payload)
+	}
+	entries := make([]any, len(r.LogEntries))
+	for i, e := range r.LogEntries {
+		m := map[string]any{
+			"rekorVersion": e.RekorVersion, "logId": e.LogID, "logIndex": float64(e.LogIndex), "kind": e.Kind,
+			"kindVersion": e.KindVersion, "treeSize": float64(e.TreeSize), "rootHash": e.RootHash,
+		}
+		omitEmpty(m, "logUrl", e.LogURL)
+		omitEmpty(m, "integratedTime", e.IntegratedTime)
+		entries[i] = m
+	}
+	out["logEntries"] = entries
+	times := make([]any, len(r.VerifiedTimes))
+	for i, t := range r.VerifiedTimes {
+		m := map[string]any{"source": t.Source, "time": t.Time}
+		omitEmpty(m, "uri", t.URI)
+		times[i] = m
+	}
+	out["verifiedTimes"] = times
+	if s := r.Statement; s != nil {
+		subjects := make([]any, len(s.Subjects))
+		for i, sub := range s.Subjects {
+			digest := map[string]any{}
+			for k, v := range sub.Digest {
+				digest[k] = v
+			}
+			subjects[i] = map[string]any{"name": sub.Name, "digest": digest}
+		}
+		var subjectsValue any = subjects
+		if s.Subjects == nil {
+			subjectsValue = nil
+		}
+		out["statement"] = map[string]any{"type": s.Type, "predicateType": s.PredicateType, "subjects": subjectsValue}
+	}
+	checks := make([]any, len(r.Checks))
+	for i, c := range r.Checks {
+		check := map[string]any{"name": c.Name, "outcome": string(c.Outcome)}
+		omitEmpty(check, "field", c.Field)
+		omitEmpty(check, "got", c.Got)
+		omitEmpty(check, "want", c.Want)
+		omitEmpty(check, "detail", c.Detail)
+		checks[i] = check
+	}
+	if r.Checks == nil {
+		out["checks"] = nil
+	} else {
+		out["checks"] = checks
+	}
+	return safejs.ValueOf(out)
+}
+
+func signerValue(s sigstore.Signer) map[string]any {
+	m := map[string]any{"keyId": s.KeyID}
+	for _, kv := range [...][2]string{
+		{"issuer", s.Issuer}, {"subjectAlternativeName", s.SubjectAlternativeName}, {"repository", s.Repository},
+		{"repositoryUri", s.RepositoryURI}, {"ref", s.Ref}, {"commit", s.Commit}, {"workflow", s.Workflow},
+		{"buildSignerUri", s.BuildSignerURI}, {"buildTrigger", s.BuildTrigger}, {"runInvocationUri", s.RunInvocationURI},
+	} {
+		omitEmpty(m, kv[0], kv[1])
+	}
+	return m
+}
+
+func omitEmpty(m map[string]any, key, value string) {
+	if value != "" {
+		m[key] = value
+	}
+}
