@@ -27,7 +27,7 @@ var (
 		"issuer", "identity", "identityRegexp", "repository", "refPattern", "workflow", "maxAgeSeconds",
 		"simulatedTrustedRoot",
 	}
-	bundlePolicyKeys = append([]string{"artifact", "artifactDigest"}, releasePolicyKeys...)
+	bundlePolicyKeys = append([]string{"artifact", "artifactDigest", "key"}, releasePolicyKeys...)
 )
 
 // maxBundleBytes bounds a bundle argument: public bundles are a few KB.
@@ -38,7 +38,7 @@ const maxBundleBytes = 1 << 20
 // (release/provenance), takes the launch manifest from the verified
 // statement and recomputes its launch digest. It resolves with
 // {verified: true, the release's name, measurement, signer and log entry,
-// result} or {verified: false, reason, error, result}; it rejects only on
+// result} or {verified: false, reason, detail, result}; it rejects only on
 // unusable arguments.
 func verifyReleaseJS(args []safejs.Value) (any, error) {
 	if len(args) != 2 {
@@ -63,18 +63,13 @@ func verifyReleaseJS(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	out := map[string]any{"verified": err == nil, "simulated": v.Simulated()}
+	out["result"] = nil
 	if res != nil {
-		r, encErr := sigstoreResultValue(res)
-		if encErr != nil {
-			return nil, encErr
-		}
-		out["result"] = r
-	} else {
-		out["result"] = nil
+		out["result"] = sigstoreResultMap(res)
 	}
 	if err != nil {
 		out["reason"] = releaseReason(err)
-		out["error"] = err.Error()
+		out["detail"] = err.Error()
 		return safejs.ValueOf(out)
 	}
 	m, signer := rel.Manifest, rel.Bundle.Signer
@@ -134,7 +129,7 @@ func verifyBundleJS(args []safejs.Value) (any, error) {
 		}
 		res = rej.Result
 	}
-	return sigstoreResultValue(res)
+	return safejs.ValueOf(sigstoreResultMap(res))
 }
 
 // bundleArg accepts the bundle's JSON as a string or a Uint8Array.
@@ -191,10 +186,13 @@ func decodeSigstorePolicy(v safejs.Value, keys []string) (sigstore.Policy, strin
 		p.MaxAge = time.Duration(secs) * time.Second
 	}
 	root := r.string("simulatedTrustedRoot")
+	if key := r.string("key"); key != "" {
+		p.Key = []byte(key)
+	}
 	if r.err != nil {
 		return p, "", r.err
 	}
-	if p.Issuer == "" || (p.Identity == "" && p.IdentityRegexp == "") {
+	if p.Key == nil && (p.Issuer == "" || (p.Identity == "" && p.IdentityRegexp == "")) {
 		return p, "", errors.New("policy must name the signer: issuer, and identity or identityRegexp")
 	}
 	return p, root, nil
@@ -312,10 +310,10 @@ func releaseReason(err error) string {
 	return "The signed release could not be read as a release of the server's software."
 }
 
-// sigstoreResultValue returns the JavaScript object of r with exactly the
-// keys and omissions of its JSON form (media type sigstore.MediaType);
-// test/widget-release.test.mjs compares the two.
-func sigstoreResultValue(r *sigstore.Result) (safejs.Value, error) {
+// sigstoreResultMap returns r for safejs.ValueOf: the JavaScript object of
+// r with exactly the keys and omissions of its JSON form (media type
+// sigstore.MediaType); test/widget-release.test.mjs compares the two.
+func sigstoreResultMap(r *sigstore.Result) map[string]any {
 	out := map[string]any{
 		"mediaType":     r.MediaType,
 		"verified":      r.Verified,
@@ -379,7 +377,7 @@ func sigstoreResultValue(r *sigstore.Result) (safejs.Value, error) {
 	} else {
 		out["checks"] = checks
 	}
-	return safejs.ValueOf(out)
+	return out
 }
 
 func signerValue(s sigstore.Signer) map[string]any {
