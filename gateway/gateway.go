@@ -415,11 +415,12 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 // openAndMatch decrypts the upload, hands the capture to the matcher and
 // wipes the plaintext.
 func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.EnrollRequest) (*protocol.Receipt, *apiError) {
-	plaintext, err := hpke.Open(g.key, g.suite.KDF, g.suite.AEAD, protocol.EnrollInfo(report), req.Ciphertext)
+	plaintext, receiptKey, err := seal.Open(g.suite, g.key, protocol.EnrollInfo(report), req.Ciphertext)
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeDecryptFailed, "ciphertext does not open with this gateway's key for that report"}
 	}
 	defer clear(plaintext)
+	defer clear(receiptKey)
 	var c protocol.Capture
 	err = json.Unmarshal(plaintext, &c)
 	defer clear(c.Image)
@@ -440,11 +441,13 @@ func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.
 	if already {
 		status = protocol.StatusAlreadyEnrolled
 	}
-	return &protocol.Receipt{
+	rc := &protocol.Receipt{
 		Version:      protocol.Version,
 		ReceiptID:    hex.EncodeToString(id),
 		Status:       status,
 		ReportSHA384: slices.Clone(req.ReportSHA384),
 		ReceivedAt:   g.now().UTC().Format(time.RFC3339),
-	}, nil
+	}
+	rc.MAC = protocol.ReceiptMAC(receiptKey, *rc)
+	return rc, nil
 }

@@ -115,15 +115,23 @@ func testImage(tb testing.TB, seed int64) []byte {
 
 func sealCapture(tb testing.TB, ev protocol.Evidence, img []byte) []byte {
 	tb.Helper()
+	ct, _ := sealCaptureKey(tb, ev, img)
+	return ct
+}
+
+// sealCaptureKey seals like a native client and also returns the upload's
+// receipt key.
+func sealCaptureKey(tb testing.TB, ev protocol.Evidence, img []byte) (ciphertext, receiptKey []byte) {
+	tb.Helper()
 	pt, err := json.Marshal(protocol.Capture{ContentType: "image/jpeg", Image: img})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ct, err := seal.Seal(ev.HPKE, ev.Report, pt)
+	ct, key, err := seal.SealWithReceiptKey(ev.HPKE, ev.Report, pt)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return ct
+	return ct, key
 }
 
 func enrollBody(tb testing.TB, ev protocol.Evidence, ct []byte) []byte {
@@ -228,7 +236,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 
 			img := testImage(t, 1)
-			ct := sealCapture(t, ev, img)
+			ct, key := sealCaptureKey(t, ev, img)
 			var rc protocol.Receipt
 			if code := post(t, srv.URL, enrollBody(t, ev, ct), &rc); code != http.StatusOK {
 				t.Fatalf("enroll: status %d", code)
@@ -239,6 +247,21 @@ func TestEndToEnd(t *testing.T) {
 			}
 			if _, err := time.Parse(time.RFC3339, rc.ReceivedAt); err != nil {
 				t.Errorf("received_at: %v", err)
+			}
+			// The receipt is authenticated for this upload: a changed field
+			// or a key from elsewhere does not check, the upload's key does.
+			forged := rc
+			forged.Status = protocol.StatusAlreadyEnrolled
+			if err := protocol.VerifyReceipt(key, forged); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("a receipt with a changed status: %v, want ErrReceiptMAC", err)
+			}
+			forged = rc
+			forged.MAC = protocol.ReceiptMAC(make([]byte, protocol.ReceiptKeySize), rc)
+			if err := protocol.VerifyReceipt(key, forged); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("a receipt MACed under another key: %v, want ErrReceiptMAC", err)
+			}
+			if err := protocol.VerifyReceipt(key, rc); err != nil {
+				t.Fatalf("the gateway's receipt does not check with the upload's key: %v", err)
 			}
 			// What was stored is the template of the image that was sent.
 			tmpl, err := TemplateOf(img)
@@ -251,9 +274,21 @@ func TestEndToEnd(t *testing.T) {
 
 			// Same person again, freshly attested and sealed: already enrolled.
 			ev2 := fetchEvidence(t, srv.URL, newNonce(t))
+			ct2, key2 := sealCaptureKey(t, ev2, img)
 			var rc2 protocol.Receipt
-			if code := post(t, srv.URL, enrollBody(t, ev2, sealCapture(t, ev2, img)), &rc2); code != http.StatusOK || rc2.Status != protocol.StatusAlreadyEnrolled {
+			if code := post(t, srv.URL, enrollBody(t, ev2, ct2), &rc2); code != http.StatusOK || rc2.Status != protocol.StatusAlreadyEnrolled {
 				t.Fatalf("second enrollment: status %d receipt %+v", code, rc2)
+			}
+			// The first upload's receipt, replayed as the answer to the
+			// second, does not check; nor does the second's for the first.
+			if err := protocol.VerifyReceipt(key2, rc); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("a replayed receipt of another upload: %v, want ErrReceiptMAC", err)
+			}
+			if err := protocol.VerifyReceipt(key, rc2); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("the second upload's receipt under the first key: %v, want ErrReceiptMAC", err)
+			}
+			if err := protocol.VerifyReceipt(key2, rc2); err != nil {
+				t.Errorf("second receipt: %v", err)
 			}
 			if n := len(matcher.Templates()); n != 1 {
 				t.Errorf("%d templates after enrolling the same person twice", n)
