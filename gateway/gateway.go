@@ -243,6 +243,7 @@ const (
 	CodeBadCapture       = "bad_capture"
 	CodeBadImage         = "bad_image"
 	CodeMatcherFailed    = "matcher_failed"
+	CodeMatcherDown      = "matcher_unavailable"
 )
 
 // apiError is an error answer: status, code and a message for people.
@@ -430,6 +431,9 @@ func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.
 	already, err := g.matcher.Enroll(ctx, c)
 	if errors.Is(err, ErrBadImage) {
 		return nil, &apiError{http.StatusUnprocessableEntity, CodeBadImage, err.Error()}
+	}
+	if errors.Is(err, ErrMatcherUnavailable) {
+		return nil, &apiError{http.StatusServiceUnavailable, CodeMatcherDown, "the matcher is restarting; nothing was stored, try again"}
 	}
 	if err != nil {
 		g.log.Error("matcher failed", "err", err)
