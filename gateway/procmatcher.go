@@ -30,10 +30,10 @@ const (
 
 // ProcessMatcherConfig configures a ProcessMatcher.
 type ProcessMatcherConfig struct {
-	// Command returns a fresh, unstarted command for the matcher process
-	// (usually sandbox.Command). Its Stdin, Stdout and Stderr are set by
-	// the ProcessMatcher. Required.
-	Command func() (*exec.Cmd, error)
+	// Start starts a fresh matcher process with the given standard streams
+	// and returns it running: usually sandbox.Start, which returns only
+	// once the matcher runs inside every layer. Required.
+	Start func(stdin, stdout, stderr *os.File) (*exec.Cmd, error)
 	// Timeout bounds one request, from sending the image to the answer.
 	// Zero: DefaultMatcherTimeout.
 	Timeout time.Duration
@@ -44,6 +44,20 @@ type ProcessMatcherConfig struct {
 	// simulated mode only: in real mode the matcher's stderr is counted and
 	// discarded, since a matcher could use it to smuggle data into logs.
 	StderrExcerpt bool
+}
+
+// StartUnsandboxed returns a ProcessMatcherConfig.Start that runs the
+// command newCmd makes, as it is: for tests and for a matcher that is
+// sandboxed by other means.
+func StartUnsandboxed(newCmd func() *exec.Cmd) func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+	return func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+		cmd := newCmd()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		return cmd, nil
+	}
 }
 
 // ProcessMatcher is a Matcher that speaks matcher protocol v1 to a child
@@ -75,8 +89,8 @@ type matcherProc struct {
 // NewProcessMatcher starts the matcher process, so that a matcher that
 // cannot start is an error at start-up rather than at the first upload.
 func NewProcessMatcher(cfg ProcessMatcherConfig) (*ProcessMatcher, error) {
-	if cfg.Command == nil {
-		return nil, errors.New("gateway: ProcessMatcherConfig.Command is required")
+	if cfg.Start == nil {
+		return nil, errors.New("gateway: ProcessMatcherConfig.Start is required")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultMatcherTimeout
@@ -94,10 +108,6 @@ func NewProcessMatcher(cfg ProcessMatcherConfig) (*ProcessMatcher, error) {
 }
 
 func (p *ProcessMatcher) start() (*matcherProc, error) {
-	cmd, err := p.cfg.Command()
-	if err != nil {
-		return nil, fmt.Errorf("gateway: matcher: %w", err)
-	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -116,8 +126,7 @@ func (p *ProcessMatcher) start() (*matcherProc, error) {
 		outW.Close()
 		return nil, err
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	err = cmd.Start()
+	cmd, err := p.cfg.Start(inR, outW, errW)
 	inR.Close()
 	outW.Close()
 	errW.Close()

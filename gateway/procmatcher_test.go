@@ -51,7 +51,9 @@ type buildError struct {
 	err error
 }
 
-func (e *buildError) Error() string { return "building testmatcher: " + e.err.Error() + "\n" + string(e.out) }
+func (e *buildError) Error() string {
+	return "building testmatcher: " + e.err.Error() + "\n" + string(e.out)
+}
 
 // syncBuffer is a log destination read by the test while the gateway runs.
 type syncBuffer struct {
@@ -73,15 +75,15 @@ func (s *syncBuffer) Bytes() []byte {
 
 // firstThen returns a Command that runs the test matcher in mode first the
 // first time and honest after that, and counts the starts.
-func firstThen(tb testing.TB, first []string, starts *atomic.Int32) func() (*exec.Cmd, error) {
+func firstThen(tb testing.TB, first []string, starts *atomic.Int32) func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 	path := testMatcher(tb)
-	return func() (*exec.Cmd, error) {
+	return StartUnsandboxed(func() *exec.Cmd {
 		args := []string{"honest"}
 		if starts.Add(1) == 1 {
 			args = first
 		}
-		return exec.Command(path, args...), nil
-	}
+		return exec.Command(path, args...)
+	})
 }
 
 // Every protocol violation kills the matcher: that upload is answered 503
@@ -94,7 +96,7 @@ func TestProcessMatcherViolations(t *testing.T) {
 			var starts atomic.Int32
 			var logs syncBuffer
 			pm, err := NewProcessMatcher(ProcessMatcherConfig{
-				Command: firstThen(t, []string{mode}, &starts),
+				Start:   firstThen(t, []string{mode}, &starts),
 				Timeout: 2 * time.Second,
 				Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
 			})
@@ -133,9 +135,9 @@ func TestProcessMatcherViolations(t *testing.T) {
 // An honest process matcher maps the statuses: enrolled, already_enrolled,
 // bad_image (422, generic message).
 func TestProcessMatcherStatuses(t *testing.T) {
-	pm, err := NewProcessMatcher(ProcessMatcherConfig{Command: func() (*exec.Cmd, error) {
-		return exec.Command(testMatcher(t), "honest"), nil
-	}})
+	pm, err := NewProcessMatcher(ProcessMatcherConfig{Start: StartUnsandboxed(func() *exec.Cmd {
+		return exec.Command(testMatcher(t), "honest")
+	})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,16 +156,16 @@ func TestProcessMatcherStatuses(t *testing.T) {
 // A matcher that cannot start is an error at start-up, and one that keeps
 // dying is restarted with a backoff rather than in a tight loop.
 func TestProcessMatcherStart(t *testing.T) {
-	if _, err := NewProcessMatcher(ProcessMatcherConfig{Command: func() (*exec.Cmd, error) {
-		return exec.Command(filepath.Join(t.TempDir(), "missing")), nil
-	}}); err == nil {
+	if _, err := NewProcessMatcher(ProcessMatcherConfig{Start: StartUnsandboxed(func() *exec.Cmd {
+		return exec.Command(filepath.Join(t.TempDir(), "missing"))
+	})}); err == nil {
 		t.Fatal("a missing matcher binary started")
 	}
 	var starts atomic.Int32
-	pm, err := NewProcessMatcher(ProcessMatcherConfig{Command: func() (*exec.Cmd, error) {
+	pm, err := NewProcessMatcher(ProcessMatcherConfig{Start: StartUnsandboxed(func() *exec.Cmd {
 		starts.Add(1)
-		return exec.Command(testMatcher(t), "crash"), nil
-	}})
+		return exec.Command(testMatcher(t), "crash")
+	})})
 	if err != nil {
 		t.Fatal(err)
 	}

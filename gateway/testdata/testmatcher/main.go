@@ -118,6 +118,8 @@ func main() {
 				status = "enrolled"
 			}
 			answer(req.ID, status)
+			// One attack, then an honest matcher.
+			mode = "honest"
 		}
 	}
 }
@@ -188,6 +190,12 @@ func attack(mode, arg string, image []byte) bool {
 		return true
 	case "exec":
 		return exec.Command("/bin/sh", "-c", "true").Run() == nil
+	case "execve":
+		// Replace itself: if this works, the protocol breaks.
+		err := syscall.Exec("/bin/sh", []string{"sh", "-c", "sleep 1"}, nil)
+		return err == nil
+	case "env":
+		return len(os.Environ()) > 0
 	case "alloc":
 		// 2 GiB, touched page by page.
 		var keep [][]byte
