@@ -55,8 +55,17 @@ import (
 const (
 	DefaultMaxEnrollBytes      = 8 << 20
 	DefaultReportTTL           = 10 * time.Minute
-	DefaultMaxReports          = 20000
+	DefaultMaxReports          = 100000
 	DefaultMaxUploadsPerReport = 8
+	// DefaultEnrollMemory bounds the memory held by uploads in flight. An
+	// upload of n bytes is charged enrollMemoryFactor×n: the body, the
+	// decoded ciphertext, the plaintext, the capture's image and the
+	// matcher's frame each take at most about n.
+	DefaultEnrollMemory = 256 << 20
+	// DefaultEnrollWait is how long an upload waits for memory before it
+	// is answered 503 busy.
+	DefaultEnrollWait  = 10 * time.Second
+	enrollMemoryFactor = 4
 )
 
 // Config sets up a Gateway.
@@ -82,12 +91,22 @@ type Config struct {
 	// ReportTTL is how long a served report can be enrolled against.
 	// Zero: DefaultReportTTL.
 	ReportTTL time.Duration
-	// MaxReports bounds how many served reports are remembered. Zero:
-	// DefaultMaxReports.
+	// MaxReports bounds how many served reports are remembered (a report
+	// hash and its uploads' hashes, about 200 bytes each). When it is
+	// reached, GET /attestation answers 503 busy until reports expire: a
+	// flood of attestations can delay new users but never evicts the report
+	// a served user is about to enroll against. Zero: DefaultMaxReports.
 	MaxReports int
 	// MaxUploadsPerReport bounds the uploads sealed to one report. Zero:
 	// DefaultMaxUploadsPerReport.
 	MaxUploadsPerReport int
+	// EnrollMemory bounds the memory of uploads in flight, in bytes; an
+	// upload waits up to EnrollWait for its share (4× its declared length,
+	// or 4× MaxEnrollBytes when it declares none), then gets 503 busy.
+	// Zero: DefaultEnrollMemory and DefaultEnrollWait. EnrollMemory must be
+	// at least 4× MaxEnrollBytes.
+	EnrollMemory int64
+	EnrollWait   time.Duration
 	// Logger receives one line per failed request (code only). Nil: discard.
 	Logger *slog.Logger
 	// Now is the clock. Nil: time.Now.
@@ -106,6 +125,8 @@ type Gateway struct {
 	release *protocol.Release
 	maxBody int64
 	served  *servedReports
+	budget  *byteBudget
+	wait    time.Duration
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
@@ -131,6 +152,17 @@ func New(cfg Config) (*Gateway, error) {
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxEnrollBytes
 	}
+	mem, wait := cfg.EnrollMemory, cfg.EnrollWait
+	if mem <= 0 {
+		mem = DefaultEnrollMemory
+	}
+	if wait <= 0 {
+		wait = DefaultEnrollWait
+	}
+	if mem < enrollMemoryFactor*g.maxBody {
+		return nil, fmt.Errorf("gateway: EnrollMemory %d is less than 4× MaxEnrollBytes %d", mem, g.maxBody)
+	}
+	g.budget, g.wait = newByteBudget(mem), wait
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -244,6 +276,7 @@ const (
 	CodeBadImage         = "bad_image"
 	CodeMatcherFailed    = "matcher_failed"
 	CodeMatcherDown      = "matcher_unavailable"
+	CodeBusy             = "busy"
 )
 
 // apiError is an error answer: status, code and a message for people.
@@ -275,6 +308,9 @@ func (g *Gateway) api(method string, h func(*http.Request) (any, *apiError)) htt
 		}
 		v, aerr := h(r)
 		if aerr != nil {
+			if aerr.code == CodeBusy {
+				w.Header().Set("Retry-After", "5")
+			}
 			g.writeError(w, r, aerr)
 			return
 		}
@@ -349,7 +385,9 @@ func (g *Gateway) attestation(r *http.Request) (any, *apiError) {
 		g.log.Error("attestation report does not carry the requested REPORT_DATA")
 		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform produced an unusable report"}
 	}
-	g.served.add(report)
+	if !g.served.add(report) {
+		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is serving too many people right now; try again in a minute"}
+	}
 	return protocol.Evidence{
 		Version: protocol.Version,
 		Report:  report,
@@ -365,7 +403,28 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 			return nil, &apiError{http.StatusUnsupportedMediaType, CodeBadContentType, "send application/json"}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.maxBody))
+	// Memory is charged before a byte of the body is read, by the length
+	// the client declares (or the limit, for a body of unknown length).
+	if r.ContentLength > g.maxBody {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("body larger than %d bytes", g.maxBody)}
+	}
+	charge := g.maxBody
+	if r.ContentLength >= 0 {
+		charge = r.ContentLength
+	}
+	charge = enrollMemoryFactor * max(charge, 1)
+	wctx, cancel := context.WithTimeout(r.Context(), g.wait)
+	err := g.budget.acquire(wctx, charge)
+	cancel()
+	if err != nil {
+		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is receiving too many uploads right now; try again in a minute"}
+	}
+	defer g.budget.release(charge)
+	limit := g.maxBody
+	if r.ContentLength >= 0 {
+		limit = r.ContentLength
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return nil, &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("body larger than %d bytes", g.maxBody)}
 	}
@@ -394,9 +453,11 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 	if len(req.Ciphertext) == 0 {
 		return nil, &apiError{http.StatusBadRequest, CodeDecryptFailed, "ciphertext is empty"}
 	}
+	clear(body) // the decoded request holds what is needed
+	body = nil
 	reportHash := [48]byte(req.ReportSHA384)
 	ctHash := sha256.Sum256(req.Ciphertext)
-	report, res := g.served.reserve(reportHash, ctHash)
+	res := g.served.reserve(reportHash, ctHash)
 	switch res {
 	case unknownReport:
 		return nil, &apiError{http.StatusBadRequest, CodeUnknownReport, "report " + hex.EncodeToString(req.ReportSHA384[:8]) + "… was not served by this gateway or has expired; fetch fresh evidence"}
@@ -405,7 +466,7 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 	case tooManyUploads:
 		return nil, &apiError{http.StatusTooManyRequests, CodeTooManyUploads, "too many uploads for this report; fetch fresh evidence"}
 	}
-	receipt, aerr := g.openAndMatch(r.Context(), report, req)
+	receipt, aerr := g.openAndMatch(r.Context(), reportHash, req)
 	if aerr != nil {
 		g.served.release(reportHash, ctHash)
 		return nil, aerr
@@ -415,8 +476,8 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 
 // openAndMatch decrypts the upload, hands the capture to the matcher and
 // wipes the plaintext.
-func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.EnrollRequest) (*protocol.Receipt, *apiError) {
-	plaintext, receiptKey, err := seal.Open(g.suite, g.key, protocol.EnrollInfo(report), req.Ciphertext)
+func (g *Gateway) openAndMatch(ctx context.Context, reportHash [48]byte, req protocol.EnrollRequest) (*protocol.Receipt, *apiError) {
+	plaintext, receiptKey, err := seal.Open(g.suite, g.key, protocol.EnrollInfoForHash(reportHash), req.Ciphertext)
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeDecryptFailed, "ciphertext does not open with this gateway's key for that report"}
 	}

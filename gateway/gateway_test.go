@@ -515,12 +515,76 @@ func TestReportExpiry(t *testing.T) {
 		t.Errorf("upload for an expired report: %d %+v", code, eb)
 	}
 
-	// Pushed out by newer reports.
+	// A flood of attestations cannot push out a served report: when the
+	// memory of served reports is full, new evidence is refused (503 busy)
+	// and the served user's upload still succeeds.
 	a := fetchEvidence(t, srv.URL, newNonce(t))
 	fetchEvidence(t, srv.URL, newNonce(t))
+	for range 5 {
+		resp, err := http.Get(srv.URL + "/attestation?nonce=" + base64.RawURLEncoding.EncodeToString(newNonce(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fb protocol.ErrorBody
+		json.NewDecoder(resp.Body).Decode(&fb)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || fb.Code != CodeBusy || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("attestation beyond MaxReports: %d %+v, want 503 %s with Retry-After", resp.StatusCode, fb, CodeBusy)
+		}
+	}
+	var rc protocol.Receipt
+	if code := post(t, srv.URL, enrollBody(t, a, sealCapture(t, a, testImage(t, 4))), &rc); code != http.StatusOK {
+		t.Errorf("the served user's upload after a flood: %d", code)
+	}
+	// Once reports expire there is room again.
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
 	fetchEvidence(t, srv.URL, newNonce(t))
-	if code := post(t, srv.URL, enrollBody(t, a, sealCapture(t, a, testImage(t, 4))), &eb); code != 400 || eb.Code != CodeUnknownReport {
-		t.Errorf("upload for an evicted report: %d %+v", code, eb)
+}
+
+// Bodies wait for the memory budget before they are read: with a budget for
+// one upload, a second concurrent one is refused 503 busy after the wait,
+// and a declared length over the limit is refused before any byte is read.
+func TestEnrollMemoryBudget(t *testing.T) {
+	g, srv := startGateway(t, Config{MaxEnrollBytes: 1 << 20, EnrollMemory: 4 << 20, EnrollWait: 200 * time.Millisecond})
+	// Hold the whole budget with a body that never ends.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/enroll", pr)
+	req.ContentLength = 1 << 20
+	req.Header.Set("Content-Type", "application/json")
+	go http.DefaultClient.Do(req)
+	pw.Write([]byte(`{"version":1,`))
+	deadline := time.Now().Add(5 * time.Second)
+	for g.budget.inUse() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g.budget.inUse() != 4<<20 {
+		t.Fatalf("budget in use %d, want the whole 4 MiB for a 1 MiB body", g.budget.inUse())
+	}
+	ev := fetchEvidence(t, srv.URL, newNonce(t))
+	var eb protocol.ErrorBody
+	if code := post(t, srv.URL, enrollBody(t, ev, sealCapture(t, ev, testImage(t, 5))), &eb); code != http.StatusServiceUnavailable || eb.Code != CodeBusy {
+		t.Fatalf("upload while the budget is held: %d %+v", code, eb)
+	}
+	pw.CloseWithError(errors.New("gone"))
+	for g.budget.inUse() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var rc protocol.Receipt
+	if code := post(t, srv.URL, enrollBody(t, ev, sealCapture(t, ev, testImage(t, 5))), &rc); code != http.StatusOK {
+		t.Fatalf("upload after the budget was released: %d", code)
+	}
+	// Declared too large: refused at once.
+	req, _ = http.NewRequest("POST", srv.URL+"/enroll", strings.NewReader(strings.Repeat(" ", 2<<20)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("declared 2 MiB over a 1 MiB limit: %d", resp.StatusCode)
 	}
 }
 

@@ -160,6 +160,11 @@ func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 // EnrollInfo returns the HPKE info for an upload sealed to the key bound in
 // report: "cvmtrust-enroll-v1" || SHA-384(report).
 func EnrollInfo(report []byte) []byte {
-	sum := sha512.Sum384(report)
-	return append([]byte(enrollLabel), sum[:]...)
+	return EnrollInfoForHash(sha512.Sum384(report))
+}
+
+// EnrollInfoForHash is EnrollInfo from the report's SHA-384, which is all a
+// gateway needs to keep of a report it served.
+func EnrollInfoForHash(reportSHA384 [48]byte) []byte {
+	return append([]byte(enrollLabel), reportSHA384[:]...)
 }
