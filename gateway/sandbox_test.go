@@ -296,3 +296,50 @@ func TestSandboxStderrKeepsImageOutOfLogs(t *testing.T) {
 		}
 	}
 }
+
+// sandboxedReference is the reference matcher as cvmtrust runs it by
+// default: this binary re-executed as `matcher` in the sandbox.
+func sandboxedReference(tb testing.TB) *ProcessMatcher {
+	tb.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := sandbox.Config{Path: self, Args: []string{"matcher"}}
+	pm, err := NewProcessMatcher(ProcessMatcherConfig{Start: func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+		return sandbox.Start(cfg, stdin, stdout, stderr)
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { pm.Close() })
+	return pm
+}
+
+// The end-to-end flow through the sandboxed reference matcher: a new person
+// is enrolled, the same person again is already enrolled, another is new,
+// and every receipt checks with its upload's key.
+func TestEndToEndSandboxed(t *testing.T) {
+	requireSandbox(t)
+	_, srv := startGateway(t, Config{Matcher: sandboxedReference(t)})
+	for i, c := range []struct {
+		seed int64
+		want string
+	}{{1, protocol.StatusEnrolled}, {1, protocol.StatusAlreadyEnrolled}, {2, protocol.StatusEnrolled}} {
+		ev := fetchEvidence(t, srv.URL, newNonce(t))
+		ct, key := sealCaptureKey(t, ev, testImage(t, c.seed))
+		var rc protocol.Receipt
+		if code := post(t, srv.URL, enrollBody(t, ev, ct), &rc); code != http.StatusOK || rc.Status != c.want {
+			t.Fatalf("upload %d: %d %+v, want %s", i, code, rc, c.want)
+		}
+		if err := protocol.VerifyReceipt(key, rc); err != nil {
+			t.Fatalf("upload %d: %v", i, err)
+		}
+	}
+	// A blank frame is refused by the matcher in the sandbox: 422.
+	ev := fetchEvidence(t, srv.URL, newNonce(t))
+	var eb protocol.ErrorBody
+	if code := post(t, srv.URL, enrollBody(t, ev, sealCapture(t, ev, blankJPEG(t))), &eb); code != http.StatusUnprocessableEntity || eb.Code != CodeBadImage {
+		t.Fatalf("blank frame: %d %+v", code, eb)
+	}
+}
