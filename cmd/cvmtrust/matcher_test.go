@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,13 +38,22 @@ func TestGatewayMatcherFlags(t *testing.T) {
 	}
 }
 
-// patternJPEG is a JPEG of 8×8 blocks of seeded brightness.
+// patternJPEG is a JPEG of 8×8 blocks of pseudo-random brightness: seeds
+// give images far apart for the reference matcher.
 func patternJPEG(t *testing.T, seed byte) []byte {
 	img := image.NewGray(image.Rect(0, 0, 64, 64))
-	for y := range 64 {
-		for x := range 64 {
-			v := byte((x/8)*37+(y/8)*91) ^ seed
-			img.SetGray(x, y, color.Gray{Y: v})
+	state := uint32(seed)*2654435761 + 1
+	for by := range 8 {
+		for bx := range 8 {
+			state ^= state << 13
+			state ^= state >> 17
+			state ^= state << 5
+			v := byte(state)
+			for y := by * 8; y < by*8+8; y++ {
+				for x := bx * 8; x < bx*8+8; x++ {
+					img.SetGray(x, y, color.Gray{Y: v})
+				}
+			}
 		}
 	}
 	var b bytes.Buffer
@@ -96,4 +106,63 @@ func TestGatewayEnrollsThroughSandboxedMatcher(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// buildTestMatcher builds the gateway's test matcher (a program written from
+// the protocol alone) into a directory uid 65534 can read.
+func buildTestMatcher(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	out := filepath.Join(dir, "testmatcher")
+	cmd := exec.Command("go", "build", "-o", out, "../../gateway/testdata/testmatcher")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the test matcher: %v\n%s", err, b)
+	}
+	return out
+}
+
+// matcher-check fails a matcher that breaks the protocol or accepts what is
+// not an image, and passes the reference matcher and an honest one.
+func TestMatcherCheck(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the matcher sandbox needs root (CI runs as root)")
+	}
+	tm := buildTestMatcher(t)
+	check := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(append([]string{"matcher-check", "--timeout", "2s"}, args...), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	for _, mode := range []string{"wrong-id", "crash", "honest"} {
+		// The honest test matcher enrolls anything, bytes that are not an
+		// image included: that is a failure too.
+		code, out := check("--matcher-arg", mode, tm)
+		if code != exitRejected || !strings.Contains(out, "FAIL") {
+			t.Errorf("matcher-check of a %s matcher: exit %d\n%s", mode, code, out)
+		}
+	}
+	if code, out := check(); code != exitUsage {
+		t.Errorf("no PATH: exit %d\n%s", code, out)
+	}
+	self, _ := os.Executable()
+	// The default timeout: a 15 MiB frame takes the reference matcher
+	// seconds to parse on a busy machine.
+	code, out := check("--timeout", "10s", "--matcher-arg", "matcher", "--image", writeTemp(t, patternJPEG(t, 0x33)), self)
+	if code != exitOK || strings.Contains(out, "FAIL") {
+		t.Fatalf("matcher-check of the reference matcher: exit %d\n%s", code, out)
+	}
+	t.Logf("\n%s", out)
+	if code, out := check("--unsandboxed", "--matcher-arg", "wrong-id", tm); code != exitRejected || !strings.Contains(out, "UNSANDBOXED") {
+		t.Errorf("--unsandboxed: exit %d\n%s", code, out)
+	}
+}
+
+func writeTemp(t *testing.T, b []byte) string {
+	p := filepath.Join(t.TempDir(), "capture.jpg")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
