@@ -52,10 +52,12 @@ type MatcherResponse struct {
 // ErrMatcherProtocol wraps every violation of matcher protocol v1.
 var ErrMatcherProtocol = errors.New("matcher protocol violation")
 
-// writeFrame writes payload as one frame.
+// writeFrame writes payload as one frame, without copying it.
 func writeFrame(w io.Writer, payload []byte) error {
-	frame := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(payload)), uint32(len(payload)))
-	_, err := w.Write(append(frame, payload...))
+	if _, err := w.Write(binary.BigEndian.AppendUint32(nil, uint32(len(payload)))); err != nil {
+		return err
+	}
+	_, err := w.Write(payload)
 	return err
 }
 

@@ -343,3 +343,104 @@ func TestEndToEndSandboxed(t *testing.T) {
 		t.Fatalf("blank frame: %d %+v", code, eb)
 	}
 }
+
+// Each layer holds on its own: the attack is run with every other layer
+// that could stop it left out (SkipLayersUnsafe), and is still blocked;
+// with all of them left out, it works, so the test shows what each layer
+// adds.
+func TestSandboxEachLayerHoldsAlone(t *testing.T) {
+	requireSandbox(t)
+	img := testImage(t, 11)
+	type setup struct {
+		args   []string
+		effect func() int64 // what reached the outside
+	}
+	tcp := func(t *testing.T) setup {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		var got atomic.Int64
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				got.Add(1)
+				go func() { io.Copy(io.Discard, c); c.Close() }()
+			}
+		}()
+		return setup{[]string{"tcp", ln.Addr().String()}, got.Load}
+	}
+	write := func(t *testing.T) setup {
+		d, err := os.MkdirTemp("", "wr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(d, 0o777)
+		t.Cleanup(func() { os.RemoveAll(d) })
+		target := filepath.Join(d, "stolen.jpg")
+		return setup{[]string{"write", target}, func() int64 {
+			st, err := os.Stat(target)
+			if err != nil {
+				return 0
+			}
+			return st.Size() // FSIZE 0 lets the file be created, empty
+		}}
+	}
+	plain := func(mode string) func(*testing.T) setup {
+		return func(*testing.T) setup { return setup{args: []string{mode}} }
+	}
+	for _, c := range []struct {
+		attack string
+		setup  func(*testing.T) setup
+		layers []string // every layer that stops this attack
+	}{
+		{"tcp", tcp, []string{"network", "seccomp", "landlock"}},
+		{"write", write, []string{"landlock", "rlimits"}},
+		{"fork", plain("fork"), []string{"seccomp"}},
+		{"execve", plain("execve"), []string{"landlock"}},
+		{"env", plain("env"), []string{"environment"}},
+	} {
+		// All of them left out: the attack works (the control).
+		t.Run(c.attack+"/none", func(t *testing.T) {
+			s := c.setup(t)
+			base, _, _ := hostileGateway(t, true, sandbox.Config{SkipLayersUnsafe: c.layers}, s.args...)
+			code, st := upload(t, base, img)
+			time.Sleep(50 * time.Millisecond)
+			worked := code == http.StatusOK && st == protocol.StatusEnrolled && (s.effect == nil || s.effect() > 0)
+			if c.attack == "execve" {
+				worked = code == http.StatusServiceUnavailable // replaced by a shell
+			}
+			if !worked {
+				t.Fatalf("without %v the attack should work: %d %s", c.layers, code, st)
+			}
+		})
+		for _, keep := range c.layers {
+			t.Run(c.attack+"/"+keep, func(t *testing.T) {
+				s := c.setup(t)
+				var skip []string
+				for _, l := range c.layers {
+					if l != keep {
+						skip = append(skip, l)
+					}
+				}
+				base, _, _ := hostileGateway(t, true, sandbox.Config{SkipLayersUnsafe: skip}, s.args...)
+				code, st := upload(t, base, img)
+				time.Sleep(50 * time.Millisecond)
+				if code != http.StatusUnprocessableEntity || st != CodeBadImage {
+					t.Errorf("%s alone: %d %s, want the attack blocked (422)", keep, code, st)
+				}
+				if s.effect != nil && s.effect() != 0 {
+					t.Errorf("%s alone: %d bytes or connections got out", keep, s.effect())
+				}
+				afterwards(t, base)
+			})
+		}
+	}
+	if _, err := sandbox.Start(sandbox.Config{Path: testMatcher(t), SkipLayersUnsafe: []string{"no-such-layer"}}, nil, nil, nil); err == nil {
+		t.Error("an unknown layer name was accepted")
+	}
+}

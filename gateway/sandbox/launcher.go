@@ -41,8 +41,10 @@ func RunLauncherIfRequested() {
 	for _, fd := range []int{fdLauncher, fdMatcher, fdStatus} {
 		syscall.CloseOnExec(fd)
 	}
-	if err := setRlimits(sp); err != nil {
-		fail("rlimits", err)
+	if !sp.SkipRlimits {
+		if err := setRlimits(sp); err != nil {
+			fail("rlimits", err)
+		}
 	}
 	if !sp.SkipLandlock {
 		if err := restrictLandlock(sp); err != nil {
@@ -59,7 +61,7 @@ func RunLauncherIfRequested() {
 	}); err != nil {
 		fail("seccomp", err)
 	}
-	err := syscall.Exec(fmt.Sprintf("/proc/self/fd/%d", fdMatcher), sp.Args, []string{})
+	err := syscall.Exec(fmt.Sprintf("/proc/self/fd/%d", fdMatcher), sp.Args, os.Environ())
 	fail("execve", err)
 }
 
