@@ -15,7 +15,25 @@
 //
 // The HPKE key pair is generated in memory by New and never leaves the
 // process. Uploads are decrypted in memory, handed to the Matcher and wiped;
-// nothing is logged or written to disk but error codes.
+// nothing is logged or written to disk but error codes. Each receipt carries
+// a MAC under a key exported from the upload's HPKE context
+// (protocol.ReceiptMAC), so the page can tell it came from the attested
+// gateway and answers this upload.
+//
+// # The matcher
+//
+// A Matcher decides whether a capture is a new person. ProcessMatcher runs
+// one as a separate process speaking matcher protocol v1 (MatcherRequest,
+// MatcherResponse), normally inside package gateway/sandbox; cvmtrust
+// gateway always does. ReferenceMatcher is the in-process stand-in.
+//
+// # Bounds
+//
+// Uploads wait for a share of a memory budget before their body is read
+// (Config.EnrollMemory); images are refused before decoding when their
+// decoded size would pass MaxDecodedBytes; served reports are never evicted
+// before their TTL (Config.MaxReports), so a flood of attestations makes new
+// users wait rather than failing served ones.
 //
 // # Report sources
 //

@@ -81,3 +81,22 @@ func TestLayersAreListedOnce(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStart is one sandboxed start of /bin/true, to its exit: what a
+// matcher restart costs before the matcher's own start-up.
+//
+//	go test ./gateway/sandbox -run '^$' -bench Start
+func BenchmarkStart(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	for b.Loop() {
+		cmd, err := Start(Config{Path: "/bin/true"}, nil, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
