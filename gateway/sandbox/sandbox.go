@@ -150,8 +150,15 @@ func Missing() []string {
 	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err == nil && strings.TrimSpace(string(b)) == "0" {
 		m = append(m, "user namespace (max_user_namespaces is 0)")
 	}
+	if os.Geteuid() != 0 {
+		m = append(m, notRoot)
+	}
 	return m
 }
+
+// notRoot is the missing layer of a gateway that does not run as root: it
+// cannot give the matcher a uid of its own.
+const notRoot = "user (the gateway is not root, so the matcher keeps the gateway's uid)"
 
 // ErrLayer means the sandbox could not be set up: in real mode the matcher
 // is not started at all.
@@ -165,6 +172,16 @@ func Start(cfg Config, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
+	hostUID, hostGID := HostUID, HostGID
+	if os.Geteuid() != 0 {
+		if !cfg.AllowMissing {
+			return nil, fmt.Errorf("%w: user: the gateway must run as root to give the matcher a uid of its own", ErrLayer)
+		}
+		// Simulated mode: an unprivileged user namespace maps only our own
+		// ids; every other layer still holds.
+		hostUID, hostGID = os.Getuid(), os.Getgid()
+	}
+
 	namespaces := map[string]uintptr{
 		"user": syscall.CLONE_NEWUSER, "network": syscall.CLONE_NEWNET, "mount": syscall.CLONE_NEWNS,
 		"pid": syscall.CLONE_NEWPID, "ipc": syscall.CLONE_NEWIPC, "uts": syscall.CLONE_NEWUTS,
@@ -199,6 +216,7 @@ func Start(cfg Config, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 				sp.SkipLandlock = true
 			case m == "seccomp":
 				sp.SkipSeccomp = true
+			case m == notRoot:
 			case strings.Contains(m, "namespace"):
 				ns = 0
 			}
@@ -239,13 +257,13 @@ func Start(cfg Config, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 		},
 	}
 	if ns&syscall.CLONE_NEWUSER != 0 {
-		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: InsideUID, HostID: HostUID, Size: 1}}
-		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: InsideGID, HostID: HostGID, Size: 1}}
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: InsideUID, HostID: hostUID, Size: 1}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: InsideGID, HostID: hostGID, Size: 1}}
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: InsideUID, Gid: InsideGID, NoSetGroups: true}
 	} else {
 		// The namespaces are made at clone time, with the gateway's
 		// privileges; then the child drops to the unprivileged ids.
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: HostUID, Gid: HostGID, NoSetGroups: true}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(hostUID), Gid: uint32(hostGID), NoSetGroups: true}
 	}
 	err = cmd.Start()
 	statusW.Close()
