@@ -52,6 +52,22 @@ type MatcherResponse struct {
 // ErrMatcherProtocol wraps every violation of matcher protocol v1.
 var ErrMatcherProtocol = errors.New("matcher protocol violation")
 
+// violation is one kind of protocol violation. Its text is fixed: it is all
+// a real-mode log says, because the details come from the matcher.
+type violation string
+
+func (v violation) Error() string { return string(v) }
+func (v violation) Unwrap() error { return ErrMatcherProtocol }
+
+const (
+	errOversized  violation = "oversized frame"
+	errTruncated  violation = "truncated frame"
+	errMalformed  violation = "malformed answer"
+	errBadVersion violation = "wrong version"
+	errWrongID    violation = "wrong id"
+	errBadStatus  violation = "unknown status"
+)
+
 // writeFrame writes payload as one frame, without copying it.
 func writeFrame(w io.Writer, payload []byte) error {
 	if _, err := w.Write(binary.BigEndian.AppendUint32(nil, uint32(len(payload)))); err != nil {
@@ -70,11 +86,11 @@ func readFrame(r io.Reader, max int) ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
 	if n > uint32(max) {
-		return nil, fmt.Errorf("%w: frame of %d bytes, the limit is %d", ErrMatcherProtocol, n, max)
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", errOversized, n, max)
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("%w: truncated frame: %v", ErrMatcherProtocol, err)
+		return nil, fmt.Errorf("%w: %v", errTruncated, err)
 	}
 	return b, nil
 }
@@ -85,13 +101,13 @@ func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", ErrMatcherProtocol, err)
+		return fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	if dec.More() {
-		return fmt.Errorf("%w: data after the JSON object", ErrMatcherProtocol)
+		return fmt.Errorf("%w: data after the JSON object", errMalformed)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: data after the JSON object", ErrMatcherProtocol)
+		return fmt.Errorf("%w: data after the JSON object", errMalformed)
 	}
 	return nil
 }
@@ -104,16 +120,16 @@ func parseMatcherResponse(b []byte, id uint64) (MatcherResponse, error) {
 		return resp, err
 	}
 	if resp.Version != MatcherProtocolVersion {
-		return resp, fmt.Errorf("%w: version %d", ErrMatcherProtocol, resp.Version)
+		return resp, fmt.Errorf("%w: %d", errBadVersion, resp.Version)
 	}
 	if resp.ID != id {
-		return resp, fmt.Errorf("%w: answer for id %d, want %d", ErrMatcherProtocol, resp.ID, id)
+		return resp, fmt.Errorf("%w: answer for id %d, want %d", errWrongID, resp.ID, id)
 	}
 	switch resp.Status {
 	case MatcherEnrolled, MatcherAlreadyEnrolled, MatcherBadImage:
 		return resp, nil
 	}
-	return resp, fmt.Errorf("%w: unknown status", ErrMatcherProtocol)
+	return resp, fmt.Errorf("%w: %q", errBadStatus, resp.Status)
 }
 
 // ServeMatcher is the matcher's side of protocol v1 around a Matcher: it
@@ -136,7 +152,7 @@ func ServeMatcher(r io.Reader, w io.Writer, m Matcher) error {
 			return err
 		}
 		if req.Version != MatcherProtocolVersion {
-			return fmt.Errorf("%w: version %d", ErrMatcherProtocol, req.Version)
+			return fmt.Errorf("%w: %d", errBadVersion, req.Version)
 		}
 		already, err := m.Enroll(context.Background(), protocol.Capture{ContentType: req.ContentType, Image: req.Image})
 		clear(req.Image)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -39,11 +40,13 @@ type ProcessMatcherConfig struct {
 	Timeout time.Duration
 	// Logger receives the matcher's exits and violations, never its output.
 	Logger *slog.Logger
-	// StderrExcerpt lets the log show the first line of the matcher's stderr
-	// (at most 160 bytes, printable ASCII only, marked as such). For
-	// simulated mode only: in real mode the matcher's stderr is counted and
-	// discarded, since a matcher could use it to smuggle data into logs.
-	StderrExcerpt bool
+	// Simulated lets the log show the matcher's exit status, how many bytes
+	// it wrote to stderr, and the first line of its stderr (at most 160
+	// bytes, printable ASCII only, marked as such). For simulated mode only:
+	// in real mode the log says only that the matcher exited and whether it
+	// wrote to stderr, since a matcher could encode data in any detail that
+	// reaches the operator's logs.
+	Simulated bool
 }
 
 // StartUnsandboxed returns a ProcessMatcherConfig.Start that runs the
@@ -143,9 +146,12 @@ func (p *ProcessMatcher) start() (*matcherProc, error) {
 		err := cmd.Wait()
 		se := <-stderrDone
 		close(proc.exited)
-		attrs := []any{"pid", cmd.Process.Pid, "exit", exitDescription(err), "stderr_bytes", se.total}
-		if p.cfg.StderrExcerpt && se.excerpt != "" {
-			attrs = append(attrs, "stderr_excerpt_simulated_mode_only", se.excerpt)
+		attrs := []any{"pid", cmd.Process.Pid, "wrote_stderr", se.total > 0}
+		if p.cfg.Simulated {
+			attrs = append(attrs, "exit", exitDescription(err), "stderr_bytes", se.total)
+			if se.excerpt != "" {
+				attrs = append(attrs, "stderr_excerpt_simulated_mode_only", se.excerpt)
+			}
 		}
 		p.log.Warn("matcher process exited", attrs...)
 	}()
@@ -247,7 +253,11 @@ func (p *ProcessMatcher) Enroll(ctx context.Context, c protocol.Capture) (bool, 
 	}
 	status, err := p.exchangeLocked(req, id)
 	if err != nil {
-		p.log.Warn("matcher killed", "reason", err.Error())
+		if p.cfg.Simulated {
+			p.log.Warn("matcher killed", "reason", err.Error())
+		} else {
+			p.log.Warn("matcher killed", "reason", violationKind(err))
+		}
 		p.discardLocked("")
 		p.failedLocked()
 		// Restart now, so the next upload finds a process ready, unless
@@ -269,6 +279,20 @@ func (p *ProcessMatcher) Enroll(ctx context.Context, c protocol.Capture) (bool, 
 		return false, fmt.Errorf("%w: the matcher could not use it", ErrBadImage)
 	}
 	return false, nil
+}
+
+// violationKind names a failed exchange with fixed words only.
+func violationKind(err error) string {
+	var v violation
+	switch {
+	case errors.As(err, &v):
+		return string(v)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the process closed its output"
+	}
+	return "the pipe to the process failed"
 }
 
 // exchangeLocked sends one request and reads its answer within the timeout.

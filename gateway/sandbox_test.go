@@ -38,10 +38,10 @@ func hostileGateway(t *testing.T, sandboxed bool, cfg sandbox.Config, args ...st
 		return sandbox.Start(c, stdin, stdout, stderr)
 	}
 	pm, err := NewProcessMatcher(ProcessMatcherConfig{
-		Start:         start,
-		Timeout:       3 * time.Second,
-		Logger:        slog.New(slog.NewTextHandler(logs, nil)),
-		StderrExcerpt: true, // the simulated-mode excerpt, to show it leaks nothing either
+		Start:     start,
+		Timeout:   3 * time.Second,
+		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
+		Simulated: true, // the simulated-mode details, to show they leak nothing either
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -282,9 +282,9 @@ func startMatcher(sim bool, path string, args, ro []string, timeout time.Duratio
 		Start: func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 			return sandbox.Start(cfg, stdin, stdout, stderr)
 		},
-		Timeout:       timeout,
-		Logger:        logger,
-		StderrExcerpt: sim,
+		Timeout:   timeout,
+		Logger:    logger,
+		Simulated: sim,
 	})
 }
 

@@ -143,7 +143,7 @@ func newMatcher() (gateway.Matcher, error) {
 		Start: func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 			return sandbox.Start(cfg, stdin, stdout, stderr)
 		},
-		StderrExcerpt: true,
+		Simulated: true,
 	})
 }
 
