@@ -62,6 +62,7 @@ func TestStartRefusesBadConfig(t *testing.T) {
 // test fails loudly on one that does not, rather than letting the hostile-
 // matcher tests prove nothing.
 func TestKernelHasEveryLayer(t *testing.T) {
+	requireRoot(t)
 	if m := Missing(); len(m) > 0 {
 		t.Fatalf("missing sandbox layers: %v", m)
 	}
