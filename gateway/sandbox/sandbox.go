@@ -58,6 +58,7 @@ var Layers = []Layer{
 	{"pid", "its own PID namespace: it sees no other process by pid and cannot signal one"},
 	{"ipc", "its own IPC namespace: no System V or POSIX message queues shared with the gateway"},
 	{"uts", "its own hostname namespace"},
+	{"cgroup", "its own cgroup namespace: it does not see where the gateway sits in the cgroup tree"},
 	{"no_new_privs", "execve can never grant privileges (set-uid files, file capabilities)"},
 	{"seccomp", "an allow-list of system calls: no socket at all, no ptrace or process_vm_*, clone only for threads (no fork), no mount, bpf, keyring, io_uring, userfaultfd; anything else fails with EPERM"},
 	{"landlock", "reads only its binary, its libraries and the --matcher-ro paths; executes only its binary; writes nowhere; no TCP bind or connect; no signals or abstract unix sockets outside its sandbox"},
@@ -142,7 +143,7 @@ func Missing() []string {
 	if !seccomp.Supported() {
 		m = append(m, "seccomp")
 	}
-	for _, ns := range []string{"user", "net", "mnt", "pid", "ipc", "uts"} {
+	for _, ns := range []string{"user", "net", "mnt", "pid", "ipc", "uts", "cgroup"} {
 		if _, err := os.Stat("/proc/self/ns/" + ns); err != nil {
 			m = append(m, ns+" namespace")
 		}
@@ -185,6 +186,7 @@ func Start(cfg Config, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 	namespaces := map[string]uintptr{
 		"user": syscall.CLONE_NEWUSER, "network": syscall.CLONE_NEWNET, "mount": syscall.CLONE_NEWNS,
 		"pid": syscall.CLONE_NEWPID, "ipc": syscall.CLONE_NEWIPC, "uts": syscall.CLONE_NEWUTS,
+		"cgroup": syscall.CLONE_NEWCGROUP,
 	}
 	var ns uintptr
 	for _, f := range namespaces {
