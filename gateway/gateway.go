@@ -44,7 +44,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/hpke"
 	"crypto/rand"
@@ -442,22 +441,12 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 	if r.ContentLength >= 0 {
 		limit = r.ContentLength
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return nil, &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("body larger than %d bytes", g.maxBody)}
-	}
-	if err != nil {
-		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "could not read the body"}
-	}
-	var req protocol.EnrollRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&req)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
-	}
-	if err != nil {
-		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "body is not an EnrollRequest: " + err.Error()}
+	req, aerr := decodeEnrollRequest(http.MaxBytesReader(nil, r.Body, limit), g.served.known)
+	if aerr != nil {
+		if aerr.code == CodeBodyTooLarge {
+			aerr.msg = fmt.Sprintf("body larger than %d bytes", g.maxBody)
+		}
+		return nil, aerr
 	}
 	if req.Version != protocol.Version {
 		return nil, &apiError{http.StatusBadRequest, CodeBadVersion, fmt.Sprintf("protocol version %d, this gateway speaks %d", req.Version, protocol.Version)}
@@ -471,8 +460,6 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 	if len(req.Ciphertext) == 0 {
 		return nil, &apiError{http.StatusBadRequest, CodeDecryptFailed, "ciphertext is empty"}
 	}
-	clear(body) // the decoded request holds what is needed
-	body = nil
 	reportHash := [48]byte(req.ReportSHA384)
 	ctHash := sha256.Sum256(req.Ciphertext)
 	res := g.served.reserve(reportHash, ctHash)
@@ -490,6 +477,61 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 		return nil, aerr
 	}
 	return receipt, nil
+}
+
+// decodeEnrollRequest decodes an EnrollRequest strictly (known fields only,
+// nothing after the object) as it streams in. As soon as report_sha384 is
+// read, known says whether that report was served: an upload naming an
+// unknown report is refused before its ciphertext is read.
+func decodeEnrollRequest(body io.Reader, known func([48]byte) bool) (protocol.EnrollRequest, *apiError) {
+	var req protocol.EnrollRequest
+	bad := func(err error) *apiError {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "body too large"}
+		}
+		return &apiError{http.StatusBadRequest, CodeBadRequest, "body is not an EnrollRequest: " + err.Error()}
+	}
+	dec := json.NewDecoder(body)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		if err == nil || err == io.EOF {
+			err = errors.New("not a JSON object")
+		}
+		return req, bad(err)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return req, bad(err)
+		}
+		switch key, _ := t.(string); key {
+		case "version":
+			err = dec.Decode(&req.Version)
+		case "kem":
+			err = dec.Decode(&req.KEM)
+		case "ciphertext":
+			err = dec.Decode(&req.Ciphertext)
+		case "report_sha384":
+			err = dec.Decode(&req.ReportSHA384)
+			if err == nil && len(req.ReportSHA384) == sha512.Size384 && !known([48]byte(req.ReportSHA384)) {
+				return req, &apiError{http.StatusBadRequest, CodeUnknownReport, "report " + hex.EncodeToString(req.ReportSHA384[:8]) + "… was not served by this gateway or has expired; fetch fresh evidence"}
+			}
+		default:
+			err = fmt.Errorf("unknown field %q", key)
+		}
+		if err != nil {
+			return req, bad(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return req, bad(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("trailing data after the JSON object")
+		}
+		return req, bad(err)
+	}
+	return req, nil
 }
 
 // openAndMatch decrypts the upload, hands the capture to the matcher and

@@ -771,3 +771,40 @@ func TestEnrollFailureReleasesUpload(t *testing.T) {
 		t.Fatalf("after the matcher recovered: %d %+v", code, rc)
 	}
 }
+
+// An upload that names an unknown report before its ciphertext (as Go and
+// the page encode it) is refused as soon as the hash is read: the gateway
+// does not wait for, or hold memory for, the rest of the body.
+func TestEnrollUnknownReportRefusedEarly(t *testing.T) {
+	_, srv := startGateway(t, Config{})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/enroll", pr)
+	req.ContentLength = 4 << 20
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- nil
+			return
+		}
+		done <- resp
+	}()
+	fmt.Fprintf(pw, `{"version":1,"report_sha384":"%s","kem":"x","ciphertext":"`, base64.StdEncoding.EncodeToString(make([]byte, 48)))
+	// The rest of the 4 MiB never comes.
+	select {
+	case resp := <-done:
+		if resp == nil {
+			t.Fatal("no answer")
+		}
+		var eb protocol.ErrorBody
+		json.NewDecoder(resp.Body).Decode(&eb)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || eb.Code != CodeUnknownReport {
+			t.Fatalf("%d %+v, want 400 %s", resp.StatusCode, eb, CodeUnknownReport)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the gateway waited for the whole body of an upload to an unknown report")
+	}
+}

@@ -76,6 +76,15 @@ func (s *servedReports) removeLocked(e *list.Element) {
 	s.order.Remove(e)
 }
 
+// known reports whether hash names a report served within the TTL.
+func (s *servedReports) known(hash [48]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked(s.now())
+	_, ok := s.byHash[hash]
+	return ok
+}
+
 // reserveResult says why an upload could not be reserved.
 type reserveResult int
 
