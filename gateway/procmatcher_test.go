@@ -221,3 +221,38 @@ func TestServeMatcherRefuses(t *testing.T) {
 		t.Fatalf("%s: %+v %v", b, resp, err)
 	}
 }
+
+// In real mode nothing the matcher writes to stderr, nor its exit status,
+// reaches the logs; in simulated mode a one-line excerpt does, marked.
+func TestProcessMatcherStderr(t *testing.T) {
+	for _, simulated := range []bool{false, true} {
+		var starts atomic.Int32
+		var logs syncBuffer
+		pm, err := NewProcessMatcher(ProcessMatcherConfig{
+			Start:     firstThen(t, []string{"stderr-text"}, &starts),
+			Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+			Simulated: simulated,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, srv := startGateway(t, Config{Matcher: pm})
+		ev := fetchEvidence(t, srv.URL, newNonce(t))
+		var eb protocol.ErrorBody
+		if code := post(t, srv.URL, enrollBody(t, ev, sealCapture(t, ev, testImage(t, 4))), &eb); code != http.StatusServiceUnavailable {
+			t.Fatalf("simulated=%v: %d %+v", simulated, code, eb)
+		}
+		pm.Close()
+		l := logs.Bytes()
+		leaked := bytes.Contains(l, []byte("Alice")) || bytes.Contains(l, []byte("exit status 7"))
+		if !simulated && leaked {
+			t.Errorf("real mode: the matcher's stderr or exit status reached the logs:\n%s", l)
+		}
+		if !simulated && !bytes.Contains(l, []byte("wrote_stderr=true")) {
+			t.Errorf("real mode: the log does not say the matcher wrote to stderr:\n%s", l)
+		}
+		if simulated && !bytes.Contains(l, []byte(`stderr_excerpt_simulated_mode_only="name=Alice Example, template=0badc0de"`)) {
+			t.Errorf("simulated mode: no marked excerpt:\n%s", l)
+		}
+	}
+}

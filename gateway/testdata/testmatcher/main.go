@@ -100,6 +100,9 @@ func main() {
 			}
 		case "crash":
 			os.Exit(1)
+		case "stderr-text":
+			fmt.Fprintln(os.Stderr, "name=Alice Example, template=0badc0de")
+			os.Exit(7)
 		case "stdout-flood":
 			// 1 GB on stdout, in a frame that claims to be 1 GB.
 			chunk := make([]byte, 1<<20)
