@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/cvmtrust/cvmtrust/measure"
+	"github.com/cvmtrust/cvmtrust/release"
 )
 
 func init() {
@@ -31,6 +33,11 @@ sev-snp-measure's.
   cvmtrust measure --manifest release.json [--ovmf F --kernel F --initrd F]
       # recompute a release manifest's measurement; with files, also check
       # they are the manifest's artifacts (exit 1 on any difference)
+  cvmtrust measure ... --release v1.2.3 --source-commit SHA \
+      --write-manifest release.json --write-statement release.intoto.json
+      # also write the release manifest, and the in-toto statement CI signs
+      # (docs/release-provenance.md); its subjects are the files given
+      # to --ovmf, --kernel and --initrd, by base name
 
 Exit status: 0 success, 1 manifest does not match, 2 unusable input.
 
@@ -40,7 +47,7 @@ flags:
 type measureFlags struct {
 	mode, vcpuType, vcpuSig, vmmType, ovmf, kernel, initrd, appendCmd string
 	guestFeatures, ovmfHash, outputFormat, manifest                   string
-	writeManifest, release, sourceCommit                              string
+	writeManifest, writeStatement, release, sourceCommit              string
 	vcpus                                                             int
 	family, model, stepping                                           int
 	set                                                               map[string]bool
@@ -66,8 +73,9 @@ func runMeasure(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.outputFormat, "output-format", "hex", "hex or base64")
 	fs.StringVar(&f.manifest, "manifest", "", "release manifest `file` to recompute and check")
 	fs.StringVar(&f.writeManifest, "write-manifest", "", "also write a release manifest for this launch to `file`")
-	fs.StringVar(&f.release, "release", "", "release name for --write-manifest")
-	fs.StringVar(&f.sourceCommit, "source-commit", "", "source commit for --write-manifest")
+	fs.StringVar(&f.writeStatement, "write-statement", "", "also write the release's in-toto statement (the manifest as predicate, the artifacts as subjects) to `file`")
+	fs.StringVar(&f.release, "release", "", "release name for --write-manifest and --write-statement")
+	fs.StringVar(&f.sourceCommit, "source-commit", "", "source commit for --write-manifest and --write-statement")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -179,8 +187,8 @@ func (f *measureFlags) checkManifest() ([]byte, error) {
 
 func (f *measureFlags) launchDigest() ([]byte, error) {
 	if f.set["release"] || f.set["source-commit"] {
-		if !f.set["write-manifest"] {
-			return nil, errors.New("--release and --source-commit need --write-manifest")
+		if !f.set["write-manifest"] && !f.set["write-statement"] {
+			return nil, errors.New("--release and --source-commit need --write-manifest or --write-statement")
 		}
 	}
 	image, err := readMeasureInput("--ovmf", f.ovmf)
@@ -231,7 +239,7 @@ func (f *measureFlags) launchDigest() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.writeManifest != "" {
+	if f.writeManifest != "" || f.writeStatement != "" {
 		if err := f.saveManifest(p, image); err != nil {
 			return nil, err
 		}
@@ -270,9 +278,12 @@ func (f *measureFlags) signature(vmm measure.VMMType) (uint32, error) {
 	return 0, nil
 }
 
+// saveManifest writes the release manifest and statement asked for. The
+// statement is built before anything is written, so that a refusal leaves
+// no file behind.
 func (f *measureFlags) saveManifest(p measure.Params, image []byte) error {
 	if f.release == "" {
-		return errors.New("--write-manifest needs --release")
+		return errors.New("--write-manifest and --write-statement need --release")
 	}
 	m, err := measure.NewManifest(f.release, p)
 	if err != nil {
@@ -290,11 +301,32 @@ func (f *measureFlags) saveManifest(p measure.Params, image []byte) error {
 			m.Initrd = &measure.ArtifactDigest{SHA256: p.Kernel.Initrd}
 		}
 	}
-	out, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
+	var statement []byte
+	if f.writeStatement != "" {
+		names := release.ArtifactNames{OVMF: filepath.Base(f.ovmf)}
+		if f.kernel != "" {
+			names.Kernel = filepath.Base(f.kernel)
+		}
+		if f.initrd != "" {
+			names.Initrd = filepath.Base(f.initrd)
+		}
+		if statement, err = release.NewStatement(m, names); err != nil {
+			return fmt.Errorf("--write-statement: %w", err)
+		}
 	}
-	return os.WriteFile(f.writeManifest, append(out, '\n'), 0o644)
+	if f.writeManifest != "" {
+		out, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.writeManifest, append(out, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if f.writeStatement != "" {
+		return os.WriteFile(f.writeStatement, append(statement, '\n'), 0o644)
+	}
+	return nil
 }
 
 func readMeasureInput(flagName, path string) ([]byte, error) {

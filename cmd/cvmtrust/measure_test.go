@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cvmtrust/cvmtrust/measure"
+	"github.com/cvmtrust/cvmtrust/release"
 )
 
 const (
@@ -176,6 +177,13 @@ func TestMeasureCLIBadInput(t *testing.T) {
 		{"malformed manifest", []string{"--manifest", ovmf}, "malformed release manifest"},
 		{"write-manifest without release", []string{"--ovmf", ovmf, "--vcpus", "1", "--vcpu-type", "EPYC",
 			"--write-manifest", filepath.Join(t.TempDir(), "m.json")}, "--release"},
+		{"write-statement without release", []string{"--ovmf", ovmf, "--vcpus", "1", "--vcpu-type", "EPYC",
+			"--write-statement", filepath.Join(t.TempDir(), "s.json")}, "--release"},
+		{"write-statement with the manifest check", []string{"--manifest", demoManifest,
+			"--write-statement", filepath.Join(t.TempDir(), "s.json")}, "--write-statement"},
+		{"write-statement with two artifacts of one name", []string{"--ovmf", ovmf, "--vcpus", "1", "--vcpu-type", "EPYC",
+			"--kernel", empty, "--initrd", emptyFile(t), "--release", "r1",
+			"--write-statement", filepath.Join(t.TempDir(), "s.json")}, "two artifacts named"},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := runMeasureCLI(t, c.args...)
@@ -189,5 +197,65 @@ func TestMeasureCLIHelp(t *testing.T) {
 	code, stdout, stderr := runMeasureCLI(t, "-h")
 	if code != exitOK || stdout != "" || !strings.Contains(stderr, "--manifest") && !strings.Contains(stderr, "-manifest") {
 		t.Errorf("help: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// --write-statement writes the release statement: the manifest it also
+// writes, as predicate, and the artifacts by base name and SHA-256.
+func TestMeasureCLIWriteStatement(t *testing.T) {
+	ovmfPath := filepath.Join(measureFixtures, "ovmf_AmdSev_suffix.bin")
+	dir := t.TempDir()
+	kernelPath, initrdPath := filepath.Join(dir, "vmlinuz"), filepath.Join(dir, "initrd.img")
+	if err := os.WriteFile(kernelPath, []byte("kernel"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(initrdPath, []byte("initrd"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifestPath, statementPath := filepath.Join(dir, "release.json"), filepath.Join(dir, "release.intoto.json")
+	code, stdout, stderr := runMeasureCLI(t, "--vcpus", "2", "--vcpu-type", "EPYC-Milan", "--ovmf", ovmfPath,
+		"--kernel", kernelPath, "--initrd", initrdPath, "--append", "console=ttyS0", "--guest-features", "0x21",
+		"--release", "v1.2.3", "--source-commit", "0123456789abcdef0123456789abcdef01234567",
+		"--write-manifest", manifestPath, "--write-statement", statementPath)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	raw, err := os.ReadFile(statementPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := release.ManifestFromStatement(raw)
+	if err != nil {
+		t.Fatalf("the statement written does not check: %v", err)
+	}
+	if want := strings.TrimSpace(stdout); got.Measurement.String() != want {
+		t.Errorf("statement's measurement %s, printed %s", got.Measurement, want)
+	}
+	rawManifest, err := os.ReadFile(manifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := measure.ParseManifest(rawManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Measurement != got.Measurement || m.Release != got.Release || m.SourceCommit != got.SourceCommit {
+		t.Errorf("manifest and statement differ: %+v / %+v", m, got)
+	}
+	var st struct {
+		Subject []struct {
+			Name   string            `json:"name"`
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range st.Subject {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, " ") != "ovmf_AmdSev_suffix.bin vmlinuz initrd.img" {
+		t.Errorf("subjects %v", names)
 	}
 }

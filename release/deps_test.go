@@ -1,0 +1,51 @@
+package release
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The browser build will link this package: it may import the standard
+// library (not os, unsafe or syscall/js) and measure, and only
+// statement_json.go may import encoding/json, so that the decoder can be
+// swapped for a smaller one there alone.
+func TestImports(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			first, _, _ := strings.Cut(path, "/")
+			switch {
+			case path == "github.com/cvmtrust/cvmtrust/measure":
+			case strings.Contains(first, "."), path == "os", path == "unsafe", path == "syscall/js":
+				t.Errorf("%s imports %s", name, path)
+			case path == "encoding/json" && name != "statement_json.go":
+				t.Errorf("%s imports encoding/json; keep JSON in statement_json.go", name)
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no files checked")
+	}
+}
