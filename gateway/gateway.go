@@ -15,7 +15,25 @@
 //
 // The HPKE key pair is generated in memory by New and never leaves the
 // process. Uploads are decrypted in memory, handed to the Matcher and wiped;
-// nothing is logged or written to disk but error codes.
+// nothing is logged or written to disk but error codes. Each receipt carries
+// a MAC under a key exported from the upload's HPKE context
+// (protocol.ReceiptMAC), so the page can tell it came from the attested
+// gateway and answers this upload.
+//
+// # The matcher
+//
+// A Matcher decides whether a capture is a new person. ProcessMatcher runs
+// one as a separate process speaking matcher protocol v1 (MatcherRequest,
+// MatcherResponse), normally inside package gateway/sandbox; cvmtrust
+// gateway always does. ReferenceMatcher is the in-process stand-in.
+//
+// # Bounds
+//
+// Uploads wait for a share of a memory budget before their body is read
+// (Config.EnrollMemory); images are refused before decoding when their
+// decoded size would pass MaxDecodedBytes; served reports are never evicted
+// before their TTL (Config.MaxReports), so a flood of attestations makes new
+// users wait rather than failing served ones.
 //
 // # Report sources
 //
@@ -26,7 +44,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/hpke"
 	"crypto/rand"
@@ -55,8 +72,17 @@ import (
 const (
 	DefaultMaxEnrollBytes      = 8 << 20
 	DefaultReportTTL           = 10 * time.Minute
-	DefaultMaxReports          = 20000
+	DefaultMaxReports          = 100000
 	DefaultMaxUploadsPerReport = 8
+	// DefaultEnrollMemory bounds the memory held by uploads in flight. An
+	// upload of n bytes is charged enrollMemoryFactor×n: the body, the
+	// decoded ciphertext, the plaintext, the capture's image and the
+	// matcher's frame each take at most about n.
+	DefaultEnrollMemory = 256 << 20
+	// DefaultEnrollWait is how long an upload waits for memory before it
+	// is answered 503 busy.
+	DefaultEnrollWait  = 10 * time.Second
+	enrollMemoryFactor = 4
 )
 
 // Config sets up a Gateway.
@@ -82,12 +108,22 @@ type Config struct {
 	// ReportTTL is how long a served report can be enrolled against.
 	// Zero: DefaultReportTTL.
 	ReportTTL time.Duration
-	// MaxReports bounds how many served reports are remembered. Zero:
-	// DefaultMaxReports.
+	// MaxReports bounds how many served reports are remembered (a report
+	// hash and its uploads' hashes, about 200 bytes each). When it is
+	// reached, GET /attestation answers 503 busy until reports expire: a
+	// flood of attestations can delay new users but never evicts the report
+	// a served user is about to enroll against. Zero: DefaultMaxReports.
 	MaxReports int
 	// MaxUploadsPerReport bounds the uploads sealed to one report. Zero:
 	// DefaultMaxUploadsPerReport.
 	MaxUploadsPerReport int
+	// EnrollMemory bounds the memory of uploads in flight, in bytes; an
+	// upload waits up to EnrollWait for its share (4× its declared length,
+	// or 4× MaxEnrollBytes when it declares none), then gets 503 busy.
+	// Zero: DefaultEnrollMemory and DefaultEnrollWait. EnrollMemory must be
+	// at least 4× MaxEnrollBytes.
+	EnrollMemory int64
+	EnrollWait   time.Duration
 	// Logger receives one line per failed request (code only). Nil: discard.
 	Logger *slog.Logger
 	// Now is the clock. Nil: time.Now.
@@ -106,6 +142,8 @@ type Gateway struct {
 	release *protocol.Release
 	maxBody int64
 	served  *servedReports
+	budget  *byteBudget
+	wait    time.Duration
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
@@ -131,6 +169,17 @@ func New(cfg Config) (*Gateway, error) {
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxEnrollBytes
 	}
+	mem, wait := cfg.EnrollMemory, cfg.EnrollWait
+	if mem <= 0 {
+		mem = DefaultEnrollMemory
+	}
+	if wait <= 0 {
+		wait = DefaultEnrollWait
+	}
+	if mem < enrollMemoryFactor*g.maxBody {
+		return nil, fmt.Errorf("gateway: EnrollMemory %d is less than 4× MaxEnrollBytes %d", mem, g.maxBody)
+	}
+	g.budget, g.wait = newByteBudget(mem), wait
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -243,6 +292,8 @@ const (
 	CodeBadCapture       = "bad_capture"
 	CodeBadImage         = "bad_image"
 	CodeMatcherFailed    = "matcher_failed"
+	CodeMatcherDown      = "matcher_unavailable"
+	CodeBusy             = "busy"
 )
 
 // apiError is an error answer: status, code and a message for people.
@@ -274,6 +325,9 @@ func (g *Gateway) api(method string, h func(*http.Request) (any, *apiError)) htt
 		}
 		v, aerr := h(r)
 		if aerr != nil {
+			if aerr.code == CodeBusy {
+				w.Header().Set("Retry-After", "5")
+			}
 			g.writeError(w, r, aerr)
 			return
 		}
@@ -348,7 +402,9 @@ func (g *Gateway) attestation(r *http.Request) (any, *apiError) {
 		g.log.Error("attestation report does not carry the requested REPORT_DATA")
 		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform produced an unusable report"}
 	}
-	g.served.add(report)
+	if !g.served.add(report) {
+		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is serving too many people right now; try again in a minute"}
+	}
 	return protocol.Evidence{
 		Version: protocol.Version,
 		Report:  report,
@@ -364,22 +420,33 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 			return nil, &apiError{http.StatusUnsupportedMediaType, CodeBadContentType, "send application/json"}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.maxBody))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+	// Memory is charged before a byte of the body is read, by the length
+	// the client declares (or the limit, for a body of unknown length).
+	if r.ContentLength > g.maxBody {
 		return nil, &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("body larger than %d bytes", g.maxBody)}
 	}
-	if err != nil {
-		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "could not read the body"}
+	charge := g.maxBody
+	if r.ContentLength >= 0 {
+		charge = r.ContentLength
 	}
-	var req protocol.EnrollRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&req)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
-	}
+	charge = enrollMemoryFactor * max(charge, 1)
+	wctx, cancel := context.WithTimeout(r.Context(), g.wait)
+	err := g.budget.acquire(wctx, charge)
+	cancel()
 	if err != nil {
-		return nil, &apiError{http.StatusBadRequest, CodeBadRequest, "body is not an EnrollRequest: " + err.Error()}
+		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is receiving too many uploads right now; try again in a minute"}
+	}
+	defer g.budget.release(charge)
+	limit := g.maxBody
+	if r.ContentLength >= 0 {
+		limit = r.ContentLength
+	}
+	req, aerr := decodeEnrollRequest(http.MaxBytesReader(nil, r.Body, limit), g.served.known)
+	if aerr != nil {
+		if aerr.code == CodeBodyTooLarge {
+			aerr.msg = fmt.Sprintf("body larger than %d bytes", g.maxBody)
+		}
+		return nil, aerr
 	}
 	if req.Version != protocol.Version {
 		return nil, &apiError{http.StatusBadRequest, CodeBadVersion, fmt.Sprintf("protocol version %d, this gateway speaks %d", req.Version, protocol.Version)}
@@ -395,7 +462,7 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 	}
 	reportHash := [48]byte(req.ReportSHA384)
 	ctHash := sha256.Sum256(req.Ciphertext)
-	report, res := g.served.reserve(reportHash, ctHash)
+	res := g.served.reserve(reportHash, ctHash)
 	switch res {
 	case unknownReport:
 		return nil, &apiError{http.StatusBadRequest, CodeUnknownReport, "report " + hex.EncodeToString(req.ReportSHA384[:8]) + "… was not served by this gateway or has expired; fetch fresh evidence"}
@@ -404,7 +471,7 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 	case tooManyUploads:
 		return nil, &apiError{http.StatusTooManyRequests, CodeTooManyUploads, "too many uploads for this report; fetch fresh evidence"}
 	}
-	receipt, aerr := g.openAndMatch(r.Context(), report, req)
+	receipt, aerr := g.openAndMatch(r.Context(), reportHash, req)
 	if aerr != nil {
 		g.served.release(reportHash, ctHash)
 		return nil, aerr
@@ -412,14 +479,70 @@ func (g *Gateway) enroll(r *http.Request) (any, *apiError) {
 	return receipt, nil
 }
 
+// decodeEnrollRequest decodes an EnrollRequest strictly (known fields only,
+// nothing after the object) as it streams in. As soon as report_sha384 is
+// read, known says whether that report was served: an upload naming an
+// unknown report is refused before its ciphertext is read.
+func decodeEnrollRequest(body io.Reader, known func([48]byte) bool) (protocol.EnrollRequest, *apiError) {
+	var req protocol.EnrollRequest
+	bad := func(err error) *apiError {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return &apiError{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "body too large"}
+		}
+		return &apiError{http.StatusBadRequest, CodeBadRequest, "body is not an EnrollRequest: " + err.Error()}
+	}
+	dec := json.NewDecoder(body)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		if err == nil || err == io.EOF {
+			err = errors.New("not a JSON object")
+		}
+		return req, bad(err)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return req, bad(err)
+		}
+		switch key, _ := t.(string); key {
+		case "version":
+			err = dec.Decode(&req.Version)
+		case "kem":
+			err = dec.Decode(&req.KEM)
+		case "ciphertext":
+			err = dec.Decode(&req.Ciphertext)
+		case "report_sha384":
+			err = dec.Decode(&req.ReportSHA384)
+			if err == nil && len(req.ReportSHA384) == sha512.Size384 && !known([48]byte(req.ReportSHA384)) {
+				return req, &apiError{http.StatusBadRequest, CodeUnknownReport, "report " + hex.EncodeToString(req.ReportSHA384[:8]) + "… was not served by this gateway or has expired; fetch fresh evidence"}
+			}
+		default:
+			err = fmt.Errorf("unknown field %q", key)
+		}
+		if err != nil {
+			return req, bad(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return req, bad(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("trailing data after the JSON object")
+		}
+		return req, bad(err)
+	}
+	return req, nil
+}
+
 // openAndMatch decrypts the upload, hands the capture to the matcher and
 // wipes the plaintext.
-func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.EnrollRequest) (*protocol.Receipt, *apiError) {
-	plaintext, err := hpke.Open(g.key, g.suite.KDF, g.suite.AEAD, protocol.EnrollInfo(report), req.Ciphertext)
+func (g *Gateway) openAndMatch(ctx context.Context, reportHash [48]byte, req protocol.EnrollRequest) (*protocol.Receipt, *apiError) {
+	plaintext, receiptKey, err := seal.Open(g.suite, g.key, protocol.EnrollInfoForHash(reportHash), req.Ciphertext)
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeDecryptFailed, "ciphertext does not open with this gateway's key for that report"}
 	}
 	defer clear(plaintext)
+	defer clear(receiptKey)
 	var c protocol.Capture
 	err = json.Unmarshal(plaintext, &c)
 	defer clear(c.Image)
@@ -429,6 +552,9 @@ func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.
 	already, err := g.matcher.Enroll(ctx, c)
 	if errors.Is(err, ErrBadImage) {
 		return nil, &apiError{http.StatusUnprocessableEntity, CodeBadImage, err.Error()}
+	}
+	if errors.Is(err, ErrMatcherUnavailable) {
+		return nil, &apiError{http.StatusServiceUnavailable, CodeMatcherDown, "the matcher is restarting; nothing was stored, try again"}
 	}
 	if err != nil {
 		g.log.Error("matcher failed", "err", err)
@@ -440,11 +566,13 @@ func (g *Gateway) openAndMatch(ctx context.Context, report []byte, req protocol.
 	if already {
 		status = protocol.StatusAlreadyEnrolled
 	}
-	return &protocol.Receipt{
+	rc := &protocol.Receipt{
 		Version:      protocol.Version,
 		ReceiptID:    hex.EncodeToString(id),
 		Status:       status,
 		ReportSHA384: slices.Clone(req.ReportSHA384),
 		ReceivedAt:   g.now().UTC().Format(time.RFC3339),
-	}, nil
+	}
+	rc.MAC = protocol.ReceiptMAC(receiptKey, *rc)
+	return rc, nil
 }

@@ -115,15 +115,23 @@ func testImage(tb testing.TB, seed int64) []byte {
 
 func sealCapture(tb testing.TB, ev protocol.Evidence, img []byte) []byte {
 	tb.Helper()
+	ct, _ := sealCaptureKey(tb, ev, img)
+	return ct
+}
+
+// sealCaptureKey seals like a native client and also returns the upload's
+// receipt key.
+func sealCaptureKey(tb testing.TB, ev protocol.Evidence, img []byte) (ciphertext, receiptKey []byte) {
+	tb.Helper()
 	pt, err := json.Marshal(protocol.Capture{ContentType: "image/jpeg", Image: img})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ct, err := seal.Seal(ev.HPKE, ev.Report, pt)
+	ct, key, err := seal.SealWithReceiptKey(ev.HPKE, ev.Report, pt)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return ct
+	return ct, key
 }
 
 func enrollBody(tb testing.TB, ev protocol.Evidence, ct []byte) []byte {
@@ -228,7 +236,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 
 			img := testImage(t, 1)
-			ct := sealCapture(t, ev, img)
+			ct, key := sealCaptureKey(t, ev, img)
 			var rc protocol.Receipt
 			if code := post(t, srv.URL, enrollBody(t, ev, ct), &rc); code != http.StatusOK {
 				t.Fatalf("enroll: status %d", code)
@@ -239,6 +247,21 @@ func TestEndToEnd(t *testing.T) {
 			}
 			if _, err := time.Parse(time.RFC3339, rc.ReceivedAt); err != nil {
 				t.Errorf("received_at: %v", err)
+			}
+			// The receipt is authenticated for this upload: a changed field
+			// or a key from elsewhere does not check, the upload's key does.
+			forged := rc
+			forged.Status = protocol.StatusAlreadyEnrolled
+			if err := protocol.VerifyReceipt(key, forged); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("a receipt with a changed status: %v, want ErrReceiptMAC", err)
+			}
+			forged = rc
+			forged.MAC = protocol.ReceiptMAC(make([]byte, protocol.ReceiptKeySize), rc)
+			if err := protocol.VerifyReceipt(key, forged); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("a receipt MACed under another key: %v, want ErrReceiptMAC", err)
+			}
+			if err := protocol.VerifyReceipt(key, rc); err != nil {
+				t.Fatalf("the gateway's receipt does not check with the upload's key: %v", err)
 			}
 			// What was stored is the template of the image that was sent.
 			tmpl, err := TemplateOf(img)
@@ -251,9 +274,21 @@ func TestEndToEnd(t *testing.T) {
 
 			// Same person again, freshly attested and sealed: already enrolled.
 			ev2 := fetchEvidence(t, srv.URL, newNonce(t))
+			ct2, key2 := sealCaptureKey(t, ev2, img)
 			var rc2 protocol.Receipt
-			if code := post(t, srv.URL, enrollBody(t, ev2, sealCapture(t, ev2, img)), &rc2); code != http.StatusOK || rc2.Status != protocol.StatusAlreadyEnrolled {
+			if code := post(t, srv.URL, enrollBody(t, ev2, ct2), &rc2); code != http.StatusOK || rc2.Status != protocol.StatusAlreadyEnrolled {
 				t.Fatalf("second enrollment: status %d receipt %+v", code, rc2)
+			}
+			// The first upload's receipt, replayed as the answer to the
+			// second, does not check; nor does the second's for the first.
+			if err := protocol.VerifyReceipt(key2, rc); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("a replayed receipt of another upload: %v, want ErrReceiptMAC", err)
+			}
+			if err := protocol.VerifyReceipt(key, rc2); !errors.Is(err, protocol.ErrReceiptMAC) {
+				t.Errorf("the second upload's receipt under the first key: %v, want ErrReceiptMAC", err)
+			}
+			if err := protocol.VerifyReceipt(key2, rc2); err != nil {
+				t.Errorf("second receipt: %v", err)
 			}
 			if n := len(matcher.Templates()); n != 1 {
 				t.Errorf("%d templates after enrolling the same person twice", n)
@@ -480,12 +515,76 @@ func TestReportExpiry(t *testing.T) {
 		t.Errorf("upload for an expired report: %d %+v", code, eb)
 	}
 
-	// Pushed out by newer reports.
+	// A flood of attestations cannot push out a served report: when the
+	// memory of served reports is full, new evidence is refused (503 busy)
+	// and the served user's upload still succeeds.
 	a := fetchEvidence(t, srv.URL, newNonce(t))
 	fetchEvidence(t, srv.URL, newNonce(t))
+	for range 5 {
+		resp, err := http.Get(srv.URL + "/attestation?nonce=" + base64.RawURLEncoding.EncodeToString(newNonce(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fb protocol.ErrorBody
+		json.NewDecoder(resp.Body).Decode(&fb)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || fb.Code != CodeBusy || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("attestation beyond MaxReports: %d %+v, want 503 %s with Retry-After", resp.StatusCode, fb, CodeBusy)
+		}
+	}
+	var rc protocol.Receipt
+	if code := post(t, srv.URL, enrollBody(t, a, sealCapture(t, a, testImage(t, 4))), &rc); code != http.StatusOK {
+		t.Errorf("the served user's upload after a flood: %d", code)
+	}
+	// Once reports expire there is room again.
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
 	fetchEvidence(t, srv.URL, newNonce(t))
-	if code := post(t, srv.URL, enrollBody(t, a, sealCapture(t, a, testImage(t, 4))), &eb); code != 400 || eb.Code != CodeUnknownReport {
-		t.Errorf("upload for an evicted report: %d %+v", code, eb)
+}
+
+// Bodies wait for the memory budget before they are read: with a budget for
+// one upload, a second concurrent one is refused 503 busy after the wait,
+// and a declared length over the limit is refused before any byte is read.
+func TestEnrollMemoryBudget(t *testing.T) {
+	g, srv := startGateway(t, Config{MaxEnrollBytes: 1 << 20, EnrollMemory: 4 << 20, EnrollWait: 200 * time.Millisecond})
+	// Hold the whole budget with a body that never ends.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/enroll", pr)
+	req.ContentLength = 1 << 20
+	req.Header.Set("Content-Type", "application/json")
+	go http.DefaultClient.Do(req)
+	pw.Write([]byte(`{"version":1,`))
+	deadline := time.Now().Add(5 * time.Second)
+	for g.budget.inUse() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g.budget.inUse() != 4<<20 {
+		t.Fatalf("budget in use %d, want the whole 4 MiB for a 1 MiB body", g.budget.inUse())
+	}
+	ev := fetchEvidence(t, srv.URL, newNonce(t))
+	var eb protocol.ErrorBody
+	if code := post(t, srv.URL, enrollBody(t, ev, sealCapture(t, ev, testImage(t, 5))), &eb); code != http.StatusServiceUnavailable || eb.Code != CodeBusy {
+		t.Fatalf("upload while the budget is held: %d %+v", code, eb)
+	}
+	pw.CloseWithError(errors.New("gone"))
+	for g.budget.inUse() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var rc protocol.Receipt
+	if code := post(t, srv.URL, enrollBody(t, ev, sealCapture(t, ev, testImage(t, 5))), &rc); code != http.StatusOK {
+		t.Fatalf("upload after the budget was released: %d", code)
+	}
+	// Declared too large: refused at once.
+	req, _ = http.NewRequest("POST", srv.URL+"/enroll", strings.NewReader(strings.Repeat(" ", 2<<20)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("declared 2 MiB over a 1 MiB limit: %d", resp.StatusCode)
 	}
 }
 
@@ -670,5 +769,42 @@ func TestEnrollFailureReleasesUpload(t *testing.T) {
 	var rc protocol.Receipt
 	if code := post(t, srv.URL, body, &rc); code != http.StatusOK || rc.Status != protocol.StatusEnrolled {
 		t.Fatalf("after the matcher recovered: %d %+v", code, rc)
+	}
+}
+
+// An upload that names an unknown report before its ciphertext (as Go and
+// the page encode it) is refused as soon as the hash is read: the gateway
+// does not wait for, or hold memory for, the rest of the body.
+func TestEnrollUnknownReportRefusedEarly(t *testing.T) {
+	_, srv := startGateway(t, Config{})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/enroll", pr)
+	req.ContentLength = 4 << 20
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- nil
+			return
+		}
+		done <- resp
+	}()
+	fmt.Fprintf(pw, `{"version":1,"report_sha384":"%s","kem":"x","ciphertext":"`, base64.StdEncoding.EncodeToString(make([]byte, 48)))
+	// The rest of the 4 MiB never comes.
+	select {
+	case resp := <-done:
+		if resp == nil {
+			t.Fatal("no answer")
+		}
+		var eb protocol.ErrorBody
+		json.NewDecoder(resp.Body).Decode(&eb)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || eb.Code != CodeUnknownReport {
+			t.Fatalf("%d %+v, want 400 %s", resp.StatusCode, eb, CodeUnknownReport)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the gateway waited for the whole body of an upload to an unknown report")
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg" // captures are JPEG
 	_ "image/png"  // and PNG is accepted for tests and tools
 	"math/bits"
+	"runtime"
 	"sync"
 
 	"github.com/cvmtrust/cvmtrust/protocol"
@@ -30,10 +32,36 @@ var ErrBadImage = errors.New("capture image not usable")
 
 // Limits of the reference matcher: a capture larger than this is refused
 // before it is decoded, so a small file cannot claim a huge bitmap.
+// MaxDecodedBytes bounds the decoded bitmap, from the header's size and
+// pixel format: a 16-bit RGBA PNG takes 8 bytes a pixel, a grayscale JPEG 1.
 const (
-	MaxImageSide   = 8192
-	MaxImagePixels = 24 << 20
+	MaxImageSide    = 8192
+	MaxImagePixels  = 24 << 20
+	MaxDecodedBytes = 64 << 20
 )
+
+// decoders bounds how many images are decoded at once, so concurrency does
+// not multiply MaxDecodedBytes past the number of CPUs.
+var decoders = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// bytesPerPixel is what the standard decoders allocate per pixel for a
+// colour model (YCbCr counted as 4:4:4, the largest).
+func bytesPerPixel(m color.Model) int {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8 // RGBA64, NRGBA64 and anything unknown: the largest
+}
 
 // TemplateSide is the side of the grayscale grid a Template is derived from.
 const TemplateSide = 16
@@ -65,6 +93,11 @@ func TemplateOf(img []byte) (Template, error) {
 		cfg.Width > MaxImageSide || cfg.Height > MaxImageSide || cfg.Width*cfg.Height > MaxImagePixels {
 		return Template{}, fmt.Errorf("%w: %d×%d pixels is out of range", ErrBadImage, cfg.Width, cfg.Height)
 	}
+	if n := int64(cfg.Width) * int64(cfg.Height) * int64(bytesPerPixel(cfg.ColorModel)); n > MaxDecodedBytes {
+		return Template{}, fmt.Errorf("%w: %d×%d pixels would take %d MiB decoded, over %d MiB", ErrBadImage, cfg.Width, cfg.Height, n>>20, MaxDecodedBytes>>20)
+	}
+	decoders <- struct{}{}
+	defer func() { <-decoders }()
 	m, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {
 		return Template{}, fmt.Errorf("%w: %v", ErrBadImage, err)

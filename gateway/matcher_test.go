@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"sync"
@@ -90,6 +91,17 @@ func pngHeader(t *testing.T, w, h int) []byte {
 	return out
 }
 
+// pngHeaderRGBA64 is pngHeader with 16-bit RGBA pixels (8 bytes each).
+func pngHeaderRGBA64(t *testing.T, w, h int) []byte {
+	out := pngHeader(t, w, h)
+	out[24], out[25] = 16, 6 // bit depth, colour type RGBA
+	binary.BigEndian.PutUint32(out[29:], crc32.ChecksumIEEE(out[12:29]))
+	if cfg, err := png.DecodeConfig(bytes.NewReader(out)); err != nil || cfg.ColorModel != color.RGBA64Model && cfg.ColorModel != color.NRGBA64Model {
+		t.Fatalf("forged 16-bit PNG header: %v %v", cfg.ColorModel, err)
+	}
+	return out
+}
+
 func TestTemplateOfRefuses(t *testing.T) {
 	tiny := image.NewGray(image.Rect(0, 0, 8, 8))
 	var tinyJPEG bytes.Buffer
@@ -102,6 +114,8 @@ func TestTemplateOfRefuses(t *testing.T) {
 		"huge header":  pngHeader(t, 100000, 100000),
 		"too wide":     pngHeader(t, MaxImageSide+1, 16),
 		"blank":        blankJPEG(t),
+		// Inside MaxImagePixels, but 16-bit RGBA: 183 MiB decoded.
+		"16-bit 4896x4896": pngHeaderRGBA64(t, 4896, 4896),
 	} {
 		if _, err := TemplateOf(img); !errors.Is(err, ErrBadImage) {
 			t.Errorf("%s: err = %v, want ErrBadImage", name, err)

@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// servedReports remembers the reports the gateway served, by SHA-384, so an
-// upload can name the report it is sealed to and the gateway recomputes the
-// HPKE info from its own copy. It is bounded in count and age: a report
-// older than the TTL, or pushed out by newer ones, can no longer be used and
-// the browser fetches fresh evidence.
+// servedReports remembers the reports the gateway served, by SHA-384 (all
+// the HPKE info needs), so an upload can name the report it is sealed to.
+// It is bounded in count and age: a report older than the TTL can no longer
+// be used and the browser fetches fresh evidence. When it is full, no new
+// report is served until one expires: a report is never pushed out before
+// its TTL, so a flood of GET /attestation cannot fail a served user's upload.
 //
 // Each report also remembers the uploads sealed to it (by SHA-256 of the
 // ciphertext), so the same ciphertext cannot be enrolled twice; that memory
@@ -30,7 +31,6 @@ type servedReports struct {
 
 type servedReport struct {
 	hash     [48]byte
-	report   []byte
 	servedAt time.Time
 	// uploads holds SHA-256(ciphertext) of every upload enrolled or being
 	// processed for this report.
@@ -45,19 +45,21 @@ func newServedReports(ttl time.Duration, max, maxUploads int, now func() time.Ti
 	}
 }
 
-func (s *servedReports) add(report []byte) {
+// add remembers report, or reports false when the memory is full.
+func (s *servedReports) add(report []byte) bool {
 	h := sha512.Sum384(report)
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked(now)
 	if _, ok := s.byHash[h]; ok {
-		return
+		return true
 	}
-	for s.order.Len() >= s.max {
-		s.removeLocked(s.order.Front())
+	if s.order.Len() >= s.max {
+		return false
 	}
-	s.byHash[h] = s.order.PushBack(&servedReport{hash: h, report: report, servedAt: now})
+	s.byHash[h] = s.order.PushBack(&servedReport{hash: h, servedAt: now})
+	return true
 }
 
 func (s *servedReports) expireLocked(now time.Time) {
@@ -74,6 +76,15 @@ func (s *servedReports) removeLocked(e *list.Element) {
 	s.order.Remove(e)
 }
 
+// known reports whether hash names a report served within the TTL.
+func (s *servedReports) known(hash [48]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked(s.now())
+	_, ok := s.byHash[hash]
+	return ok
+}
+
 // reserveResult says why an upload could not be reserved.
 type reserveResult int
 
@@ -85,28 +96,27 @@ const (
 )
 
 // reserve looks up the report named by hash and claims the upload ctHash
-// for it. On success it returns the report; if the upload then fails, the
-// caller must release the claim.
-func (s *servedReports) reserve(hash [48]byte, ctHash [32]byte) ([]byte, reserveResult) {
+// for it. If the upload then fails, the caller must release the claim.
+func (s *servedReports) reserve(hash [48]byte, ctHash [32]byte) reserveResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked(s.now())
 	e, ok := s.byHash[hash]
 	if !ok {
-		return nil, unknownReport
+		return unknownReport
 	}
 	r := e.Value.(*servedReport)
 	if _, seen := r.uploads[ctHash]; seen {
-		return nil, replayedUpload
+		return replayedUpload
 	}
 	if len(r.uploads) >= s.maxUploads {
-		return nil, tooManyUploads
+		return tooManyUploads
 	}
 	if r.uploads == nil {
 		r.uploads = make(map[[32]byte]struct{})
 	}
 	r.uploads[ctHash] = struct{}{}
-	return r.report, reserved
+	return reserved
 }
 
 // release forgets a reservation whose upload failed, so nothing of it

@@ -15,6 +15,16 @@
 //
 //	body = HPKE.Seal(pk, info = "cvmtrust-enroll-v1" || SHA-384(report), plaintext)
 //
+// # Receipt
+//
+//	k   = HPKE Export(exporter_context = "cvmtrust-receipt-v1", L = 32) of the upload's context
+//	mac = HMAC-SHA256(k, "cvmtrust-receipt-v1" || len‖version || len‖receipt_id || len‖status || len‖report_sha384 || len‖received_at)
+//
+// with len a 4-byte big-endian length, version in decimal ASCII and
+// report_sha384 the 48 raw bytes (ReceiptMAC). Every upload has its own
+// encapsulation and so its own k: a receipt of another upload, or one made by
+// anyone without the attested private key, does not check.
+//
 // The report hash in the info means a ciphertext can only be opened by a
 // gateway that accepts it as sealed to that very report.
 package protocol
@@ -97,6 +107,10 @@ type Receipt struct {
 	Status       string `json:"status"` // StatusEnrolled or StatusAlreadyEnrolled
 	ReportSHA384 []byte `json:"report_sha384"`
 	ReceivedAt   string `json:"received_at"` // RFC 3339
+	// MAC authenticates the other fields under the upload's receipt key
+	// (ReceiptMAC). Only the holder of the attested private key can compute
+	// it, and it is bound to this one upload.
+	MAC []byte `json:"mac"`
 }
 
 // Receipt statuses: uniqueness is the service's point, so the receipt says
@@ -146,6 +160,11 @@ func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 // EnrollInfo returns the HPKE info for an upload sealed to the key bound in
 // report: "cvmtrust-enroll-v1" || SHA-384(report).
 func EnrollInfo(report []byte) []byte {
-	sum := sha512.Sum384(report)
-	return append([]byte(enrollLabel), sum[:]...)
+	return EnrollInfoForHash(sha512.Sum384(report))
+}
+
+// EnrollInfoForHash is EnrollInfo from the report's SHA-384, which is all a
+// gateway needs to keep of a report it served.
+func EnrollInfoForHash(reportSHA384 [48]byte) []byte {
+	return append([]byte(enrollLabel), reportSHA384[:]...)
 }

@@ -11,12 +11,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/gateway"
+	"github.com/cvmtrust/cvmtrust/gateway/sandbox"
 	"github.com/cvmtrust/cvmtrust/gateway/simulated"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/protocol/seal"
@@ -71,6 +73,15 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	vmpl := fs.Uint("vmpl", 0, "request reports at this VMPL (0-3; above 0 under a paravisor or SVSM)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate chain `file` (PEM); needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "private key `file` (PEM) of --tls-cert")
+	matcherExec := fs.String("matcher-exec", "", "run this matcher `program` (matcher protocol v1) in the sandbox; default: this binary's reference matcher, sandboxed the same way")
+	var matcherArgs, matcherRO []string
+	fs.Func("matcher-arg", "an `argument` for --matcher-exec; repeatable", func(s string) error { matcherArgs = append(matcherArgs, s); return nil })
+	fs.Func("matcher-ro", "a `path` the matcher may read (file or directory, readable by uid 65534); repeatable", func(s string) error {
+		matcherRO = append(matcherRO, s)
+		return nil
+	})
+	matcherTimeout := fs.Duration("matcher-timeout", gateway.DefaultMatcherTimeout, "longest the matcher may take for one capture before it is killed and restarted")
+	matcherMemory := fs.Uint64("matcher-memory", sandbox.DefaultMemory, "the matcher's memory limit in `bytes` (RLIMIT_DATA)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -94,6 +105,14 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	}
 	if *kem == "X25519" {
 		*kem = protocol.KEMX25519
+	}
+	if *matcherExec == "" && len(matcherArgs) > 0 {
+		fmt.Fprintln(stderr, "cvmtrust gateway: --matcher-arg needs --matcher-exec")
+		return exitUsage
+	}
+	if *matcherTimeout <= 0 {
+		fmt.Fprintln(stderr, "cvmtrust gateway: --matcher-timeout must be positive")
+		return exitUsage
 	}
 	if *maxBody <= 0 || *reportTTL <= 0 {
 		fmt.Fprintln(stderr, "cvmtrust gateway: --max-body and --report-ttl must be positive")
@@ -173,8 +192,15 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	matcher, err := startMatcher(*sim, *matcherExec, matcherArgs, matcherRO, *matcherTimeout, *matcherMemory, logger, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+		return exitUsage
+	}
+	defer matcher.Close()
 	g, err := gateway.New(gateway.Config{
 		Source:         source,
+		Matcher:        matcher,
 		KEM:            *kem,
 		AllowedOrigins: origins,
 		StaticDir:      *static,
@@ -232,6 +258,34 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		return exitRejected
 	}
 	return exitOK
+}
+
+// startMatcher starts the matcher in the sandbox: the operator's program, or
+// this binary's reference matcher. In real mode a sandbox layer the kernel
+// lacks is a refusal to start; in simulated mode it is a warning.
+func startMatcher(sim bool, path string, args, ro []string, timeout time.Duration, memory uint64, logger *slog.Logger, stderr io.Writer) (*gateway.ProcessMatcher, error) {
+	if path == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding the reference matcher: %w", err)
+		}
+		path, args = self, []string{"matcher"}
+	}
+	if missing := sandbox.Missing(); len(missing) > 0 {
+		if !sim {
+			return nil, fmt.Errorf("this kernel cannot sandbox the matcher (missing: %s); the gateway does not run a matcher unsandboxed", strings.Join(missing, ", "))
+		}
+		fmt.Fprintf(stderr, "cvmtrust gateway: SIMULATED mode: the matcher runs WITHOUT these sandbox layers, which cannot be set up here: %s\n", strings.Join(missing, ", "))
+	}
+	cfg := sandbox.Config{Path: path, Args: args, ReadOnly: ro, Memory: memory, AllowMissing: sim}
+	return gateway.NewProcessMatcher(gateway.ProcessMatcherConfig{
+		Start: func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+			return sandbox.Start(cfg, stdin, stdout, stderr)
+		},
+		Timeout:   timeout,
+		Logger:    logger,
+		Simulated: sim,
+	})
 }
 
 func simulatedBanner(measurement, chain, ark string) string {

@@ -67,3 +67,48 @@ func TestSealRejects(t *testing.T) {
 		}
 	}
 }
+
+// The receipt key is the one the recipient's context exports: Open derives
+// the same key from the ciphertext, and every upload has its own.
+func TestReceiptKey(t *testing.T) {
+	for _, kem := range []string{protocol.KEMMLKEM768X25519, protocol.KEMX25519} {
+		k, priv := keyFor(t, kem)
+		s, _ := ResolveSuite(k)
+		report := bytes.Repeat([]byte{1}, protocol.ReportSize)
+		info := protocol.EnrollInfo(report)
+		ct, key, err := SealWithReceiptKey(k, report, []byte("a face"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(key) != protocol.ReceiptKeySize {
+			t.Fatalf("%s: receipt key of %d bytes", kem, len(key))
+		}
+		// Negative first: a changed ciphertext, another report, a short one.
+		tampered := bytes.Clone(ct)
+		tampered[len(tampered)-1] ^= 1
+		if _, _, err := Open(s, priv, info, tampered); err == nil {
+			t.Fatalf("%s: a tampered ciphertext opened", kem)
+		}
+		if _, _, err := Open(s, priv, protocol.EnrollInfo(make([]byte, protocol.ReportSize)), ct); err == nil {
+			t.Fatalf("%s: opened with another report's info", kem)
+		}
+		if _, _, err := Open(s, priv, info, ct[:s.EncSize]); !errors.Is(err, ErrShortCiphertext) {
+			t.Fatalf("%s: a ciphertext with no payload: %v", kem, err)
+		}
+		pt, rkey, err := Open(s, priv, info, ct)
+		if err != nil || string(pt) != "a face" {
+			t.Fatalf("%s: open: %q, %v", kem, pt, err)
+		}
+		if !bytes.Equal(rkey, key) {
+			t.Fatalf("%s: recipient's receipt key %x, sender's %x", kem, rkey, key)
+		}
+		// One-shot hpke.Open still opens it: the format is unchanged.
+		if _, err := hpke.Open(priv, s.KDF, s.AEAD, info, ct); err != nil {
+			t.Fatalf("%s: hpke.Open: %v", kem, err)
+		}
+		_, key2, _ := SealWithReceiptKey(k, report, []byte("a face"))
+		if bytes.Equal(key, key2) {
+			t.Fatalf("%s: two uploads share a receipt key", kem)
+		}
+	}
+}

@@ -9,10 +9,17 @@
 //
 // Usage: widgetgateway --static web --camera-y4m FILE [--listen 127.0.0.1:0]
 // It prints "open URL" on stdout once it listens.
+//
+// The reference matcher runs in the matcher sandbox, as cvmtrust gateway
+// --simulated runs it (this binary re-executed as `widgetgateway matcher`);
+// layers the machine cannot set up (not root, an old kernel) are left out
+// and named on stderr. /test/templates lists the templates of the captures
+// the gateway handed to the matcher and that the matcher enrolled.
 package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -22,11 +29,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/cvmtrust/cvmtrust/gateway"
+	"github.com/cvmtrust/cvmtrust/gateway/sandbox"
 	"github.com/cvmtrust/cvmtrust/gateway/simulated"
+	"github.com/cvmtrust/cvmtrust/protocol"
 )
 
 // The picture is a grid of bright and dark blocks aligned with the matcher's
@@ -91,7 +102,59 @@ func templateHex(t gateway.Template) string {
 	return string(b)
 }
 
+// recordingMatcher passes captures on and records the template of each one
+// the matcher enrolled, so the test can see what the gateway handed over
+// even when the matcher's own memory is inside the sandbox.
+type recordingMatcher struct {
+	next gateway.Matcher
+	mu   sync.Mutex
+	seen []gateway.Template
+}
+
+func (m *recordingMatcher) Enroll(ctx context.Context, c protocol.Capture) (bool, error) {
+	already, err := m.next.Enroll(ctx, c)
+	if err == nil && !already {
+		if t, terr := gateway.TemplateOf(c.Image); terr == nil {
+			m.mu.Lock()
+			m.seen = append(m.seen, t)
+			m.mu.Unlock()
+		}
+	}
+	return already, err
+}
+
+func (m *recordingMatcher) Templates() []gateway.Template {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]gateway.Template(nil), m.seen...)
+}
+
+// newMatcher starts the sandboxed reference matcher.
+func newMatcher() (gateway.Matcher, error) {
+	if missing := sandbox.Missing(); len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "widgetgateway: the matcher runs without these sandbox layers: %v\n", missing)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cfg := sandbox.Config{Path: self, Args: []string{"matcher"}, AllowMissing: true}
+	return gateway.NewProcessMatcher(gateway.ProcessMatcherConfig{
+		Start: func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+			return sandbox.Start(cfg, stdin, stdout, stderr)
+		},
+		Simulated: true,
+	})
+}
+
 func main() {
+	sandbox.RunLauncherIfRequested()
+	if len(os.Args) == 2 && os.Args[1] == "matcher" {
+		if err := gateway.ServeMatcher(os.Stdin, os.Stdout, gateway.NewReferenceMatcher()); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	static := flag.String("static", "web", "directory served at /")
 	y4m := flag.String("camera-y4m", "", "write the fake camera's picture to this Y4M file")
@@ -116,7 +179,11 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	matcher := gateway.NewReferenceMatcher()
+	inner, err := newMatcher()
+	if err != nil {
+		fatal(err)
+	}
+	matcher := &recordingMatcher{next: inner}
 	g, err := gateway.New(gateway.Config{Source: src, Matcher: matcher, StaticDir: *static})
 	if err != nil {
 		fatal(err)
@@ -133,7 +200,7 @@ func main() {
 			"stored":    stored,
 			"camera":    templateHex(cameraT),
 			"other":     templateHex(otherT),
-			"threshold": matcher.Threshold,
+			"threshold": gateway.DefaultThreshold,
 		})
 	})
 
