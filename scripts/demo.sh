@@ -8,7 +8,10 @@
 # The fake chain and root are written to a temporary directory (printed), so
 # `cvmtrust verify --chain DIR/chain.pem --simulated-root DIR/ark.pem` can
 # check what the gateway serves; the page gets the same root from
-# /simulated/ark.pem. Nothing here proves anything about real hardware.
+# /simulated/ark.pem. The demo release is signed by a simulated Sigstore
+# instance made at start (bundle at /release/bundle.sigstore.json, root at
+# /simulated/sigstore-trusted-root.json). Nothing here proves anything about
+# real hardware or a published release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +27,9 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/cvmtrust" ./cmd/cvmtrust
 
 args=(gateway --simulated --listen 127.0.0.1:8443 --sim-chain "$tmp/chain.pem" --sim-ark "$tmp/ark.pem")
+# The demo release, signed at start by a SIMULATED Sigstore instance: the page
+# pins its signer and fetches the bundle and that instance's root from the gateway.
+[[ -f web/demo/release.json ]] && args+=(--sim-release-manifest web/demo/release.json)
 page=""
 if [[ -d web ]]; then
   args+=(--static web)

@@ -292,7 +292,8 @@ for (const [what, change] of manifestTamperings) {
     change(m);
     const page = await browser.context.newPage();
     await page.route('**/demo/release.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(m) }));
-    const { api, uploads, errors } = await openDemo('', page);
+    // The demo page expects a signed release; this asks it for the plain manifest instead.
+    const { api, uploads, errors } = await openDemo('?manifest=release.json', page);
     assert.equal(await settledState(page), 'failed');
     const ui = await page.$eval('cvm-attest', (el) => ({
       result: el.result,

@@ -4,6 +4,7 @@
 // class and its events and registers nothing (see define.js).
 
 import { verifyGateway, enroll } from './verifier.js';
+import { releaseAttributes, defineReleaseProperties, releaseOptionsOf, releaseFacts } from './release.js';
 
 /** Fired when the gateway verified (detail: the Result; result.simulated tells a simulated root). */
 const BaseEvent = globalThis.Event ?? class {};
@@ -90,7 +91,7 @@ const BaseElement = globalThis.HTMLElement ?? class {};
 const states = ['verifying', 'verified', 'simulated', 'failed'];
 
 export class CvmAttestElement extends BaseElement {
-  static observedAttributes = ['gateway', 'measurements', 'manifest', 'manifests', 'trust-simulated-root', 'kds-proxy'];
+  static observedAttributes = ['gateway', 'measurements', 'manifest', 'manifests', 'trust-simulated-root', 'kds-proxy', ...Object.keys(releaseAttributes)];
 
   /** Registers the element as tag (default cvm-attest) in registry (default customElements). */
   static define(tag = 'cvm-attest', registry = customElements) {
@@ -197,11 +198,13 @@ export class CvmAttestElement extends BaseElement {
     let result;
     try {
       if (!this.gateway) throw new Error('No gateway is set on this element.');
-      if (releases.length === 0 && manifests.length === 0) throw new Error('No expected measurement or release manifest is set on this element.');
+      const signedReleases = releaseOptionsOf(this) ?? undefined;
+      if (releases.length === 0 && manifests.length === 0 && !signedReleases) throw new Error('No expected measurement, release manifest or release signer is set on this element.');
       result = await verifyGateway({
         gateway: this.gateway,
         measurements: releases.map((r) => r.measurement),
         manifests,
+        signedReleases,
         trustSimulatedRoot: this.trustSimulatedRoot || undefined,
         kdsProxy: this.kdsProxy || undefined,
       });
@@ -283,6 +286,10 @@ export class CvmAttestElement extends BaseElement {
   }
 
   #renderError(error) {
+    if (error.code === 'release_refused') {
+      this.#renderReleaseRefused(error);
+      return;
+    }
     const refused = error.code === 'manifest_refused';
     this.#part('badge-label').textContent = refused ? 'Not verified — release manifest refused' : 'Could not check the server';
     this.#part('capture').disabled = true;
@@ -293,6 +300,20 @@ export class CvmAttestElement extends BaseElement {
     this.#part('facts').replaceChildren(...fact('Error', error.message));
   }
 
+  #renderReleaseRefused(error) {
+    this.#part('badge-label').textContent = 'Not verified — release not proven';
+    this.#part('capture').disabled = true;
+    this.#message(`${error.message} So the server was not checked, and nothing was captured or sent. Select the badge for the details.`);
+    const facts = [
+      ['Why', error.detail || error.message],
+      ...(error.bundleUrl ? [['Signed release', error.bundleUrl]] : []),
+    ];
+    this.#part('facts').replaceChildren(...facts.flatMap(([k, v]) => fact(k, String(v))));
+    const checks = error.result?.checks ?? [];
+    this.#part('failures').replaceChildren(...checks.filter((c) => c.outcome === 'fail').map(checkItem));
+    this.#part('checks').replaceChildren(...checks.map(checkItem));
+  }
+
   #renderResult(result, releases) {
     const r = result.report ?? {};
     const label = this.#part('badge-label');
@@ -301,7 +322,9 @@ export class CvmAttestElement extends BaseElement {
       this.#message(`${explainFailure(result)} Nothing was captured or sent. Select the badge for the details.`);
     } else if (result.simulated) {
       label.textContent = 'SIMULATED — not real AMD hardware';
-      this.#message('This server checked out against a SIMULATED root that this page chose to trust for development. It proves nothing about hardware.');
+      this.#message(result.simulatedSigstore
+        ? 'This server checked out against SIMULATED roots that this page chose to trust for development: its release was signed through a SIMULATED Sigstore instance. It proves nothing about hardware or about a published release.'
+        : 'This server checked out against a SIMULATED root that this page chose to trust for development. It proves nothing about hardware.');
     } else {
       label.textContent = `Verified: genuine AMD SEV-SNP${result.product ? ` (${result.product})` : ''}, expected code`;
       this.#message('');
@@ -317,8 +340,9 @@ export class CvmAttestElement extends BaseElement {
       ['Reported TCB', r.reportedTcb ? formatTCB(r.reportedTcb) : '—'],
       ['Measurement', r.measurement || '—'],
       ['Release', release ? release.release : 'none of the expected releases'],
-      ...(release?.sourceCommit ? [['Source commit', release.sourceCommit]] : []),
-      ...(release?.recomputed ? [['Launch digest', `recomputed in this browser from the release manifest${release.manifestUrl ? ` ${release.manifestUrl}` : ''}`]] : []),
+      ...(release?.sourceCommit && !release.result ? [['Source commit', release.sourceCommit]] : []),
+      ...(release?.result ? releaseFacts(release)
+        : release?.recomputed ? [['Launch digest', `recomputed in this browser from the release manifest${release.manifestUrl ? ` ${release.manifestUrl}` : ''}`]] : []),
       ['Policy', r.policy || '—'],
       ['VMPL', r.vmpl ?? '—'],
       ['Revocation', result.revocation || '—'],
@@ -380,6 +404,9 @@ export class CvmAttestElement extends BaseElement {
     if (button) button.disabled = true;
   }
 }
+
+// release-repository, release-issuer, … as reflected string properties (release.js).
+defineReleaseProperties(CvmAttestElement);
 
 /** Parses "name=hex,hex" into [{name, measurement}], measurements lowercased. */
 export function parseMeasurements(value) {

@@ -2,3 +2,4 @@
 // for that), its events, and the JS API.
 export { CvmAttestElement, CvmVerifiedEvent, CvmFailedEvent, CvmEnrolledEvent, parseMeasurements } from './cvm-attest.js';
 export { loadVerifier, loadManifest, verifyGateway, sealFor, enroll } from './verifier.js';
+export { loadRelease, releaseAttributes } from './release.js';

@@ -2,6 +2,8 @@
 // against a fresh nonce, and seal bytes to the key a verified gateway
 // attested. No DOM here; the <cvm-attest> element builds on it.
 
+import { loadSignedReleases } from './release.js';
+
 const defaultWasmURL = new URL('./dist/cvmtrust.wasm', import.meta.url);
 const defaultWasmExecURL = new URL('./dist/wasm_exec.js', import.meta.url);
 
@@ -113,14 +115,19 @@ export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch
  * @param {import('./index.js').VerifyGatewayOptions} options
  * @returns {Promise<import('./index.js').Result>}
  */
-export async function verifyGateway({ gateway, measurements, manifests, trustSimulatedRoot, kdsProxy, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+export async function verifyGateway({ gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
   if (measurements != null && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
   if (manifests != null && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
-  if (!measurements?.length && !manifests?.length && !expectation.anyMeasurementUnsafe) {
-    throw new TypeError('verifyGateway: measurements or manifests must give at least one launch measurement');
+  if (!measurements?.length && !manifests?.length && !signedReleases && !expectation.anyMeasurementUnsafe) {
+    throw new TypeError('verifyGateway: measurements, manifests or signedReleases must give at least one launch measurement');
   }
   const base = gatewayBase(gateway);
+  // Signed releases (release.js) are verified, and their manifests
+  // recomputed, while the evidence is on its way; one that is refused stops
+  // everything before the evidence is verified.
+  const signed = signedReleases ? loadSignedReleases(signedReleases, { gateway: base, fetch: fetchFn, ...load }) : Promise.resolve([]);
+  signed.catch(() => {}); // reported below, after the other downloads
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(32)));
   // The manifests are recomputed while the evidence is on its way; one that
   // is refused stops everything before the evidence is verified.
@@ -130,6 +137,7 @@ export async function verifyGateway({ gateway, measurements, manifests, trustSim
     trustSimulatedRoot ? fetchText(fetchFn, new URL(trustSimulatedRoot, globalThis.document?.baseURI), 'the simulated root') : '',
     Promise.all((manifests ?? []).map((m) => loadManifest(m, { fetch: fetchFn, ...load }))),
   ]);
+  releases.push(...await signed);
   mark('cvmtrust:evidence');
   const result = await ns.verify(evidence, {
     ...expectation,
@@ -142,6 +150,12 @@ export async function verifyGateway({ gateway, measurements, manifests, trustSim
   const measured = result.report?.measurement?.toLowerCase();
   const release = releases.find((r) => r.measurement === measured);
   if (release) result.release = release;
+  // A release signed through a simulated Sigstore instance proves nothing
+  // about a real release: the whole Result says SIMULATED.
+  if (release?.simulated) {
+    result.simulated = true;
+    result.simulatedSigstore = true;
+  }
   if (result.verified) verifiedEvidence.set(result, { evidence, gateway: base });
   return result;
 }

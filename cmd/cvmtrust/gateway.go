@@ -52,6 +52,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	measurement := fs.String("measurement", simulated.DefaultMeasurement, "with --simulated: the launch digest to report, 96 hex digits")
 	simChain := fs.String("sim-chain", "", "with --simulated: write the fake ASK and ARK (PEM) to `file`, for cvmtrust verify --chain")
 	simARK := fs.String("sim-ark", "", "with --simulated: write the fake ARK (PEM) to `file`, the root to trust")
+	simRelease := fs.String("sim-release-manifest", "", "with --simulated: sign this release manifest `file` with a SIMULATED Sigstore instance and serve the bundle at "+releaseBundlePath+" and its trusted root at "+simulatedSigstoreRootPath)
 	kem := fs.String("kem", protocol.KEMMLKEM768X25519, "HPKE KEM: "+protocol.KEMMLKEM768X25519+" or "+protocol.KEMX25519)
 	static := fs.String("static", "", "serve the files of `dir` at / (the widget)")
 	var origins []string
@@ -88,7 +89,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	setFlags := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
 	if !*sim {
-		for _, name := range []string{"measurement", "sim-chain", "sim-ark"} {
+		for _, name := range []string{"measurement", "sim-chain", "sim-ark", "sim-release-manifest"} {
 			if setFlags[name] {
 				fmt.Fprintf(stderr, "cvmtrust gateway: --%s needs --simulated\n", name)
 				return exitUsage
@@ -214,12 +215,21 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	var handler http.Handler = g
+	if *simRelease != "" {
+		if handler, err = simulatedRelease(g, *simRelease, m); err != nil {
+			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "cvmtrust gateway: SIMULATED Sigstore: release %s signed for this run, bundle at %s, trusted root at %s\n", *simRelease, releaseBundlePath, simulatedSigstoreRootPath)
+	}
+
 	// Listen for signals before announcing the address, so a supervisor
 	// that stops us as soon as we are up is heard.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	srv := &http.Server{
-		Handler:           g,
+		Handler:           handler,
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,

@@ -18,6 +18,9 @@
 package main
 
 import (
+	"github.com/cvmtrust/cvmtrust/measure"
+	sigsim "github.com/cvmtrust/cvmtrust/sigstore/simulated"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -158,6 +161,8 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	static := flag.String("static", "web", "directory served at /")
 	y4m := flag.String("camera-y4m", "", "write the fake camera's picture to this Y4M file")
+	releaseManifest := flag.String("release-manifest", "measure/testdata/demo-release.json",
+		"sign this release manifest with a SIMULATED Sigstore instance and serve it as cvmtrust gateway --sim-release-manifest does")
 	flag.Parse()
 
 	camera, other := picture(0x9e3779b9), picture(0x85ebca6b)
@@ -190,6 +195,9 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", g)
+	if err := serveSignedRelease(mux, *releaseManifest); err != nil {
+		fatal(err)
+	}
 	mux.HandleFunc("GET /test/templates", func(w http.ResponseWriter, r *http.Request) {
 		stored := []string{}
 		for _, t := range matcher.Templates() {
@@ -221,4 +229,29 @@ func main() {
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "widgetgateway:", err)
 	os.Exit(2)
+}
+
+// serveSignedRelease signs the release manifest at path with a simulated
+// Sigstore instance and serves the bundle and the instance's trusted root
+// where the demo page looks for them (see cmd/cvmtrust/gateway_release.go).
+func serveSignedRelease(mux *http.ServeMux, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	m, err := measure.ParseManifest(raw)
+	if err != nil {
+		return err
+	}
+	bundle, root, err := sigsim.SignRelease(m)
+	if err != nil {
+		return err
+	}
+	for p, body := range map[string][]byte{"/release/bundle.sigstore.json": bundle, "/simulated/sigstore-trusted-root.json": root} {
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(body)
+		})
+	}
+	return nil
 }

@@ -1,0 +1,181 @@
+// Release provenance in the page: which CI identity may sign the releases a
+// page accepts, fetching their Sigstore bundles and verifying them in the
+// wasm (cvmtrust.verifyRelease). A verified bundle yields the launch
+// manifest from the signed statement, whose launch digest the wasm
+// recomputes; that digest is what the server's attestation must carry.
+// No DOM here; <cvm-attest> reads its release-* attributes with
+// releaseOptionsOf and shows releaseFacts.
+
+import { loadVerifier } from './verifier.js';
+
+/** The GitHub Actions OIDC issuer: the default release-issuer. */
+export const githubActionsIssuer = 'https://token.actions.githubusercontent.com';
+/** The default release-workflow. */
+export const defaultReleaseWorkflow = '.github/workflows/release.yml';
+/** The default release-ref: a version tag. */
+export const defaultReleaseRef = String.raw`refs/tags/v[0-9]+\.[0-9]+\.[0-9]+`;
+/** Where a gateway serves the bundle of the release it runs, when the page names none. */
+export const gatewayBundlePath = 'release/bundle.sigstore.json';
+
+// A bundle is a few kilobytes; anything far larger is refused unread.
+const maxBundleBytes = 1 << 20;
+
+/**
+ * The element attributes that name who may sign releases, with their
+ * property names. All are strings; release-max-age is a duration such as
+ * "90d", "720h" or "3600s".
+ */
+export const releaseAttributes = {
+  'release-repository': 'releaseRepository',
+  'release-issuer': 'releaseIssuer',
+  'release-workflow': 'releaseWorkflow',
+  'release-ref': 'releaseRef',
+  'release-identity': 'releaseIdentity',
+  'release-max-age': 'releaseMaxAge',
+  'release-bundle': 'releaseBundle',
+  'release-trust-simulated-root': 'releaseTrustSimulatedRoot',
+};
+
+/** Adds the reflected string properties of releaseAttributes to an element class. */
+export function defineReleaseProperties(cls) {
+  for (const [attr, prop] of Object.entries(releaseAttributes)) {
+    Object.defineProperty(cls.prototype, prop, {
+      configurable: true,
+      enumerable: true,
+      get() { return this.getAttribute(attr) ?? ''; },
+      set(v) {
+        if (v === null || v === undefined || v === '') this.removeAttribute(attr);
+        else this.setAttribute(attr, String(v));
+      },
+    });
+  }
+}
+
+/** Parses "90d", "720h", "3600s" or a bare number of seconds; throws on anything else. */
+export function parseMaxAge(text) {
+  const m = /^\s*([0-9]+)\s*([dhs]?)\s*$/.exec(text);
+  const seconds = m && Number(m[1]) * { d: 86400, h: 3600, s: 1, '': 1 }[m[2]];
+  if (!m || !Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new Error(`release-max-age "${text}" is not a duration such as 90d, 720h or 3600s.`);
+  }
+  return seconds;
+}
+
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The release options of an element with the release-* attributes, or null
+ * when it sets no release-repository or release-identity (then it accepts
+ * releases by measurement or manifest only, as before).
+ * @returns {null | { policy: object, bundles: string[], trustSimulatedRoot?: string }}
+ */
+export function releaseOptionsOf(el) {
+  const repository = el.getAttribute('release-repository')?.trim() ?? '';
+  const identity = el.getAttribute('release-identity')?.trim() ?? '';
+  if (!repository && !identity) return null;
+  if (repository && !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
+    throw new Error(`release-repository "${repository}" is not OWNER/NAME.`);
+  }
+  const issuer = el.getAttribute('release-issuer')?.trim() || githubActionsIssuer;
+  const workflow = el.getAttribute('release-workflow')?.trim() || defaultReleaseWorkflow;
+  const ref = el.getAttribute('release-ref')?.trim() || defaultReleaseRef;
+  const policy = { issuer };
+  if (identity) {
+    policy.identity = identity;
+  } else {
+    // The certificate's SAN names the workflow file and the ref it ran for:
+    // anchored, so another workflow, a branch build or a fork cannot sign.
+    policy.identityRegexp = `^https://github\\.com/${escapeRegExp(repository)}/${escapeRegExp(workflow)}@(?:${ref})$`;
+  }
+  if (repository) {
+    policy.repository = repository;
+    policy.workflow = workflow;
+    policy.refPattern = ref;
+  }
+  const maxAge = el.getAttribute('release-max-age')?.trim();
+  if (maxAge) policy.maxAgeSeconds = parseMaxAge(maxAge);
+  const bundles = (el.getAttribute('release-bundle') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const trustSimulatedRoot = el.getAttribute('release-trust-simulated-root')?.trim() || undefined;
+  return { policy, bundles, trustSimulatedRoot };
+}
+
+/** An Error a person can read, with the wasm's detail and Result attached. */
+function refused(message, props = {}) {
+  const err = new Error(message);
+  err.code = 'release_refused';
+  Object.assign(err, props);
+  return err;
+}
+
+async function fetchBundle(fetchFn, url) {
+  let res;
+  try {
+    res = await fetchFn(url, { cache: 'no-store', credentials: 'omit' });
+  } catch (cause) {
+    throw refused(`The signed release could not be fetched from ${url.origin}.`, { bundleUrl: url.href, cause });
+  }
+  if (!res.ok) throw refused(`The server did not send the signed release (HTTP ${res.status} for ${url.href}).`, { bundleUrl: url.href });
+  const text = await res.text();
+  if (text.length > maxBundleBytes) throw refused(`The signed release at ${url.href} is larger than ${maxBundleBytes} bytes.`, { bundleUrl: url.href });
+  return text;
+}
+
+/**
+ * Verifies one release bundle (its JSON, or a URL to fetch it from) against
+ * policy, in the wasm. Resolves with the release (name, measurement,
+ * repository, commit, workflow, tag, logIndex, integratedTime, recomputed,
+ * simulated, result); rejects with an Error whose code is
+ * 'release_refused' and whose message says why in plain words.
+ */
+export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, ...load } = {}) {
+  let url;
+  let body = bundle;
+  if (typeof bundle === 'string' && !bundle.trimStart().startsWith('{') || bundle instanceof URL) {
+    url = new URL(bundle, globalThis.document?.baseURI);
+    body = await fetchBundle(fetchFn, url);
+  }
+  const ns = await loadVerifier(load);
+  const got = await ns.verifyRelease(body, { ...policy, ...(simulatedTrustedRoot ? { simulatedTrustedRoot } : {}) });
+  if (!got.verified) {
+    throw refused(got.reason, { detail: got.detail, result: got.result, bundleUrl: url?.href });
+  }
+  return Object.freeze({ ...got, release: got.name, ...(url ? { bundleUrl: url.href } : {}) });
+}
+
+/**
+ * Fetches and verifies every bundle of a page's release options: the
+ * bundles it names, or else the one the gateway serves at gatewayBundlePath.
+ * Any bundle that is refused rejects the whole (capture stays disabled).
+ */
+export async function loadSignedReleases({ policy, bundles, trustSimulatedRoot }, { gateway, fetch: fetchFn = globalThis.fetch, ...load }) {
+  const urls = bundles.length ? bundles.map((b) => new URL(b, globalThis.document?.baseURI)) : [new URL(gatewayBundlePath, gateway)];
+  let simulatedTrustedRoot;
+  if (trustSimulatedRoot) {
+    const url = new URL(trustSimulatedRoot, globalThis.document?.baseURI);
+    simulatedTrustedRoot = await fetchBundle(fetchFn, url).catch((err) => {
+      throw refused(`The simulated Sigstore trusted root could not be fetched from ${url.href}.`, { cause: err });
+    });
+  }
+  return Promise.all(urls.map((u) => loadRelease(u, policy, { fetch: fetchFn, simulatedTrustedRoot, ...load })));
+}
+
+/** The rows <cvm-attest> shows for a signed release. */
+export function releaseFacts(release) {
+  if (!release?.result) return [];
+  const log = release.logIndex !== undefined
+    ? `entry ${release.logIndex}${release.integratedTime || release.signedAt ? `, logged ${release.integratedTime || release.signedAt}` : ''}${release.logUrl ? ` in ${release.logUrl}` : ''}`
+    : '—';
+  return [
+    ['Signed release', release.simulated
+      ? 'signed through a SIMULATED Sigstore instance that this page chose to trust for development'
+      : 'signed through Sigstore (public-good instance)'],
+    ['Repository', release.repositoryUri || release.repository || '—'],
+    ['Commit', release.commit || '—'],
+    ['Workflow', release.workflow || '—'],
+    ['Tag', release.tag || release.ref || '—'],
+    ['Transparency log', log],
+    ['Launch digest', `${release.recomputed} from the signed release manifest`],
+  ];
+}
