@@ -13,14 +13,14 @@
 //                    on its script and preload tags (the gateway serves it at
 //                    /demo/ when it exists)
 //
-// usage: node scripts/build-pins.mjs OUT_DIR
+// usage: node scripts/build-pins.mjs OUT_DIR [WEB_DIR]   (WEB_DIR: default web/)
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const web = path.join(root, 'web');
+const web = path.resolve(process.argv[3] ?? path.join(root, 'web'));
 const out = path.resolve(process.argv[2] ?? path.join(web, 'dist'));
 
 const sri = (file) => 'sha384-' + createHash('sha384').update(fs.readFileSync(file)).digest('base64');

@@ -26,7 +26,9 @@ func scanJS(src string) jsReferences {
 		}
 		return "", false
 	}
-	is := func(i int, text string) bool { return i >= 0 && i < len(toks) && toks[i].kind != tokString && toks[i].text == text }
+	is := func(i int, text string) bool {
+		return i >= 0 && i < len(toks) && toks[i].kind != tokString && toks[i].text == text
+	}
 	// fromClause returns the specifier after the next "from" at this
 	// statement's level, scanning at most a few hundred tokens.
 	fromClause := func(i int) (string, bool) {
