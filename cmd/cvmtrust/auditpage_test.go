@@ -162,7 +162,9 @@ func TestAuditPageDemo(t *testing.T) {
 		integrity := filepath.Join(site, "dist/integrity.js")
 		before, _ := os.ReadFile(integrity)
 		defer os.WriteFile(integrity, before, 0o644)
-		editFile(t, integrity, func(s string) string { return regexp.MustCompile(`sha384-[^']*`).ReplaceAllString(s, "sha384-"+strings.Repeat("A", 64)) })
+		editFile(t, integrity, func(s string) string {
+			return regexp.MustCompile(`sha384-[^']*`).ReplaceAllString(s, "sha384-"+strings.Repeat("A", 64))
+		})
 		code, out, _ := runAuditCLI(page, "--build", build)
 		if code != exitRejected || !strings.Contains(out, "FAIL dist/cvmtrust.wasm") || !strings.Contains(out, "FAIL dist/integrity.js") {
 			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
