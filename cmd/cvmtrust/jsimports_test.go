@@ -55,3 +55,13 @@ func TestScanJSWidget(t *testing.T) {
 		t.Errorf("verifier.js: %+v", r)
 	}
 }
+
+// FuzzScanJS: any bytes, however malformed, are scanned without a panic.
+func FuzzScanJS(f *testing.F) {
+	for _, s := range []string{"import './a.js'", "`${`${'", "/[/]/", "a / b / c", "import(", "new URL('x', import.meta.url", "'\\", "/*", "export {"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		scanJS(src)
+	})
+}
