@@ -186,24 +186,34 @@ type loadedFile struct {
 	name, want string
 }
 
+// moduleImport is one reference from module code: what it names and the
+// URL the page's import map makes of it.
+type moduleImport struct{ referrer, spec, resolved string }
+
 // otherScript is a script that runs in the page's realm and is not the
 // widget's.
 type otherScript struct{ what, where string }
 
 type pageReport struct {
-	page        string
-	root        string // the widget package's URL prefix
-	files       []*loadedFile
-	others      []otherScript
-	notes       []string
-	importMap   *importMap
+	page      string
+	root      string // the widget package's URL prefix
+	files     []*loadedFile
+	others    []otherScript
+	notes     []string
+	importMap *importMap
+	// imports records every module reference, to check that the import
+	// map sends none of the widget's own imports elsewhere.
+	imports []moduleImport
+	// remapped lists widget imports the import map redirects.
+	remapped    []string
 	widgetFound bool
 }
 
 // importMap is the page's import map, keys and addresses resolved.
 type importMap struct {
-	imports   map[string]string // specifier (resolved when URL-like) -> URL
-	integrity map[string]string // URL -> integrity
+	imports   map[string]string            // specifier (resolved when URL-like) -> URL
+	scopes    map[string]map[string]string // scope URL prefix -> imports for referrers under it
+	integrity map[string]string            // URL -> integrity
 }
 
 func auditPage(ctx context.Context, client *http.Client, pageURL string, build buildFiles) (*pageReport, error) {
@@ -353,6 +363,7 @@ func auditPage(ctx context.Context, client *http.Client, pageURL string, build b
 					}
 					u = stripFragment(r)
 				}
+				rep.imports = append(rep.imports, moduleImport{referrer, spec, u})
 				kind := list.kind
 				if kind == "" {
 					// new URL(x, import.meta.url): a module when it is
@@ -437,20 +448,37 @@ func preview(s string) string {
 // base. As browsers merge several maps, an entry already present wins.
 func (m *importMap) merge(text string, base *url.URL) error {
 	var raw struct {
-		Imports   map[string]string `json:"imports"`
-		Integrity map[string]string `json:"integrity"`
+		Imports   map[string]string            `json:"imports"`
+		Scopes    map[string]map[string]string `json:"scopes"`
+		Integrity map[string]string            `json:"integrity"`
 	}
 	if err := json.Unmarshal([]byte(text), &raw); err != nil {
 		return err
 	}
-	for k, v := range raw.Imports {
-		key := normalizeSpecifier(k, base)
-		if _, ok := m.imports[key]; ok {
+	addImports := func(dst, src map[string]string) {
+		for k, v := range src {
+			key := normalizeSpecifier(k, base)
+			if _, ok := dst[key]; ok {
+				continue
+			}
+			if u, err := base.Parse(v); err == nil {
+				dst[key] = u.String()
+			}
+		}
+	}
+	addImports(m.imports, raw.Imports)
+	for scope, imports := range raw.Scopes {
+		u, err := base.Parse(scope)
+		if err != nil {
 			continue
 		}
-		if u, err := base.Parse(v); err == nil {
-			m.imports[key] = u.String()
+		if m.scopes == nil {
+			m.scopes = map[string]map[string]string{}
 		}
+		if m.scopes[u.String()] == nil {
+			m.scopes[u.String()] = map[string]string{}
+		}
+		addImports(m.scopes[u.String()], imports)
 	}
 	for k, v := range raw.Integrity {
 		if !isURLLike(k) {
@@ -481,31 +509,55 @@ func normalizeSpecifier(s string, base *url.URL) string {
 	return s
 }
 
-// resolve resolves a module specifier as a browser does with this map
-// (scopes aside): an exact entry, else the longest entry ending in "/"
-// that prefixes it, else a URL-like specifier as itself.
+// resolve resolves a module specifier as a browser does with this map:
+// in each scope that contains the referrer, most specific first, then in
+// the top-level imports, an exact entry or else the longest entry ending in
+// "/" that prefixes it; failing those, a URL-like specifier is itself.
 func (m *importMap) resolve(spec string, referrer *url.URL) (string, bool) {
 	key := normalizeSpecifier(spec, referrer)
-	if v, ok := m.imports[key]; ok {
-		return v, true
-	}
-	best := ""
-	for k := range m.imports {
-		if strings.HasSuffix(k, "/") && strings.HasPrefix(key, k) && len(k) > len(best) {
-			best = k
+	var scopes []string
+	for prefix := range m.scopes {
+		if r := referrer.String(); r == prefix || strings.HasSuffix(prefix, "/") && strings.HasPrefix(r, prefix) {
+			scopes = append(scopes, prefix)
 		}
 	}
-	if best != "" {
-		if u, err := url.Parse(m.imports[best]); err == nil {
-			if r, err := u.Parse(strings.TrimPrefix(key, best)); err == nil {
-				return r.String(), true
-			}
+	sort.Slice(scopes, func(i, j int) bool { return len(scopes[i]) > len(scopes[j]) })
+	for _, prefix := range scopes {
+		if u, ok := resolveIn(m.scopes[prefix], key); ok {
+			return u, true
 		}
+	}
+	if u, ok := resolveIn(m.imports, key); ok {
+		return u, true
 	}
 	if isURLLike(spec) {
 		return key, true
 	}
 	return "", false
+}
+
+func resolveIn(imports map[string]string, key string) (string, bool) {
+	if v, ok := imports[key]; ok {
+		return v, true
+	}
+	best := ""
+	for k := range imports {
+		if strings.HasSuffix(k, "/") && strings.HasPrefix(key, k) && len(k) > len(best) {
+			best = k
+		}
+	}
+	if best == "" {
+		return "", false
+	}
+	u, err := url.Parse(imports[best])
+	if err != nil {
+		return "", false
+	}
+	r, err := u.Parse(strings.TrimPrefix(key, best))
+	if err != nil {
+		return "", false
+	}
+	return r.String(), true
 }
 
 // fetchLimited GETs u, at most max bytes, and returns the body, the final
@@ -550,10 +602,12 @@ func (rep *pageReport) identifyWidget(build buildFiles) {
 			rep.root = root
 		}
 	}
+	widget := map[string]string{}
 	for _, f := range rep.files {
 		if name, ok := strings.CutPrefix(f.url, rep.root); ok && rep.root != "" {
 			if want, known := build[name]; known {
 				f.name, f.want = name, want
+				widget[f.url] = name
 				rep.widgetFound = true
 				continue
 			}
@@ -564,6 +618,18 @@ func (rep *pageReport) identifyWidget(build buildFiles) {
 				where = "another origin: " + fu
 			}
 			rep.others = append(rep.others, otherScript{f.kind + " script " + f.url, where})
+		}
+	}
+	// A widget module's relative import must reach the file it names: an
+	// import map entry or scope can send it to other code.
+	for _, im := range rep.imports {
+		name, fromWidget := widget[im.referrer]
+		if !fromWidget || !isURLLike(im.spec) {
+			continue
+		}
+		ref, _ := url.Parse(im.referrer)
+		if want, err := ref.Parse(im.spec); err == nil && stripFragment(want) != im.resolved {
+			rep.remapped = append(rep.remapped, fmt.Sprintf("%s imports %q, which the page's import map sends to %s", name, im.spec, im.resolved))
 		}
 	}
 }
@@ -638,7 +704,7 @@ func (rep *pageReport) fileVerdict(f *loadedFile) (ok bool, match, pin string) {
 }
 
 func (rep *pageReport) passed() bool {
-	if !rep.widgetFound || !rep.wasmFound() {
+	if !rep.widgetFound || !rep.wasmFound() || len(rep.remapped) > 0 {
 		return false
 	}
 	for _, f := range rep.files {
@@ -684,6 +750,9 @@ func (rep *pageReport) print(w io.Writer) {
 		}
 		if !rep.wasmFound() {
 			fmt.Fprintln(w, "  FAIL the page's widget loads no wasm of this build")
+		}
+		for _, r := range rep.remapped {
+			fmt.Fprintf(w, "  FAIL %s\n", r)
 		}
 	}
 	if len(rep.others) > 0 {

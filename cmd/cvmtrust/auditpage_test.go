@@ -185,6 +185,21 @@ func TestAuditPageDemo(t *testing.T) {
 			}
 		}
 	})
+	t.Run("an import map scope sends a widget import elsewhere", func(t *testing.T) {
+		defer restore()
+		other := filepath.Join(site, "other.js")
+		os.WriteFile(other, []byte("export class CvmAttestElement { static define() {} }\n"), 0o644)
+		defer os.Remove(other)
+		editFile(t, demo, func(s string) string {
+			return strings.Replace(s, `"imports": {`, `"scopes": { "../define.js": { "../cvm-attest.js": "../other.js" } },
+    "imports": {`, 1)
+		})
+		code, out, _ := runAuditCLI(page, "--build", build)
+		if code != exitRejected || !strings.Contains(out, `FAIL define.js imports "./cvm-attest.js", which the page's import map sends to `+gw.base+"/other.js") ||
+			!strings.Contains(out, "module script "+gw.base+"/other.js") {
+			t.Errorf("exit %d, want %d naming the redirected import:\n%s", code, exitRejected, out)
+		}
+	})
 	t.Run("a tag pinned to another hash", func(t *testing.T) {
 		defer restore()
 		editFile(t, demo, func(s string) string {
