@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,5 +273,42 @@ func TestAuditPageUnusableInput(t *testing.T) {
 	code, out, _ = runAuditCLI("--build", build, srv.URL+"/demo/")
 	if code != exitRejected || !strings.Contains(out, "NOT PINNED") {
 		t.Errorf("unpinned demo: exit %d\n%s", code, out)
+	}
+}
+
+func TestImportMapResolve(t *testing.T) {
+	base, _ := url.Parse("https://site.example/app/page.html")
+	var m importMap
+	m.imports, m.integrity = map[string]string{}, map[string]string{}
+	err := m.merge(`{
+	  "imports": {"@w/define": "/pkg/define.js", "@w/": "https://cdn.example/w/1.0/", "/pkg/old.js": "/pkg/new.js"},
+	  "scopes": {"https://cdn.example/w/1.0/": {"@w/define": "/evil.js"}},
+	  "integrity": {"/pkg/define.js": "sha384-x", "@w/bare": "sha384-ignored"}
+	}`, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("https://site.example/app/page.html")
+	cdn, _ := url.Parse("https://cdn.example/w/1.0/index.js")
+	for _, tc := range []struct {
+		spec     string
+		referrer *url.URL
+		want     string
+		ok       bool
+	}{
+		{"@w/define", page, "https://site.example/pkg/define.js", true},
+		{"@w/x/y.js", page, "https://cdn.example/w/1.0/x/y.js", true},
+		{"./old.js", &url.URL{Scheme: "https", Host: "site.example", Path: "/pkg/a.js"}, "https://site.example/pkg/new.js", true},
+		{"../z.js", page, "https://site.example/z.js", true},
+		{"@w/define", cdn, "https://site.example/evil.js", true}, // the scope wins for referrers under it
+		{"lodash", page, "", false},
+	} {
+		got, ok := m.resolve(tc.spec, tc.referrer)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("resolve(%q from %s) = %q, %v; want %q, %v", tc.spec, tc.referrer, got, ok, tc.want, tc.ok)
+		}
+	}
+	if m.integrity["https://site.example/pkg/define.js"] != "sha384-x" || len(m.integrity) != 1 {
+		t.Errorf("integrity %v: want the URL-like key resolved and the bare one dropped", m.integrity)
 	}
 }
