@@ -24,7 +24,7 @@ func init() {
 	register("audit-page", "check that a deployed page loads exactly the published widget, pinned", runAuditPage)
 }
 
-const auditPageUsage = `usage: cvmtrust audit-page URL --build build.json [--timeout DURATION]
+const auditPageUsage = `usage: cvmtrust audit-page URL --build build.json [--timeout DURATION] [--json]
 
 Fetches the page at URL and every widget file it loads — script tags, the
 ES module graph (static imports, modulepreload links, the import map), and
@@ -53,6 +53,7 @@ func runAuditPage(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("audit-page", auditPageUsage, stderr)
 	buildFile := fs.String("build", "", "build.json `file` of the widget build the page must load")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up after this `duration`")
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	// The page URL may come before or after the flags.
 	var pageURL string
 	var rest []string
@@ -82,7 +83,15 @@ func runAuditPage(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "audit-page: %v", err)
 	}
-	rep.print(stdout)
+	if *jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep.summary()); err != nil {
+			return usageError(stderr, "audit-page: %v", err)
+		}
+	} else {
+		rep.print(stdout)
+	}
 	if !rep.passed() {
 		return exitRejected
 	}
@@ -725,6 +734,48 @@ func (rep *pageReport) wasmFound() bool {
 		}
 	}
 	return false
+}
+
+// auditSummary is the JSON form of a page audit.
+type auditSummary struct {
+	Page         string             `json:"page"`
+	Passed       bool               `json:"passed"`
+	WidgetRoot   string             `json:"widgetRoot,omitempty"`
+	WidgetFiles  []auditFileSummary `json:"widgetFiles"`
+	Remapped     []string           `json:"remappedImports,omitempty"`
+	OtherScripts []otherScriptJSON  `json:"otherScripts"`
+	Notes        []string           `json:"notes,omitempty"`
+}
+
+type auditFileSummary struct {
+	Name    string `json:"name"`
+	URL     string `json:"url"`
+	Loaded  string `json:"loadedAs"` // module, classic or fetched
+	OK      bool   `json:"ok"`
+	Content string `json:"content"` // matches build.json, or how it differs
+	Pinning string `json:"pinning"`
+}
+
+type otherScriptJSON struct {
+	What  string `json:"what"`
+	Where string `json:"where"`
+}
+
+func (rep *pageReport) summary() auditSummary {
+	out := auditSummary{Page: rep.page, Passed: rep.passed(), WidgetRoot: rep.root, Remapped: rep.remapped, Notes: rep.notes,
+		WidgetFiles: []auditFileSummary{}, OtherScripts: []otherScriptJSON{}}
+	for _, f := range rep.files {
+		if f.name == "" {
+			continue
+		}
+		ok, match, pin := rep.fileVerdict(f)
+		out.WidgetFiles = append(out.WidgetFiles, auditFileSummary{f.name, f.url, f.kind, ok, match, pin})
+	}
+	sort.Slice(out.WidgetFiles, func(i, j int) bool { return out.WidgetFiles[i].Name < out.WidgetFiles[j].Name })
+	for _, o := range rep.others {
+		out.OtherScripts = append(out.OtherScripts, otherScriptJSON{o.what, o.where})
+	}
+	return out
 }
 
 func (rep *pageReport) print(w io.Writer) {

@@ -132,6 +132,16 @@ func TestAuditPageDemo(t *testing.T) {
 		if code != exitRejected || !regexp.MustCompile(`FAIL verifier\.js +DIFFERS from build\.json`).MatchString(out) {
 			t.Errorf("exit %d, want %d naming verifier.js as differing:\n%s%s", code, exitRejected, out, errOut)
 		}
+		code, out, _ = runAuditCLI(page, "--build", build, "--json")
+		var sum auditSummary
+		if code != exitRejected || json.Unmarshal([]byte(out), &sum) != nil || sum.Passed {
+			t.Errorf("--json: exit %d\n%s", code, out)
+		}
+		for _, f := range sum.WidgetFiles {
+			if f.OK == (f.Name == "verifier.js") {
+				t.Errorf("--json: %s ok=%v", f.Name, f.OK)
+			}
+		}
 	})
 	t.Run("a script tag lacking integrity", func(t *testing.T) {
 		defer restore()
@@ -221,6 +231,11 @@ func TestAuditPageDemo(t *testing.T) {
 		if !regexp.MustCompile(`ok +` + regexp.QuoteMeta(name) + ` +matches build\.json; pinned`).MatchString(out) {
 			t.Errorf("%s not listed as matching and pinned:\n%s", name, out)
 		}
+	}
+	code, out, _ = runAuditCLI(page, "--build", build, "--json")
+	var sum auditSummary
+	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 6 || len(sum.OtherScripts) != 1 {
+		t.Errorf("--json: exit %d\n%s", code, out)
 	}
 	// / redirects to the demo; the favicon is served.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
