@@ -24,13 +24,17 @@ go_version="$(go env GOVERSION)"
 inputs_hash() {
   { echo "$go_version"; sha256sum "$@"; } | sha256sum | cut -d' ' -f1
 }
+# The Go files (and embedded files) a package is built from, for GOOS/GOARCH
+# as set: only a change to these rebuilds it.
 go_sources() {
-  find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*' -not -path './.git/*' | LC_ALL=C sort
+  go list -deps -f '{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}
+{{end}}{{range .EmbedFiles}}{{$.Dir}}/{{.}}
+{{end}}{{end}}' "$1" | LC_ALL=C sort
 }
-mapfile -t gofiles < <(go_sources)
 
 if [[ -x scripts/build-wasm.sh && -d wasm ]]; then
   mapfile -t webfiles < <(find web -maxdepth 2 -type f \( -name '*.js' -o -name '*.html' \) -not -path 'web/dist/*' | LC_ALL=C sort)
+  mapfile -t gofiles < <(GOOS=js GOARCH=wasm go_sources ./wasm)
   want="$(inputs_hash go.mod go.sum "${gofiles[@]}" "${webfiles[@]}" scripts/build-wasm.sh scripts/build-pins.mjs)"
   stamp=web/dist/.inputs-sha256
   if [[ -f web/dist/build.json && -f web/dist/demo/index.html && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
@@ -45,6 +49,7 @@ if [[ -x scripts/build-wasm.sh && -d wasm ]]; then
 fi
 
 bin=build/demo/cvmtrust
+mapfile -t gofiles < <(go_sources ./cmd/cvmtrust)
 want="$(inputs_hash go.mod go.sum "${gofiles[@]}")"
 if [[ -x "$bin" && "$(cat "$bin.inputs-sha256" 2>/dev/null)" == "$want" ]]; then
   say "gateway binary up to date ($bin)"
