@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // widgetSite lays out a copy of web/ in a temporary directory as a build
@@ -89,13 +90,20 @@ func runAuditCLI(args ...string) (int, string, string) {
 }
 
 // editFile applies a textual change to a served file and fails the test if
-// the change did not apply.
+// the change did not apply. It keeps the file's modification time, so the
+// gateway goes on serving the build's pinned demo page (it falls back to
+// the source page only when a file is newer than the pinned page).
 func editFile(t *testing.T, file string, edit func(string) string) {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chtimes(file, st.ModTime(), st.ModTime())
 	after := edit(string(b))
 	if after == string(b) {
 		t.Fatalf("%s: the edit changed nothing", file)
@@ -201,6 +209,8 @@ func TestAuditPageDemo(t *testing.T) {
 		other := filepath.Join(site, "other.js")
 		os.WriteFile(other, []byte("export class CvmAttestElement { static define() {} }\n"), 0o644)
 		defer os.Remove(other)
+		old := time.Now().Add(-time.Hour) // older than the pinned page, which goes on being served
+		os.Chtimes(other, old, old)
 		editFile(t, demo, func(s string) string {
 			return strings.Replace(s, `"imports": {`, `"scopes": { "../define.js": { "../cvm-attest.js": "../other.js" } },
     "imports": {`, 1)
@@ -236,6 +246,16 @@ func TestAuditPageDemo(t *testing.T) {
 	var sum auditSummary
 	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 6 || len(sum.OtherScripts) != 1 {
 		t.Errorf("--json: exit %d\n%s", code, out)
+	}
+	// A module edited after the build: /demo/ falls back to the source
+	// page, unpinned, rather than a pinned page the browser would refuse.
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(site, "cvm-attest.js"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runAuditCLI(page, "--build", build)
+	if code != exitRejected || !strings.Contains(out, "NOT PINNED") {
+		t.Errorf("stale pinned page: exit %d, want %d with the source page served:\n%s", code, exitRejected, out)
 	}
 	// / redirects to the demo; the favicon is served.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -6,6 +6,27 @@ import (
 	"path/filepath"
 )
 
+// pinnedDemoCurrent reports whether dir/dist/demo/index.html exists and is
+// no older than the files whose hashes it carries: the widget's modules,
+// the modules and wasm of dist/, and the source page (the build writes the
+// pinned page after all of them).
+func pinnedDemoCurrent(dir string) bool {
+	page, err := os.Stat(filepath.Join(dir, "dist", "demo", "index.html"))
+	if err != nil {
+		return false
+	}
+	sources, _ := filepath.Glob(filepath.Join(dir, "*.js"))
+	distJS, _ := filepath.Glob(filepath.Join(dir, "dist", "*.js"))
+	wasm, _ := filepath.Glob(filepath.Join(dir, "dist", "*.wasm"))
+	sources = append(append(append(sources, distJS...), wasm...), filepath.Join(dir, "demo", "index.html"))
+	for _, f := range sources {
+		if st, err := os.Stat(f); err == nil && !st.IsDir() && st.ModTime().After(page.ModTime()) {
+			return false
+		}
+	}
+	return true
+}
+
 // siteHandler adds to the files the gateway serves from staticDir (the
 // widget, web/) what a person opening the server expects:
 //
@@ -14,7 +35,9 @@ import (
 //   - /favicon.ico is the widget's icon, favicon.svg;
 //   - /demo/ is the demo page as the build pinned it
 //     (dist/demo/index.html, written by scripts/build-pins.mjs: an import
-//     map with the integrity of every module), when it has been built.
+//     map with the integrity of every module), when it has been built and
+//     no file it pins changed since; otherwise demo/index.html, unpinned,
+//     so that editing a module does not break the demo until the next build.
 //
 // Everything else goes to next.
 func siteHandler(next http.Handler, staticDir string) http.Handler {
@@ -44,7 +67,7 @@ func siteHandler(next http.Handler, staticDir string) http.Handler {
 				return
 			}
 		case "/demo/", "/demo/index.html":
-			if exists("dist/demo/index.html") {
+			if pinnedDemoCurrent(staticDir) {
 				w.Header().Set("X-Content-Type-Options", "nosniff")
 				w.Header().Set("Cache-Control", "no-cache")
 				http.ServeFile(w, r, filepath.Join(staticDir, "dist", "demo", "index.html"))
