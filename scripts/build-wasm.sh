@@ -4,6 +4,8 @@
 #   wasm_exec.js   Go's loader for it, from the same toolchain
 #   build.json     Go version, flags, and for each shipped file its size raw,
 #                  gzip and brotli and its SHA-384 Subresource Integrity hash
+#                  (BUILD_SIZES=0 leaves out the slow compressed sizes)
+#   integrity.js, importmap.json, demo/index.html: the pins, see build-pins.mjs
 # Two builds from the same source and toolchain give the same bytes
 # (test/widget-build.test.mjs checks it). Prints build.json.
 set -euo pipefail
@@ -23,6 +25,9 @@ rebuild=()
 [[ "${REBUILD_ALL:-}" == 1 ]] && rebuild=(-a)
 go build "${rebuild[@]}" -trimpath -ldflags="$ldflags" -o "$out/cvmtrust.wasm" ./wasm
 cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
+# integrity.js (the wasm's SRI, used by the loader), importmap.json (every
+# module with its integrity) and the pinned demo page: see the script.
+node scripts/build-pins.mjs "$out"
 
 go_version="$(go env GOVERSION)"
 node - "$out" "$go_version" "$ldflags" <<'JS'
@@ -36,6 +41,7 @@ const { createHash } = require('node:crypto');
   const files = [
     [path.join(out, 'cvmtrust.wasm'), 'dist/cvmtrust.wasm'],
     [path.join(out, 'wasm_exec.js'), 'dist/wasm_exec.js'],
+    [path.join(out, 'integrity.js'), 'dist/integrity.js'],
     ...fs.readdirSync('web').filter((f) => f.endsWith('.js')).sort().map((f) => [path.join('web', f), f]),
   ];
   const report = {
@@ -44,9 +50,13 @@ const { createHash } = require('node:crypto');
     flags: `-trimpath -ldflags="${ldflags}" GOFLAGS=-buildvcs=false CGO_ENABLED=0`,
     files: {},
   };
+  const sizes = process.env.BUILD_SIZES !== '0';
   for (const [file, name] of files) {
     const b = fs.readFileSync(file);
-    report.files[name] = {
+    report.files[name] = !sizes ? {
+      bytes: b.length,
+      integrity: 'sha384-' + createHash('sha384').update(b).digest('base64'),
+    } : {
       bytes: b.length,
       gzip: zlib.gzipSync(b, { level: 9 }).length,
       brotli: zlib.brotliCompressSync(b, { params: {

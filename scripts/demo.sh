@@ -2,8 +2,12 @@
 # The demo: a SIMULATED gateway (fake AMD chain, made at start) serving the
 # widget's demo page. Open the URL it prints; stop it with Ctrl-C.
 #
-#   ./scripts/demo.sh                          http://127.0.0.1:8443/demo/
+#   ./scripts/demo.sh                          http://127.0.0.1:8443/ (redirects to /demo/)
 #   ./scripts/demo.sh --listen 127.0.0.1:9000  any other gateway flag is passed on
+#
+# The widget (web/dist/) and the gateway binary (build/demo/) are rebuilt
+# only when their sources changed: a hash of the inputs is kept beside each
+# output, so a second start takes seconds.
 #
 # The fake chain and root are written to a temporary directory (printed), so
 # `cvmtrust verify --chain DIR/chain.pem --simulated-root DIR/ark.pem` can
@@ -15,31 +19,65 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+say() { echo "demo: $*" >&2; }
+
+# inputs_hash FILE...: one hash of the Go version and the named files'
+# contents, which is what decides whether an output is current.
+go_version="$(go env GOVERSION)"
+inputs_hash() {
+  { echo "$go_version"; sha256sum "$@"; } | sha256sum | cut -d' ' -f1
+}
+# The Go files (and embedded files) a package is built from, for GOOS/GOARCH
+# as set: only a change to these rebuilds it.
+go_sources() {
+  go list -deps -f '{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}
+{{end}}{{range .EmbedFiles}}{{$.Dir}}/{{.}}
+{{end}}{{end}}' "$1" | LC_ALL=C sort
+}
+
 if [[ -x scripts/build-wasm.sh && -d wasm ]]; then
-  echo "demo: building the widget (scripts/build-wasm.sh)" >&2
-  ./scripts/build-wasm.sh >/dev/null
+  mapfile -t webfiles < <(find web -maxdepth 2 -type f \( -name '*.js' -o -name '*.html' \) -not -path 'web/dist/*' | LC_ALL=C sort)
+  mapfile -t gofiles < <(GOOS=js GOARCH=wasm go_sources ./wasm)
+  want="$(inputs_hash go.mod go.sum "${gofiles[@]}" "${webfiles[@]}" scripts/build-wasm.sh scripts/build-pins.mjs)"
+  stamp=web/dist/.inputs-sha256
+  if [[ -f web/dist/build.json && -f web/dist/demo/index.html && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+    say "widget up to date (web/dist/)"
+  else
+    say "building the widget: Go to WebAssembly, about a minute the first time…"
+    start=$SECONDS
+    BUILD_SIZES=0 ./scripts/build-wasm.sh >/dev/null
+    echo "$want" > "$stamp"
+    say "widget built in $((SECONDS - start)) s"
+  fi
+fi
+
+bin=build/demo/cvmtrust
+mapfile -t gofiles < <(go_sources ./cmd/cvmtrust)
+want="$(inputs_hash go.mod go.sum "${gofiles[@]}")"
+if [[ -x "$bin" && "$(cat "$bin.inputs-sha256" 2>/dev/null)" == "$want" ]]; then
+  say "gateway binary up to date ($bin)"
+else
+  say "building the gateway ($bin)…"
+  mkdir -p "$(dirname "$bin")"
+  # Built rather than `go run` so that Ctrl-C and SIGTERM reach the gateway
+  # itself and it shuts down gracefully.
+  go build -o "$bin" ./cmd/cvmtrust
+  echo "$want" > "$bin.inputs-sha256"
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/cvmtrust-demo.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
-# Built rather than `go run` so that Ctrl-C and SIGTERM reach the gateway
-# itself and it shuts down gracefully.
-go build -o "$tmp/cvmtrust" ./cmd/cvmtrust
-
 args=(gateway --simulated --listen 127.0.0.1:8443 --sim-chain "$tmp/chain.pem" --sim-ark "$tmp/ark.pem")
 # The demo release, signed at start by a SIMULATED Sigstore instance: the page
 # pins its signer and fetches the bundle and that instance's root from the gateway.
 [[ -f web/demo/release.json ]] && args+=(--sim-release-manifest web/demo/release.json)
-page=""
 if [[ -d web ]]; then
   args+=(--static web)
-  [[ -f web/demo/index.html ]] && page="demo/"
 else
-  echo "demo: no web/ directory yet: serving the API only" >&2
+  say "no web/ directory yet: serving the API only"
 fi
-echo "demo: fake chain and root in $tmp (removed on exit)" >&2
-# The gateway prints "open <its URL>"; point that at the demo page.
-"$tmp/cvmtrust" "${args[@]}" "$@" > >(sed -u "s#^open \(.*\)\$#open \1$page#") &
+say "fake chain and root in $tmp (removed on exit); making the fake AMD keys…"
+"$bin" "${args[@]}" "$@" &
 pid=$!
 # Pass Ctrl-C or SIGTERM on to the gateway, then wait for its graceful exit.
 trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM

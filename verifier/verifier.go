@@ -146,11 +146,14 @@ type session struct {
 
 	evChain []byte
 	report  *snp.Report
-	product snp.Product
-	signer  string            // "VCEK" or "VLEK"
-	ek      *cert.Certificate // endorsement key: VCEK or VLEK
-	inter   *cert.Certificate // ASK or ASVK
-	ark     *trustedARK
+	product snp.Product // established by the certificate (and the report, if it names one)
+	// reportProduct is the product the report's CPUID names (version 3+),
+	// or empty.
+	reportProduct snp.Product
+	signer        string            // "VCEK" or "VLEK"
+	ek            *cert.Certificate // endorsement key: VCEK or VLEK
+	inter         *cert.Certificate // ASK or ASVK
+	ark           *trustedARK
 }
 
 func (s *session) pass(name string) {
@@ -181,6 +184,11 @@ func (s *session) run(ev Evidence) {
 	}
 	s.report = r
 	s.evChain = ev.Chain
+	if r.HasCPUID {
+		// An unknown CPU is reported by identify, as the product check.
+		s.reportProduct, _ = snp.ProductFromCPUID(r.CPUIDFamily, r.CPUIDModel)
+		s.res.Product = string(s.reportProduct)
+	}
 	s.pass("report.format")
 	s.checkReportFields()
 	if !s.identify(ev) {
@@ -242,6 +250,15 @@ func (s *session) checkReportFields() {
 // the product, and checks that the report and the certificate agree.
 func (s *session) identify(ev Evidence) bool {
 	r := s.report
+	// The report names its product from version 3 on. Known this early, it
+	// also decodes the report's TCBs in the Result when a later step of
+	// identification fails.
+	reportProduct := s.reportProduct
+	if r.HasCPUID && reportProduct == "" {
+		s.fail("product", ErrUnknownProduct, "CPUID_FAM_ID/CPUID_MOD_ID", fmt.Sprintf("%#x/%#x", r.CPUIDFamily, r.CPUIDModel), "Milan, Genoa or Turin",
+			"the report names a CPU this verifier does not know")
+		return false
+	}
 	var ekBytes []byte
 	switch {
 	case len(ev.VCEK) > 0 && len(ev.VLEK) > 0:
@@ -265,17 +282,6 @@ func (s *session) identify(ev Evidence) bool {
 		return false
 	}
 	s.pass("report.signingKey")
-
-	// The report names its product from version 3 on.
-	var reportProduct snp.Product
-	if r.HasCPUID {
-		p, err := snp.ProductFromCPUID(r.CPUIDFamily, r.CPUIDModel)
-		if err != nil {
-			s.fail("product", ErrUnknownProduct, "CPUID_FAM_ID/CPUID_MOD_ID", fmt.Sprintf("%#x/%#x", r.CPUIDFamily, r.CPUIDModel), "Milan, Genoa or Turin", err.Error())
-			return false
-		}
-		reportProduct = p
-	}
 
 	if len(ekBytes) == 0 {
 		var err error
@@ -763,7 +769,13 @@ func (s *session) summarize() {
 	r := s.report
 	p := s.product
 	if p == "" {
-		p = snp.Milan // layout of TCB fields for reports whose product is unknown
+		p = s.reportProduct
+	}
+	if p == "" {
+		// A version 2 report whose certificate did not establish the
+		// product: Milan and Genoa, the products that issued version 2
+		// reports, share this layout.
+		p = snp.Milan
 	}
 	sum := sha512.Sum384(r.Raw)
 	s.res.Report = &ReportSummary{

@@ -102,7 +102,7 @@ export interface LoadOptions {
   wasmURL?: string | URL;
   /** Where Go's wasm_exec.js is; default dist/wasm_exec.js beside this module. */
   wasmExecURL?: string | URL;
-  /** Subresource Integrity of the wasm, e.g. from dist/build.json. */
+  /** Subresource Integrity of the wasm; default this build's (dist/integrity.js), which its loader was built with. */
   integrity?: string;
 }
 

@@ -2,6 +2,9 @@
 // against a fresh nonce, and seal bytes to the key a verified gateway
 // attested. No DOM here; the <cvm-attest> element builds on it.
 
+// The build's pin of the wasm (scripts/build-pins.mjs): a page that pins
+// this module, through its import map, pins the wasm too.
+import { wasmIntegrity } from './dist/integrity.js';
 import { loadSignedReleases } from './release.js';
 
 const defaultWasmURL = new URL('./dist/cvmtrust.wasm', import.meta.url);
@@ -25,7 +28,7 @@ export function loadVerifier(options = {}) {
   return loading;
 }
 
-async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWasmExecURL, integrity } = {}) {
+async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWasmExecURL, integrity = wasmIntegrity } = {}) {
   // Compile while Go's loader is fetched: the two do not depend on each other.
   const compiling = compile(wasmURL, integrity);
   if (typeof globalThis.Go !== 'function') {

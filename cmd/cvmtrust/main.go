@@ -1,10 +1,13 @@
 // Command cvmtrust checks that an AMD SEV-SNP Confidential VM can be trusted,
 // computes launch measurements, and runs the reference gateway.
 //
-//	cvmtrust verify   --report FILE --vcek FILE --measurement HEX   verify evidence
-//	cvmtrust measure  --ovmf FILE --vcpus N --vcpu-type T           compute a launch digest
-//	cvmtrust gateway  --simulated                                   run the gateway
+//	cvmtrust verify     --report FILE --vcek FILE --measurement HEX   verify evidence
+//	cvmtrust verify     --gateway URL --measurement HEX               verify what a gateway serves
+//	cvmtrust audit-page URL --build build.json                        check a page runs the published widget
+//	cvmtrust measure    --ovmf FILE --vcpus N --vcpu-type T           compute a launch digest
+//	cvmtrust gateway    --simulated                                   run the gateway
 //	cvmtrust release verify-bundle --bundle FILE ... FILE_OR_DIGEST  verify a Sigstore bundle
+//	cvmtrust version                                                  module, VCS revision, Go version
 //
 // Exit status: 0 success, 1 rejected, 2 unusable input.
 package main
@@ -39,20 +42,38 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// commandStderr is the stderr a subcommand is given. It remembers stdout,
+// so that help a person asked for (-h) goes to stdout while a usage error
+// goes to stderr (see parseFlags).
+type commandStderr struct {
+	io.Writer
+	stdout io.Writer
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "cvmtrust: unknown command %q (try cvmtrust help)\n", args[0])
 		return exitUsage
 	}
-	return cmd.run(args[1:], stdout, stderr)
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	case "help":
+		if len(rest) == 0 {
+			usage(stdout)
+			return exitOK
+		}
+		// cvmtrust help verify is cvmtrust verify -h.
+		name, rest = rest[0], []string{"-h"}
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "cvmtrust: unknown command %q (try cvmtrust help)\n", name)
+		return exitUsage
+	}
+	return cmd.run(rest, stdout, commandStderr{Writer: stderr, stdout: stdout})
 }
 
 func usage(w io.Writer) {
@@ -63,7 +84,8 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun cvmtrust <command> -h for its flags.")
+	fmt.Fprintln(w, "\nRun cvmtrust help <command> for its flags.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 rejected, 2 unusable input.")
 }

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// widgetSite lays out a copy of web/ in a temporary directory as a build
+// leaves it — the widget's modules, a stand-in wasm, Go's wasm_exec.js, and
+// what scripts/build-pins.mjs writes (dist/integrity.js, the import map,
+// the pinned demo page) — and a build.json hashed here, independently of
+// that script. It returns the directory and build.json's path.
+func widgetSite(t *testing.T) (dir, buildJSON string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is needed to run scripts/build-pins.mjs (install Node 20)")
+	}
+	dir = t.TempDir()
+	copyFile := func(src, dst string) {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mods, _ := filepath.Glob("../../web/*.js")
+	if len(mods) < 4 {
+		t.Fatalf("web/ has %d modules", len(mods))
+	}
+	for _, m := range mods {
+		copyFile(m, filepath.Join(dir, filepath.Base(m)))
+	}
+	for _, f := range []string{"demo/index.html", "demo/release.json", "favicon.svg"} {
+		copyFile(filepath.Join("../../web", f), filepath.Join(dir, f))
+	}
+	copyFile(filepath.Join(runtime.GOROOT(), "lib/wasm/wasm_exec.js"), filepath.Join(dir, "dist/wasm_exec.js"))
+	// The audit compares bytes; any bytes stand in for the wasm.
+	if err := os.WriteFile(filepath.Join(dir, "dist/cvmtrust.wasm"), append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte{7}, 4096)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(node, "../../scripts/build-pins.mjs", filepath.Join(dir, "dist"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("build-pins.mjs: %v\n%s", err, out)
+	}
+	files := map[string]map[string]any{}
+	for _, name := range []string{"dist/cvmtrust.wasm", "dist/wasm_exec.js", "dist/integrity.js"} {
+		files[name] = nil
+	}
+	for _, m := range mods {
+		files[filepath.Base(m)] = nil
+	}
+	for name := range files {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha512.Sum384(b)
+		files[name] = map[string]any{"bytes": len(b), "integrity": "sha384-" + base64.StdEncoding.EncodeToString(sum[:])}
+	}
+	b, _ := json.Marshal(map[string]any{"files": files})
+	buildJSON = filepath.Join(t.TempDir(), "build.json")
+	if err := os.WriteFile(buildJSON, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, buildJSON
+}
+
+func runAuditCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(append([]string{"audit-page"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// editFile applies a textual change to a served file and fails the test if
+// the change did not apply. It keeps the file's modification time, so the
+// gateway goes on serving the build's pinned demo page (it falls back to
+// the source page only when a file is newer than the pinned page).
+func editFile(t *testing.T, file string, edit func(string) string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chtimes(file, st.ModTime(), st.ModTime())
+	after := edit(string(b))
+	if after == string(b) {
+		t.Fatalf("%s: the edit changed nothing", file)
+	}
+	if err := os.WriteFile(file, []byte(after), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditPageDemo audits the demo page served by `cvmtrust gateway
+// --simulated --static`, which serves the build's pinned demo page at
+// /demo/, then changes what the server serves.
+func TestAuditPageDemo(t *testing.T) {
+	site, build := widgetSite(t)
+	gw := startCLIGateway(t, "--simulated", "--listen", "127.0.0.1:0", "--static", site)
+	page := gw.base + "/demo/"
+	pristine := map[string][]byte{}
+	for _, f := range []string{"verifier.js", "dist/demo/index.html"} {
+		pristine[f], _ = os.ReadFile(filepath.Join(site, f))
+	}
+	restore := func() {
+		for f, b := range pristine {
+			if err := os.WriteFile(filepath.Join(site, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	demo := filepath.Join(site, "dist/demo/index.html")
+
+	t.Run("one widget byte changed", func(t *testing.T) {
+		defer restore()
+		editFile(t, filepath.Join(site, "verifier.js"), func(s string) string { return strings.Replace(s, "cvmtrust", "cvmtrusT", 1) })
+		code, out, errOut := runAuditCLI(page, "--build", build)
+		if code != exitRejected || !regexp.MustCompile(`FAIL verifier\.js +DIFFERS from build\.json`).MatchString(out) {
+			t.Errorf("exit %d, want %d naming verifier.js as differing:\n%s%s", code, exitRejected, out, errOut)
+		}
+		code, out, _ = runAuditCLI(page, "--build", build, "--json")
+		var sum auditSummary
+		if code != exitRejected || json.Unmarshal([]byte(out), &sum) != nil || sum.Passed {
+			t.Errorf("--json: exit %d\n%s", code, out)
+		}
+		for _, f := range sum.WidgetFiles {
+			if f.OK == (f.Name == "verifier.js") {
+				t.Errorf("--json: %s ok=%v", f.Name, f.OK)
+			}
+		}
+	})
+	t.Run("a script tag lacking integrity", func(t *testing.T) {
+		defer restore()
+		// define.js loses its integrity on the tag and in the import map.
+		editFile(t, demo, func(s string) string {
+			s = regexp.MustCompile(`(src="../define.js") integrity="[^"]*"`).ReplaceAllString(s, "$1")
+			return regexp.MustCompile(`\s*"../define.js": "sha384-[^"]*",`).ReplaceAllString(s, "")
+		})
+		code, out, errOut := runAuditCLI(page, "--build", build)
+		if code != exitRejected || !regexp.MustCompile(`FAIL define\.js +matches build\.json; NOT PINNED: its tag has no integrity`).MatchString(out) {
+			t.Errorf("exit %d, want %d naming define.js as not pinned:\n%s%s", code, exitRejected, out, errOut)
+		}
+	})
+	t.Run("a module the import map does not pin", func(t *testing.T) {
+		defer restore()
+		editFile(t, demo, func(s string) string {
+			return regexp.MustCompile(`\s*"../cvm-attest.js": "sha384-[^"]*",`).ReplaceAllString(s, "")
+		})
+		// Its modulepreload tag has integrity, but define.js imports it:
+		// that fetch is pinned by the import map alone.
+		code, out, _ := runAuditCLI(page, "--build", build)
+		if code != exitRejected || !strings.Contains(out, "FAIL cvm-attest.js") {
+			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
+		}
+	})
+	t.Run("the wasm unpinned", func(t *testing.T) {
+		defer restore()
+		// verifier.js loads dist/integrity.js; serve one with another hash.
+		integrity := filepath.Join(site, "dist/integrity.js")
+		before, _ := os.ReadFile(integrity)
+		defer os.WriteFile(integrity, before, 0o644)
+		editFile(t, integrity, func(s string) string {
+			return regexp.MustCompile(`sha384-[^']*`).ReplaceAllString(s, "sha384-"+strings.Repeat("A", 64))
+		})
+		code, out, _ := runAuditCLI(page, "--build", build)
+		if code != exitRejected || !strings.Contains(out, "FAIL dist/cvmtrust.wasm") || !strings.Contains(out, "FAIL dist/integrity.js") {
+			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
+		}
+	})
+	t.Run("an extra inline script and another origin", func(t *testing.T) {
+		defer restore()
+		editFile(t, demo, func(s string) string {
+			return strings.Replace(s, "</body>", `<script>document.title = "changed"</script><script src="https://cdn.example.invalid/analytics.js"></script><button onclick="alert(1)">x</button></body>`, 1)
+		})
+		code, out, errOut := runAuditCLI(page, "--build", build)
+		if code != exitOK {
+			t.Errorf("exit %d, want %d: other scripts are reported, not failed:\n%s%s", code, exitOK, out, errOut)
+		}
+		for _, want := range []string{"inline classic script #2", `document.title = "changed"`, "classic script https://cdn.example.invalid/analytics.js: another origin", "inline event handler onclick on <button>"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("an import map scope sends a widget import elsewhere", func(t *testing.T) {
+		defer restore()
+		other := filepath.Join(site, "other.js")
+		os.WriteFile(other, []byte("export class CvmAttestElement { static define() {} }\n"), 0o644)
+		defer os.Remove(other)
+		old := time.Now().Add(-time.Hour) // older than the pinned page, which goes on being served
+		os.Chtimes(other, old, old)
+		editFile(t, demo, func(s string) string {
+			return strings.Replace(s, `"imports": {`, `"scopes": { "../define.js": { "../cvm-attest.js": "../other.js" } },
+    "imports": {`, 1)
+		})
+		code, out, _ := runAuditCLI(page, "--build", build)
+		if code != exitRejected || !strings.Contains(out, `FAIL define.js imports "./cvm-attest.js", which the page's import map sends to `+gw.base+"/other.js") ||
+			!strings.Contains(out, "module script "+gw.base+"/other.js") {
+			t.Errorf("exit %d, want %d naming the redirected import:\n%s", code, exitRejected, out)
+		}
+	})
+	t.Run("a tag pinned to another hash", func(t *testing.T) {
+		defer restore()
+		editFile(t, demo, func(s string) string {
+			return regexp.MustCompile(`(src="../define.js") integrity="[^"]*"`).ReplaceAllString(s, `$1 integrity="sha384-`+strings.Repeat("B", 64)+`"`)
+		})
+		code, out, _ := runAuditCLI(page, "--build", build)
+		if code != exitRejected || !strings.Contains(out, "FAIL define.js") {
+			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
+		}
+	})
+	// Last, the pristine demo: every file matches and is pinned. Its own
+	// inline module script (the query-parameter handling) is listed.
+	code, out, errOut := runAuditCLI(page, "--build", build)
+	if code != exitOK || !strings.Contains(out, "PASS") || !strings.Contains(out, "inline module script #1") {
+		t.Fatalf("pristine demo: exit %d, want %d:\n%s%s", code, exitOK, out, errOut)
+	}
+	for _, name := range []string{"define.js", "cvm-attest.js", "verifier.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/cvmtrust.wasm"} {
+		if !regexp.MustCompile(`ok +` + regexp.QuoteMeta(name) + ` +matches build\.json; pinned`).MatchString(out) {
+			t.Errorf("%s not listed as matching and pinned:\n%s", name, out)
+		}
+	}
+	code, out, _ = runAuditCLI(page, "--build", build, "--json")
+	var sum auditSummary
+	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 6 || len(sum.OtherScripts) != 1 {
+		t.Errorf("--json: exit %d\n%s", code, out)
+	}
+	// A module edited after the build: /demo/ falls back to the source
+	// page, unpinned, rather than a pinned page the browser would refuse.
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(site, "cvm-attest.js"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runAuditCLI(page, "--build", build)
+	if code != exitRejected || !strings.Contains(out, "NOT PINNED") {
+		t.Errorf("stale pinned page: exit %d, want %d with the source page served:\n%s", code, exitRejected, out)
+	}
+	// / redirects to the demo; the favicon is served.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(gw.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/demo/" {
+		t.Errorf("GET /: %s Location %q, want a redirect to /demo/", resp.Status, resp.Header.Get("Location"))
+	}
+	resp, err = http.Get(gw.base + "/favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("GET /favicon.ico: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestAuditPageUnusableInput(t *testing.T) {
+	site, build := widgetSite(t)
+	srv := httptest.NewServer(http.FileServer(http.Dir(site)))
+	defer srv.Close()
+	notJSON := filepath.Join(t.TempDir(), "build.json")
+	os.WriteFile(notJSON, []byte("{}"), 0o644)
+	for name, args := range map[string][]string{
+		"no URL":           {"--build", build},
+		"no build":         {srv.URL + "/demo/"},
+		"missing build":    {srv.URL + "/demo/", "--build", filepath.Join(site, "nope.json")},
+		"empty build":      {srv.URL + "/demo/", "--build", notJSON},
+		"page 404":         {srv.URL + "/nope/", "--build", build},
+		"not HTML":         {srv.URL + "/define.js", "--build", build},
+		"page server down": {"http://127.0.0.1:1/", "--build", build},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := runAuditCLI(args...)
+			assertOneLineExit2(t, code, out, errOut)
+		})
+	}
+	// A page that loads no widget at all is a failure, not unusable input.
+	os.WriteFile(filepath.Join(site, "plain.html"), []byte("<!doctype html><p>hello"), 0o644)
+	code, out, _ := runAuditCLI(srv.URL+"/plain.html", "--build", build)
+	if code != exitRejected || !strings.Contains(out, "loads no file of this widget build") {
+		t.Errorf("plain page: exit %d\n%s", code, out)
+	}
+	// The source demo page, unpinned, served by a plain static server:
+	// everything matches, nothing is pinned.
+	code, out, _ = runAuditCLI("--build", build, srv.URL+"/demo/")
+	if code != exitRejected || !strings.Contains(out, "NOT PINNED") {
+		t.Errorf("unpinned demo: exit %d\n%s", code, out)
+	}
+}
+
+func TestImportMapResolve(t *testing.T) {
+	base, _ := url.Parse("https://site.example/app/page.html")
+	var m importMap
+	m.imports, m.integrity = map[string]string{}, map[string]string{}
+	err := m.merge(`{
+	  "imports": {"@w/define": "/pkg/define.js", "@w/": "https://cdn.example/w/1.0/", "/pkg/old.js": "/pkg/new.js"},
+	  "scopes": {"https://cdn.example/w/1.0/": {"@w/define": "/evil.js"}},
+	  "integrity": {"/pkg/define.js": "sha384-x", "@w/bare": "sha384-ignored"}
+	}`, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("https://site.example/app/page.html")
+	cdn, _ := url.Parse("https://cdn.example/w/1.0/index.js")
+	for _, tc := range []struct {
+		spec     string
+		referrer *url.URL
+		want     string
+		ok       bool
+	}{
+		{"@w/define", page, "https://site.example/pkg/define.js", true},
+		{"@w/x/y.js", page, "https://cdn.example/w/1.0/x/y.js", true},
+		{"./old.js", &url.URL{Scheme: "https", Host: "site.example", Path: "/pkg/a.js"}, "https://site.example/pkg/new.js", true},
+		{"../z.js", page, "https://site.example/z.js", true},
+		{"@w/define", cdn, "https://site.example/evil.js", true}, // the scope wins for referrers under it
+		{"lodash", page, "", false},
+	} {
+		got, ok := m.resolve(tc.spec, tc.referrer)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("resolve(%q from %s) = %q, %v; want %q, %v", tc.spec, tc.referrer, got, ok, tc.want, tc.ok)
+		}
+	}
+	if m.integrity["https://site.example/pkg/define.js"] != "sha384-x" || len(m.integrity) != 1 {
+		t.Errorf("integrity %v: want the URL-like key resolved and the bare one dropped", m.integrity)
+	}
+}

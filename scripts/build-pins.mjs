@@ -1,0 +1,71 @@
+// Pins the widget build so that a page can load exactly it, and an auditor
+// can check that it does (cvmtrust audit-page). Run by scripts/build-wasm.sh
+// after the wasm and wasm_exec.js are in OUT_DIR; writes there:
+//
+//   integrity.js     the wasm's Subresource Integrity, which the loader
+//                    (verifier.js) passes to fetch: pinning the loader pins
+//                    the wasm
+//   importmap.json   an import map with `integrity` for every module of the
+//                    widget, keys relative to the package root ("./define.js");
+//                    a page copies it, with "./" replaced by where it serves
+//                    the package, and so pins the whole module graph
+//   demo/index.html  web/demo/index.html with that import map and integrity
+//                    on its script and preload tags (the gateway serves it at
+//                    /demo/ when it exists)
+//
+// usage: node scripts/build-pins.mjs OUT_DIR [WEB_DIR]   (WEB_DIR: default web/)
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const web = path.resolve(process.argv[3] ?? path.join(root, 'web'));
+const out = path.resolve(process.argv[2] ?? path.join(web, 'dist'));
+
+const sri = (file) => 'sha384-' + createHash('sha384').update(fs.readFileSync(file)).digest('base64');
+
+// 1. The wasm's integrity, for the loader.
+fs.writeFileSync(path.join(out, 'integrity.js'),
+  '// Written by scripts/build-pins.mjs: the Subresource Integrity of the wasm this\n' +
+  '// build of the widget loads. verifier.js fetches the wasm with it.\n' +
+  `export const wasmIntegrity = '${sri(path.join(out, 'cvmtrust.wasm'))}';\n`);
+
+// 2. The import map: every module of the widget, by its path in the package.
+const modules = [
+  ...fs.readdirSync(web).filter((f) => f.endsWith('.js')).sort().map((f) => [f, path.join(web, f)]),
+  ['dist/integrity.js', path.join(out, 'integrity.js')],
+  ['dist/wasm_exec.js', path.join(out, 'wasm_exec.js')],
+];
+const importMap = (prefix) => ({
+  imports: {
+    '@cvmtrust/widget': `${prefix}index.js`,
+    '@cvmtrust/widget/define': `${prefix}define.js`,
+  },
+  integrity: Object.fromEntries(modules.map(([name, file]) => [`${prefix}${name}`, sri(file)])),
+});
+fs.writeFileSync(path.join(out, 'importmap.json'), JSON.stringify(importMap('./'), null, 2) + '\n');
+
+// 3. The demo page, pinned. It is this project's own page, so its tags are
+// known: every src/href that names a file of the build gets its integrity.
+const demoSrc = path.join(web, 'demo', 'index.html');
+if (fs.existsSync(demoSrc)) {
+  const prefix = '../';
+  const hashes = {
+    ...importMap(prefix).integrity,
+    [`${prefix}dist/cvmtrust.wasm`]: sri(path.join(out, 'cvmtrust.wasm')),
+  };
+  let html = fs.readFileSync(demoSrc, 'utf8');
+  html = html.replace(/<(script|link)\b([^>]*?)\s(src|href)="([^"]+)"([^>]*)>/g, (tag, name, before, attr, url, after) => {
+    if (!(url in hashes) || /\sintegrity=/.test(tag)) return tag;
+    return `<${name}${before} ${attr}="${url}" integrity="${hashes[url]}"${after}>`;
+  });
+  const map = JSON.stringify(importMap(prefix), null, 2).replace(/\n/g, '\n  ');
+  const marker = /<meta charset="utf-8">\n/i;
+  if (!marker.test(html)) throw new Error(`${demoSrc}: no <meta charset="utf-8"> line to put the import map after`);
+  html = html.replace(marker, (m) =>
+    `${m}  <!-- Written by scripts/build-pins.mjs: pins every module of the widget (and, through dist/integrity.js, the wasm). -->\n` +
+    `  <script type="importmap">\n  ${map}\n  </script>\n`);
+  fs.mkdirSync(path.join(out, 'demo'), { recursive: true });
+  fs.writeFileSync(path.join(out, 'demo', 'index.html'), html);
+}

@@ -1,0 +1,155 @@
+// `npm pack` in web/ gives a package a site can install and use: every
+// module, the wasm and its loader, the pins, types and an example. The
+// example page, pinned as the README says (the import map's integrity from
+// dist/importmap.json), verifies a simulated gateway in Chromium from
+// /node_modules/@cvmtrust/widget/; one changed byte in a module stops it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { launchBrowser, startSimulatedGateway, settledState, simulatedMeasurement, repoRoot } from './lib/browser.mjs';
+
+const origin = 'http://127.0.0.1:9'; // a secure context; every request is intercepted
+const prefix = '/node_modules/@cvmtrust/widget/';
+let pkg; // the unpacked package
+let tmp;
+let gw;
+let browser;
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-pack-'));
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: path.join(repoRoot, 'web'), encoding: 'utf8' });
+  const [{ filename }] = JSON.parse(out.slice(out.indexOf('[')));
+  execFileSync('tar', ['-xzf', path.join(tmp, filename), '-C', tmp]);
+  pkg = path.join(tmp, 'package');
+  gw = await startSimulatedGateway();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await gw?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const sri = (b) => 'sha384-' + createHash('sha384').update(b).digest('base64');
+const packaged = (name) => fs.readFileSync(path.join(pkg, name));
+
+test('the package holds every module, the wasm, its loader, the pins, types and an example', () => {
+  const modules = fs.readdirSync(path.join(repoRoot, 'web')).filter((f) => f.endsWith('.js') || f.endsWith('.d.ts'));
+  for (const f of [...modules, 'dist/cvmtrust.wasm', 'dist/wasm_exec.js', 'dist/integrity.js', 'dist/importmap.json',
+    'dist/build.json', 'example/index.html', 'README.md', 'package.json']) {
+    assert.ok(fs.existsSync(path.join(pkg, f)), `${f} is in the package`);
+  }
+  assert.ok(!fs.existsSync(path.join(pkg, 'demo')), 'the demo stays out');
+  const manifest = JSON.parse(packaged('package.json'));
+  for (const target of [manifest.exports['.'].default, manifest.exports['.'].types, manifest.exports['./define'].default, manifest.exports['./importmap.json']]) {
+    assert.ok(fs.existsSync(path.join(pkg, target)), `export ${target} exists`);
+  }
+});
+
+test('every import and every file a module names resolves inside the package', () => {
+  const js = fs.readdirSync(pkg).filter((f) => f.endsWith('.js')).concat(['dist/integrity.js']);
+  let refs = 0;
+  for (const f of js) {
+    const src = packaged(f).toString();
+    const specs = [...src.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s*['"]([^'"]+)['"]/g), ...src.matchAll(/new URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g),
+      ...src.matchAll(/(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    for (const s of specs) {
+      assert.ok(s.startsWith('./'), `${f} imports ${s}: only relative imports inside the package`);
+      assert.ok(fs.existsSync(path.join(pkg, path.dirname(f), s)), `${f}: ${s} is in the package`);
+      refs++;
+    }
+  }
+  assert.ok(refs >= 6, `found ${refs} references`);
+});
+
+test('the pins match the packaged bytes', () => {
+  const map = JSON.parse(packaged('dist/importmap.json'));
+  const build = JSON.parse(packaged('dist/build.json'));
+  for (const [key, integrity] of Object.entries(map.integrity)) {
+    assert.equal(integrity, sri(packaged(key)), `import map integrity of ${key}`);
+  }
+  for (const f of fs.readdirSync(pkg).filter((f) => f.endsWith('.js'))) {
+    assert.ok(`./${f}` in map.integrity, `${f} is pinned by the import map`);
+  }
+  for (const [name, f] of Object.entries(build.files)) assert.equal(f.integrity, sri(packaged(name)), `build.json integrity of ${name}`);
+  assert.match(packaged('dist/integrity.js').toString(), new RegExp(sri(packaged('dist/cvmtrust.wasm')).replace(/[+/]/g, '\\$&')));
+});
+
+/** The example page as a site would deploy it: pinned, pointed at the gateway. */
+function deployedExample() {
+  const map = JSON.parse(packaged('dist/importmap.json'));
+  const integrity = Object.fromEntries(Object.entries(map.integrity).map(([k, v]) => [k.replace(/^\.\//, prefix), v]));
+  let html = packaged('example/index.html').toString();
+  html = html.replace(/("imports": \{[^}]*\})/, (m) => `${m},\n    "integrity": ${JSON.stringify(integrity)}`);
+  assert.match(html, /"integrity": \{/, 'the example has an import map to add integrity to');
+  // The gateway is reached at /gw/ on the page's origin (proxied below).
+  html = html.replace(/<cvm-attest [^>]*>/, `<cvm-attest gateway="/gw/" measurements="${simulatedMeasurement}" trust-simulated-root="/gw/simulated/ark.pem">`);
+  return html;
+}
+
+async function openExample(tamper) {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.route(`${origin}/**`, (route) => {
+    const p = new URL(route.request().url()).pathname;
+    if (p === '/') return route.fulfill({ status: 200, contentType: 'text/html', body: deployedExample() });
+    if (p.startsWith('/gw/')) {
+      // Fetched from here and handed back: a page the test serves by
+      // interception has no address, and Chromium keeps such pages from
+      // calling loopback addresses directly.
+      const u = new URL(route.request().url());
+      return route.fetch({ url: new URL(p.slice(4) + u.search, gw.url).href }).then((response) => route.fulfill({ response }));
+    }
+    if (!p.startsWith(prefix)) return route.fulfill({ status: 404, body: 'not found' });
+    const name = p.slice(prefix.length);
+    const file = path.join(pkg, path.normalize(name));
+    if (!file.startsWith(pkg + path.sep) || !fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+    let body = fs.readFileSync(file);
+    if (tamper?.[name]) body = tamper[name](body);
+    const type = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' }[path.extname(file)] ?? 'application/octet-stream';
+    return route.fulfill({ status: 200, contentType: type, body });
+  });
+  await page.goto(`${origin}/`);
+  return { page, errors };
+}
+
+test('one changed byte in a module: the browser refuses it and nothing verifies', async () => {
+  const { page, errors } = await openExample({ 'verifier.js': (b) => Buffer.from(b.toString().replace('cvmtrust', 'cvmtrusT')) });
+  await page.waitForTimeout(3000);
+  const state = await page.evaluate(() => document.querySelector('cvm-attest')?.getAttribute('state') ?? null);
+  assert.notEqual(state, 'simulated');
+  assert.ok(errors.some((e) => /integrity/i.test(e)), `an integrity error is reported (console: ${errors.join(' | ')})`);
+  await page.close();
+});
+
+test('one changed byte in the wasm: the loader refuses it', async () => {
+  const { page, errors } = await openExample({ 'dist/cvmtrust.wasm': (b) => { const c = Buffer.from(b); c[c.length - 1] ^= 1; return c; } });
+  await page.waitForTimeout(3000);
+  const state = await page.evaluate(() => document.querySelector('cvm-attest')?.getAttribute('state') ?? null);
+  assert.notEqual(state, 'simulated');
+  assert.ok(errors.some((e) => /integrity/i.test(e)), `an integrity error is reported (console: ${errors.join(' | ')})`);
+  await page.close();
+});
+
+test('the pinned example from node_modules verifies the simulated gateway', async () => {
+  const { page, errors } = await openExample();
+  assert.equal(await settledState(page, 'cvm-attest', 30000), 'simulated', `console: ${errors.join(' | ')}`);
+  await page.close();
+});
+
+test('the demo page as the gateway serves it, pinned by the build, verifies; / leads to it', async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(gw.url); // redirected to demo/
+  assert.equal(new URL(page.url()).pathname, '/demo/');
+  assert.ok(await page.$('script[type="importmap"]'), 'the served demo page carries the build\'s import map');
+  assert.equal(await settledState(page, 'cvm-attest', 30000), 'simulated', `console: ${errors.join(' | ')}`);
+  await page.close();
+});
