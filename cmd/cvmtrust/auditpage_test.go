@@ -237,14 +237,14 @@ func TestAuditPageDemo(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "PASS") || !strings.Contains(out, "inline module script #1") {
 		t.Fatalf("pristine demo: exit %d, want %d:\n%s%s", code, exitOK, out, errOut)
 	}
-	for _, name := range []string{"define.js", "cvm-attest.js", "verifier.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/cvmtrust.wasm"} {
+	for _, name := range []string{"define.js", "cvm-attest.js", "verifier.js", "release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/cvmtrust.wasm"} {
 		if !regexp.MustCompile(`ok +` + regexp.QuoteMeta(name) + ` +matches build\.json; pinned`).MatchString(out) {
 			t.Errorf("%s not listed as matching and pinned:\n%s", name, out)
 		}
 	}
 	code, out, _ = runAuditCLI(page, "--build", build, "--json")
 	var sum auditSummary
-	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 6 || len(sum.OtherScripts) != 1 {
+	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 7 || len(sum.OtherScripts) != 1 {
 		t.Errorf("--json: exit %d\n%s", code, out)
 	}
 	// A module edited after the build: /demo/ falls back to the source
