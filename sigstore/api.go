@@ -79,6 +79,11 @@ type DigestVerifier interface {
 	VerifyDigest(ctx context.Context, scheme Scheme, hash Hash, spki, digest, sig []byte) error
 }
 
+// PatternCompiler compiles an RE2 pattern into a function that reports
+// whether a string matches all of it (the anchoring is the compiler's job).
+// It need only support what RE2 and the browser's RegExp have in common.
+type PatternCompiler func(pattern string) (match func(string) bool, err error)
+
 // Options is the trust setup, fixed for the life of a Verifier.
 type Options struct {
 	// TrustedRoot holds the Fulcio CAs, transparency logs, CT logs and
@@ -88,6 +93,11 @@ type Options struct {
 	// Signatures does the signature math. Nil means Go's crypto natively;
 	// the browser build must set it.
 	Signatures SignatureVerifier
+	// Patterns compiles the RE2 patterns of a Policy (IdentityRegexp,
+	// RefPattern). Nil means Go's regexp natively; the browser build has no
+	// default and passes the page's RegExp, so that the wasm does not link
+	// regexp and its Unicode tables (about 100 KB of brotli).
+	Patterns PatternCompiler
 	// Now is the clock for Policy.MaxAge. Nil means time.Now. Certificates
 	// are never checked against it: they are checked at the time the log
 	// or a timestamp authority vouches for.

@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"sync"
@@ -20,9 +19,10 @@ import (
 
 // Verifier checks Sigstore bundles against one trusted root.
 type Verifier struct {
-	root *TrustedRoot
-	sigs SignatureVerifier
-	now  func() time.Time
+	root     *TrustedRoot
+	sigs     SignatureVerifier
+	patterns PatternCompiler
+	now      func() time.Time
 
 	mu     sync.Mutex
 	chains map[*authority]error // authorityChain's answers
@@ -31,7 +31,7 @@ type Verifier struct {
 // New builds a Verifier. Without Options.TrustedRoot it trusts the
 // embedded Sigstore public-good root.
 func New(opts Options) (*Verifier, error) {
-	v := &Verifier{root: opts.TrustedRoot, sigs: opts.Signatures, now: opts.Now, chains: map[*authority]error{}}
+	v := &Verifier{root: opts.TrustedRoot, sigs: opts.Signatures, patterns: opts.Patterns, now: opts.Now, chains: map[*authority]error{}}
 	if v.root == nil {
 		var err error
 		if v.root, err = PublicGoodTrustedRoot(); err != nil {
@@ -44,6 +44,9 @@ func New(opts Options) (*Verifier, error) {
 			return nil, errors.New("sigstore: Options.Signatures is required in this build")
 		}
 	}
+	if v.patterns == nil {
+		v.patterns = defaultPatterns() // nil in the browser build: then a policy with a pattern is refused
+	}
 	if v.now == nil {
 		v.now = time.Now
 	}
@@ -55,13 +58,13 @@ type compiled struct {
 	Policy
 	digest     []byte // SHA-256 of the artifact
 	digest512  []byte // SHA-512 of the artifact, when its bytes are given
-	identityRE *regexp.Regexp
-	refRE      *regexp.Regexp
+	identityRE *pattern
+	refRE      *pattern
 	keyType    cert.KeyType
 	keySPKI    []byte
 }
 
-func compilePolicy(p Policy) (*compiled, error) {
+func compilePolicy(p Policy, compile PatternCompiler) (*compiled, error) {
 	c := &compiled{Policy: p}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadPolicy, fmt.Sprintf(format, args...))
@@ -105,12 +108,12 @@ func compilePolicy(p Policy) (*compiled, error) {
 	}
 	var err error
 	if p.IdentityRegexp != "" {
-		if c.identityRE, err = regexp.Compile("^(?:" + p.IdentityRegexp + ")$"); err != nil {
+		if c.identityRE, err = compilePattern(compile, p.IdentityRegexp); err != nil {
 			return nil, bad("identity pattern: %v", err)
 		}
 	}
 	if p.RefPattern != "" {
-		if c.refRE, err = regexp.Compile("^(?:" + p.RefPattern + ")$"); err != nil {
+		if c.refRE, err = compilePattern(compile, p.RefPattern); err != nil {
 			return nil, bad("ref pattern: %v", err)
 		}
 	}
@@ -159,7 +162,7 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // if and only if every check passed; otherwise a *RejectedError holding the
 // Result, or an error wrapping ErrBadPolicy when the policy is unusable.
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Result, error) {
-	pol, err := compilePolicy(p)
+	pol, err := compilePolicy(p, v.patterns)
 	if err != nil {
 		return nil, err
 	}

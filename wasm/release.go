@@ -78,7 +78,7 @@ func verifyReleaseJS(args []safejs.Value) (any, error) {
 	out["sourceCommit"] = m.SourceCommit
 	out["vcpus"] = m.VCPUs
 	out["vmmType"] = string(m.VMMType)
-	out["recomputed"] = "recomputed in this browser"
+	out["recomputed"] = true // the launch digest, from the signed manifest, by measure in this page
 	out["repository"] = signer.Repository
 	out["repositoryUri"] = signer.RepositoryURI
 	out["commit"] = signer.Commit
@@ -251,7 +251,7 @@ func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := sigstore.New(sigstore.Options{TrustedRoot: root, Signatures: signatures})
+	v, err := sigstore.New(sigstore.Options{TrustedRoot: root, Signatures: signatures, Patterns: jsPatterns})
 	if err != nil {
 		return nil, err
 	}

@@ -84,9 +84,10 @@ func TestBrowserBuildLeavesOutHeavyPackages(t *testing.T) {
 		}
 	}
 	// encoding/json's decoder alone is about 100 KB of brotli; manifests,
-	// statements and bundles are read with internal/strictjson.
+	// statements and bundles are read with internal/strictjson. regexp and
+	// its Unicode tables are as much: policy patterns use the page's RegExp.
 	forbidden := []string{
-		"net/http", "crypto/x509", "crypto/tls", "crypto/rsa", "crypto/ecdsa", "encoding/json",
+		"net/http", "crypto/x509", "crypto/tls", "crypto/rsa", "crypto/ecdsa", "encoding/json", "regexp",
 		"google.golang.org/protobuf", "github.com/google/go-sev-guest", "github.com/sigstore",
 	}
 	for _, dep := range deps {

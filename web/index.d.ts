@@ -116,6 +116,8 @@ export interface VerifyGatewayOptions extends LoadOptions {
    * recomputed here and accepted; one that does not match its stated measurement makes verifyGateway reject.
    */
   manifests?: (string | URL | object)[];
+  /** Releases signed through Sigstore by the CI identity the page names; each verified release's recomputed launch digest is accepted (see README, Signed releases). */
+  signedReleases?: SignedReleaseOptions;
   /** URL of a simulated AMD root (PEM) to trust besides the pinned AMD roots. Development only. */
   trustSimulatedRoot?: string | URL;
   /** URL of a KDS proxy (untrusted) for a VCEK and chain the evidence lacks, and for AMD's CRL. */
@@ -162,6 +164,60 @@ export function loadVerifier(options?: LoadOptions): Promise<Verifier>;
  * Fetches a release manifest (or takes the parsed object) and recomputes its launch digest. Rejects, with
  * error.code 'manifest_refused' when the manifest is unusable or its measurement does not follow from it.
  */
+/** Who may sign the releases a page accepts, as cvmtrust.verifyRelease takes it. */
+export interface ReleasePolicy {
+  issuer: string;
+  identity?: string;
+  /** RE2 pattern (as read by the browser's RegExp) for the whole subject alternative name. */
+  identityRegexp?: string;
+  /** OWNER/NAME */
+  repository?: string;
+  refPattern?: string;
+  workflow?: string;
+  maxAgeSeconds?: number;
+}
+
+export interface SignedReleaseOptions {
+  policy: ReleasePolicy;
+  /** Bundle URLs; empty: the gateway's release/bundle.sigstore.json. */
+  bundles: string[];
+  /** URL of a SIMULATED Sigstore trusted root (development only). */
+  trustSimulatedRoot?: string;
+}
+
+/** A release verified from its Sigstore bundle, its manifest's launch digest recomputed in the page. */
+export interface SignedRelease {
+  verified: true;
+  release: string;
+  name: string;
+  measurement: string;
+  sourceCommit: string;
+  recomputed: true;
+  repository: string;
+  repositoryUri: string;
+  commit: string;
+  workflow: string;
+  ref: string;
+  tag: string;
+  signer: string;
+  issuer: string;
+  signedAt: string;
+  logIndex?: number;
+  logUrl?: string;
+  integratedTime?: string;
+  /** True when it was verified against a SIMULATED Sigstore instance. */
+  simulated: boolean;
+  bundleUrl?: string;
+  /** The Sigstore verifier's Result (media type application/vnd.cvmtrust.sigstore-verification.v1+json). */
+  result: object;
+}
+
+/** Element attributes of signed releases, mapped to their property names. */
+export const releaseAttributes: Record<string, string>;
+
+/** Verifies one release bundle (a URL, or its JSON) against policy; rejects with error.code 'release_refused'. */
+export function loadRelease(bundle: string | URL, policy: ReleasePolicy, options?: LoadOptions & { fetch?: typeof fetch; simulatedTrustedRoot?: string }): Promise<SignedRelease>;
+
 export function loadManifest(manifest: string | URL | object, options?: LoadOptions & { fetch?: typeof fetch }): Promise<Release>;
 /** Resolves with the Result, verified or not; rejects only when verification could not take place. */
 export function verifyGateway(options: VerifyGatewayOptions): Promise<Result>;

@@ -176,6 +176,6 @@ export function releaseFacts(release) {
     ['Workflow', release.workflow || '—'],
     ['Tag', release.tag || release.ref || '—'],
     ['Transparency log', log],
-    ['Launch digest', `${release.recomputed} from the signed release manifest`],
+    ['Launch digest', 'recomputed in this browser from the signed release manifest'],
   ];
 }
