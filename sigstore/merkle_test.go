@@ -37,7 +37,9 @@ func split(n int) int {
 }
 
 // TestMerkleInclusion checks every leaf of every tree up to 33 leaves, and
-// that a flipped bit in any proof hash, a wrong index or a wrong size fails.
+// that a flipped bit in any proof hash or a wrong index fails. (A wrong
+// size can lead to the same root, as for sizes 3 and 4 of leaf 0: the size
+// is bound by the signed checkpoint, which must state the proof's size.)
 func TestMerkleInclusion(t *testing.T) {
 	for n := 1; n <= 33; n++ {
 		var leaves [][]byte
@@ -64,9 +66,6 @@ func TestMerkleInclusion(t *testing.T) {
 				if got, err := merkleRoot(int64((m+1)%n), int64(n), leafHash(leaves[m]), proof); err == nil && bytes.Equal(got, root) {
 					t.Fatalf("n=%d m=%d: wrong index verified", n, m)
 				}
-			}
-			if got, err := merkleRoot(int64(m), int64(n+1), leafHash(leaves[m]), proof); err == nil && bytes.Equal(got, root) {
-				t.Fatalf("n=%d m=%d: wrong size verified", n, m)
 			}
 		}
 	}
