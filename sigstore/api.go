@@ -101,9 +101,11 @@ type Options struct {
 // in-toto statement.
 //
 // A bundle signed with a Fulcio certificate is checked against the identity
-// fields: Issuer and one of Identity or IdentityRegexp are required, the
-// others narrow further. A bundle signed with a long-lived key is checked
-// with Key instead; setting Key and an identity is an error.
+// fields: Issuer is required, and the signer must be named by Identity, by
+// IdentityRegexp, or by Repository and Workflow together (the SAN of a CI
+// certificate changes with every tag; the repository and workflow do not);
+// the others narrow further. A bundle signed with a long-lived key is
+// checked with Key instead; setting Key and an identity is an error.
 type Policy struct {
 	Artifact       []byte
 	ArtifactDigest []byte // SHA-256 of the artifact
@@ -112,13 +114,15 @@ type Policy struct {
 	Issuer string
 	// Identity is the certificate's subject alternative name (URI or email),
 	// exactly; IdentityRegexp is an RE2 expression that must match all of it.
+	// Regular expressions are not linked into the browser build (they would
+	// add about 100 KB): there IdentityRegexp is refused as ErrBadPolicy.
 	Identity       string
 	IdentityRegexp string
 	// Repository is "owner/name"; the certificate's source repository must
 	// be that repository.
 	Repository string
-	// RefPattern is an RE2 expression that must match all of the source
-	// ref, such as `refs/tags/v.*`.
+	// RefPattern is a glob (path.Match: * and ? do not cross '/') the
+	// source ref must match, such as "refs/tags/v*".
 	RefPattern string
 	// Workflow is the path of the workflow that signed, such as
 	// ".github/workflows/release.yml"; it must equal the path in the

@@ -95,7 +95,7 @@ func TestRealBundles(t *testing.T) {
 				func(p *Policy) { p.Workflow = ".github/workflows/other.yml" },
 				func(p *Policy) { p.Issuer = "https://accounts.google.com" },
 				func(p *Policy) { p.Identity = p.Identity + "x" },
-				func(p *Policy) { p.RefPattern = "refs/tags/v.*" },
+				func(p *Policy) { p.RefPattern = "refs/tags/v*" },
 			} {
 				q := p
 				mutate(&q)

@@ -8,7 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"regexp"
+	"path"
 	"sort"
 	"strconv"
 	"sync"
@@ -53,10 +53,9 @@ func New(opts Options) (*Verifier, error) {
 // compiled is a checked Policy.
 type compiled struct {
 	Policy
-	digest     []byte // SHA-256 of the artifact
-	digest512  []byte // SHA-512 of the artifact, when its bytes are given
-	identityRE *regexp.Regexp
-	refRE      *regexp.Regexp
+	digest     []byte            // SHA-256 of the artifact
+	digest512  []byte            // SHA-512 of the artifact, when its bytes are given
+	identityRE func(string) bool // nil: Identity is exact
 	keyType    cert.KeyType
 	keySPKI    []byte
 }
@@ -100,17 +99,20 @@ func compilePolicy(p Policy) (*compiled, error) {
 	if p.Issuer == "" {
 		return nil, bad("the OIDC issuer is required")
 	}
-	if (p.Identity == "") == (p.IdentityRegexp == "") {
-		return nil, bad("give exactly one of an identity and an identity pattern")
+	if p.Identity != "" && p.IdentityRegexp != "" {
+		return nil, bad("give an identity or an identity pattern, not both")
+	}
+	if p.Identity == "" && p.IdentityRegexp == "" && (p.Repository == "" || p.Workflow == "") {
+		return nil, bad("name the signer: an identity, an identity pattern, or a repository and its workflow")
 	}
 	var err error
 	if p.IdentityRegexp != "" {
-		if c.identityRE, err = regexp.Compile("^(?:" + p.IdentityRegexp + ")$"); err != nil {
+		if c.identityRE, err = compileIdentityRegexp(p.IdentityRegexp); err != nil {
 			return nil, bad("identity pattern: %v", err)
 		}
 	}
 	if p.RefPattern != "" {
-		if c.refRE, err = regexp.Compile("^(?:" + p.RefPattern + ")$"); err != nil {
+		if _, err := path.Match(p.RefPattern, ""); err != nil {
 			return nil, bad("ref pattern: %v", err)
 		}
 	}
@@ -468,20 +470,22 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 	} else {
 		x.pass("issuer", s.Issuer)
 	}
-	matched := false
-	for _, san := range sans {
-		if (pol.identityRE != nil && pol.identityRE.MatchString(san)) || (pol.identityRE == nil && san == pol.Identity) {
-			matched = true
+	if pol.Identity != "" || pol.identityRE != nil {
+		matched := false
+		for _, san := range sans {
+			if (pol.identityRE != nil && pol.identityRE(san)) || (pol.identityRE == nil && san == pol.Identity) {
+				matched = true
+			}
 		}
-	}
-	want := pol.Identity
-	if pol.identityRE != nil {
-		want = pol.identityRE.String()
-	}
-	if !matched {
-		x.fail("identity", ErrIdentity, field+".subjectAlternativeName", s.SubjectAlternativeName, want, "the certificate names another signer")
-	} else {
-		x.pass("identity", s.SubjectAlternativeName)
+		want := pol.Identity
+		if pol.identityRE != nil {
+			want = pol.IdentityRegexp
+		}
+		if !matched {
+			x.fail("identity", ErrIdentity, field+".subjectAlternativeName", s.SubjectAlternativeName, want, "the certificate names another signer")
+		} else {
+			x.pass("identity", s.SubjectAlternativeName)
+		}
 	}
 	if pol.Repository != "" {
 		if s.Repository != pol.Repository {
@@ -490,9 +494,9 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 			x.pass("repository", s.Repository)
 		}
 	}
-	if pol.refRE != nil {
-		if !pol.refRE.MatchString(s.Ref) {
-			x.fail("ref", ErrIdentity, field+".sourceRepositoryRef", s.Ref, pol.refRE.String(), "the release was built from another ref")
+	if pol.RefPattern != "" {
+		if ok, _ := path.Match(pol.RefPattern, s.Ref); !ok || s.Ref == "" {
+			x.fail("ref", ErrIdentity, field+".sourceRepositoryRef", s.Ref, pol.RefPattern, "the release was built from another ref")
 		} else {
 			x.pass("ref", s.Ref)
 		}
