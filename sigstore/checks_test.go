@@ -16,7 +16,7 @@ import (
 func TestConformanceRejectReasons(t *testing.T) {
 	want := map[string]error{
 		"bundle-empty-certificate-chain_fail":                       ErrMalformedBundle,
-		"bundle-from-wrong-instance_fail":                           ErrUnknownLog,
+		"bundle-from-wrong-instance_fail":                           ErrMissingTransparency, // its log is not trusted
 		"bundle-invalid-base64-signature_fail":                      ErrMalformedBundle,
 		"bundle-malformed-json_fail":                                ErrMalformedBundle,
 		"bundle-negative-log-index_fail":                            ErrMalformedBundle,

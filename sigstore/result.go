@@ -137,7 +137,6 @@ var (
 	ErrKeyMismatch         = errors.New("signing key does not match")
 	ErrArtifact            = errors.New("artifact digest does not match")
 	ErrLogEntry            = errors.New("transparency log entry does not match the bundle")
-	ErrUnknownLog          = errors.New("transparency log not in the trusted root")
 	ErrSET                 = errors.New("signed entry timestamp does not verify")
 	ErrInclusionProof      = errors.New("inclusion proof does not verify")
 	ErrCheckpoint          = errors.New("checkpoint does not verify")

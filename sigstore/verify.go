@@ -336,7 +336,9 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 	field := "verificationMaterial." + name
 	log := v.root.findLog(e.logID)
 	if log == nil {
-		x.fail(name, ErrUnknownLog, field+".logId", hex.EncodeToString(e.logID), "", "the entry is from a log the trusted root does not name")
+		// As in sigstore-go, an entry from another log is passed over; the
+		// bundle still needs one verified entry from a trusted log.
+		x.skip(name, "the entry is from a log the trusted root does not name ("+hex.EncodeToString(e.logID)+")")
 		return false, nil
 	}
 	rv, err := rekorVersion(e.kind, e.kindVersion)
