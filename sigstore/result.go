@@ -37,8 +37,10 @@ type Signer struct {
 	// SubjectAlternativeName is the URI or email the certificate names.
 	SubjectAlternativeName string `json:"subjectAlternativeName,omitempty"`
 	// Repository is "owner/name", Ref the git ref (refs/tags/v1.2.0), Commit
-	// the source commit, Workflow the workflow file's path, as the CI's
-	// identity token stated them.
+	// the source commit, Workflow the path of the top-level workflow (the
+	// build configuration), as the CI's identity token stated them.
+	// BuildSignerURI names the workflow that held the token, which differs
+	// from Workflow when a reusable workflow signs.
 	Repository       string `json:"repository,omitempty"`
 	RepositoryURI    string `json:"repositoryUri,omitempty"`
 	Ref              string `json:"ref,omitempty"`
