@@ -3,6 +3,7 @@ package sigstore
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -91,6 +92,8 @@ func TestParseCheckpoint(t *testing.T) {
 		"no em dash":         "log.example\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n- log.example AAAAAAE=\n",
 		"short signature":    "log.example\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 log.example AAAA\n",
 		"no final newline":   "log.example\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 log.example AAAAAAE=",
+		"17 signatures": "log.example\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n" +
+			strings.Repeat("\u2014 log.example AAAAAAE=\n", 17),
 	} {
 		if _, err := parseCheckpoint(cp); err == nil {
 			t.Errorf("%s: accepted", name)
