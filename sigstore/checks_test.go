@@ -308,3 +308,17 @@ func TestPublicGoodTrustedRoot(t *testing.T) {
 		t.Fatal("trustedroot/README.md must record the source commit")
 	}
 }
+
+// TestSigningKeyForm: a key given for a certificate bundle, and no key for
+// a key bundle, are both rejected by the signingKey check.
+func TestSigningKeyForm(t *testing.T) {
+	v, _ := New(Options{})
+	c := caseNamed(t, "happy-path-v0.3")
+	key := caseNamed(t, "managed-key-happy-path").key
+	p := Policy{Artifact: c.artifact, Key: key}
+	_, err := v.Verify(context.Background(), c.bundle, p)
+	var rej *RejectedError
+	if !errors.Is(err, ErrKeyMismatch) || !errors.As(err, &rej) || rej.Result.Failed()[0].Name != "signingKey" {
+		t.Fatalf("key for a certificate bundle: %v", err)
+	}
+}
