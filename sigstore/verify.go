@@ -290,7 +290,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 	}
 
 	if leaf != nil {
-		v.checkCertificate(ctx, x, leaf, times, pol)
+		v.checkCertificate(ctx, x, b.certs, times, pol)
 	}
 	if pol.MaxAge > 0 && len(times) > 0 {
 		age := v.now().Sub(times[0])
@@ -418,8 +418,9 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 
 // checkCertificate checks the Fulcio leaf: its chain at every verified
 // time, its SCTs, and its identity against the policy.
-func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Certificate, times []time.Time, pol *compiled) {
+func (v *Verifier) checkCertificate(ctx context.Context, x *run, certs []*cert.Certificate, times []time.Time, pol *compiled) {
 	const field = "verificationMaterial.certificate"
+	leaf := certs[0]
 	if err := checkCritical(leaf); err != nil {
 		x.failErr("certificate", ErrMalformedCert, field, err)
 	} else if !hasEKU(leaf, oidCodeSigning) {
@@ -433,6 +434,21 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 	if err != nil {
 		x.failErr("certificateChain", ErrBadChain, field, err)
 		return
+	}
+	// Older bundles carry the chain above the leaf. It is not needed (the
+	// trusted root has it) but must then be the authority's own.
+	for i, c := range certs[1:] {
+		found := false
+		for _, ca := range cas {
+			for _, tc := range ca.chain {
+				found = found || bytes.Equal(c.Raw, tc.Raw)
+			}
+		}
+		if !found {
+			x.fail("certificateChain", ErrBadChain, "verificationMaterial.x509CertificateChain.certificates["+strconv.Itoa(i+1)+"]",
+				"", "", "the bundle's chain holds a certificate that is not the trusted authority's")
+			return
+		}
 	}
 	x.pass("certificateChain", "issued by "+cas[0].uri)
 	issuer := cas[0].chain[0]
