@@ -49,6 +49,17 @@ type Signer struct {
 	BuildSignerURI   string `json:"buildSignerUri,omitempty"`
 	BuildTrigger     string `json:"buildTrigger,omitempty"`
 	RunInvocationURI string `json:"runInvocationUri,omitempty"`
+	// The rest of Fulcio's CI extensions (1.3.6.1.4.1.57264.1.10 to .22,
+	// and the legacy workflow name .4), as stated.
+	BuildSignerDigest    string `json:"buildSignerDigest,omitempty"`
+	RunnerEnvironment    string `json:"runnerEnvironment,omitempty"`
+	RepositoryID         string `json:"repositoryId,omitempty"`
+	OwnerURI             string `json:"ownerUri,omitempty"`
+	OwnerID              string `json:"ownerId,omitempty"`
+	BuildConfigURI       string `json:"buildConfigUri,omitempty"`
+	BuildConfigDigest    string `json:"buildConfigDigest,omitempty"`
+	RepositoryVisibility string `json:"repositoryVisibility,omitempty"`
+	WorkflowName         string `json:"workflowName,omitempty"`
 	// KeyID is the SHA-256 of the signing key (SubjectPublicKeyInfo), hex.
 	KeyID string `json:"keyId"`
 }
