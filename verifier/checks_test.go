@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/protocol"
-	"github.com/cvmtrust/cvmtrust/verifier/internal/cert"
 )
 
 // rejects asserts that Verify rejected with wantErr and that the named

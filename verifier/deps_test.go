@@ -40,7 +40,7 @@ func TestNoSyscallJS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	if !strings.Contains(string(out), "verifier/internal/cert") {
+	if !strings.Contains(string(out), "verifier/internal/snp") {
 		t.Fatalf("package list looks wrong: %s", out)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cvmtrust/cvmtrust/verifier/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/cert"
 )
 
 // fakeChain is a self-made AMD-like hierarchy: ARK → ASK → VCEK, laid out

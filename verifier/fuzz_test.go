@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cvmtrust/cvmtrust/verifier/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cvmtrust/cvmtrust/verifier/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
 

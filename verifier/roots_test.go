@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cvmtrust/cvmtrust/verifier/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
 

@@ -19,7 +19,7 @@ import (
 	sevverify "github.com/google/go-sev-guest/verify"
 	"github.com/google/go-sev-guest/verify/trust"
 
-	"github.com/cvmtrust/cvmtrust/verifier/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/cert"
 )
 
 // oracle runs go-sev-guest's verify + validate on the same evidence and

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/protocol"
-	"github.com/cvmtrust/cvmtrust/verifier/internal/cert"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
 

@@ -1,8 +1,9 @@
-// Package cert parses the X.509 certificates and CRLs of AMD's SEV-SNP key
-// hierarchy (ARK, ASK, ASVK, VCEK, VLEK) with cryptobyte. It is deliberately
-// narrow: it reads what the verifier checks and keeps the raw bytes the
-// signatures cover. crypto/x509 is not used so that the browser build stays
-// small.
+// Package cert parses X.509 certificates and CRLs with cryptobyte: those of
+// AMD's SEV-SNP key hierarchy (ARK, ASK, ASVK, VCEK, VLEK; Parse, which
+// accepts only AMD's algorithms) and those of Sigstore (Fulcio, TSAs;
+// ParseAny). It is deliberately narrow: it reads what the verifiers check
+// and keeps the raw bytes the signatures cover. crypto/x509 is not used so
+// that the browser build stays small.
 package cert
 
 import (
@@ -28,6 +29,15 @@ var (
 	oidSHA384        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
 	oidECPublicKey   = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 	oidP384          = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
+	oidP256          = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
+	oidP521          = asn1.ObjectIdentifier{1, 3, 132, 0, 35}
+	oidEd25519       = asn1.ObjectIdentifier{1, 3, 101, 112}
+	oidECDSASHA256   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	oidECDSASHA384   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
+	oidECDSASHA512   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
+	oidRSASHA256     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+	oidRSASHA384     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
+	oidRSASHA512     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
 	oidCommonName    = asn1.ObjectIdentifier{2, 5, 4, 3}
 )
 
@@ -51,6 +61,23 @@ type KeyType int
 const (
 	KeyRSA KeyType = iota + 1
 	KeyECDSAP384
+	KeyECDSAP256
+	KeyECDSAP521
+	KeyEd25519
+)
+
+// SigAlg is a certificate's signature algorithm.
+type SigAlg int
+
+const (
+	SigRSAPSSSHA384 SigAlg = iota + 1 // with MGF1 SHA-384 and a 48-byte salt
+	SigECDSASHA256
+	SigECDSASHA384
+	SigECDSASHA512
+	SigEd25519
+	SigRSAPKCS1SHA256
+	SigRSAPKCS1SHA384
+	SigRSAPKCS1SHA512
 )
 
 // Certificate is a parsed certificate. Byte fields alias the input.
@@ -69,10 +96,14 @@ type Certificate struct {
 	// an RSA key under id-RSASSA-PSS is re-encoded under rsaEncryption (the
 	// key itself is unchanged).
 	SPKI []byte
-	// Signature is the signature value; only RSASSA-PSS with SHA-384, MGF1
-	// SHA-384 and a 48-byte salt is accepted, which is what AMD uses.
+	// Signature is the signature value, made with SigAlg. Parse accepts only
+	// RSASSA-PSS with SHA-384, MGF1 SHA-384 and a 48-byte salt, which is
+	// what AMD uses.
 	Signature  []byte
+	SigAlg     SigAlg
 	Extensions map[string][]byte // OID string → extnValue contents
+	// Critical lists the OIDs of the extensions marked critical.
+	Critical []string
 }
 
 // Extension returns the value of the extension with the given OID.
@@ -96,8 +127,25 @@ func (c *Certificate) ExtensionInt(oid asn1.ObjectIdentifier) (uint8, bool, erro
 	return uint8(n), true, nil
 }
 
-// Parse parses one DER certificate.
+// Parse parses one DER certificate of AMD's hierarchy: signed with
+// RSASSA-PSS SHA-384, holding an RSA or P-384 key.
 func Parse(der []byte) (*Certificate, error) {
+	c, err := ParseAny(der)
+	if err != nil {
+		return nil, err
+	}
+	if c.SigAlg != SigRSAPSSSHA384 {
+		return nil, fmt.Errorf("%w: signature algorithm is not RSASSA-PSS SHA-384 with a 48-byte salt", ErrMalformed)
+	}
+	if c.KeyType != KeyRSA && c.KeyType != KeyECDSAP384 {
+		return nil, fmt.Errorf("%w: key is neither RSA nor P-384", ErrMalformed)
+	}
+	return c, nil
+}
+
+// ParseAny parses one DER certificate signed with any algorithm SigAlg
+// names, holding an RSA, ECDSA (P-256, P-384, P-521) or Ed25519 key.
+func ParseAny(der []byte) (*Certificate, error) {
 	c := &Certificate{Raw: der, Extensions: map[string][]byte{}}
 	input := cryptobyte.String(der)
 	var certSeq, tbs cryptobyte.String
@@ -143,7 +191,7 @@ func Parse(der []byte) (*Certificate, error) {
 	if !bytes.Equal(innerAlg, outerAlg) {
 		return nil, fmt.Errorf("%w: signature algorithms inside and outside differ", ErrMalformed)
 	}
-	if err := checkRSAPSSSHA384(outerAlg); err != nil {
+	if c.SigAlg, err = readSigAlg(outerAlg); err != nil {
 		return nil, err
 	}
 	if c.RawIssuer, c.IssuerCN, err = readName(&tbs); err != nil {
@@ -185,11 +233,16 @@ func Parse(der []byte) (*Certificate, error) {
 			var ext cryptobyte.String
 			var oid asn1.ObjectIdentifier
 			var value cryptobyte.String
+			var critical cryptobyte.String
 			if !exts.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) ||
-				!ext.SkipOptionalASN1(cbasn1.BOOLEAN) || !ext.ReadASN1(&value, cbasn1.OCTET_STRING) || !ext.Empty() {
+				!ext.ReadOptionalASN1(&critical, nil, cbasn1.BOOLEAN) ||
+				!ext.ReadASN1(&value, cbasn1.OCTET_STRING) || !ext.Empty() {
 				return nil, fmt.Errorf("%w: bad extension", ErrMalformed)
 			}
 			key := oid.String()
+			if len(critical) == 1 && critical[0] != 0 {
+				c.Critical = append(c.Critical, key)
+			}
 			if _, dup := c.Extensions[key]; dup {
 				return nil, fmt.Errorf("%w: duplicate extension %s", ErrMalformed, key)
 			}
@@ -291,6 +344,36 @@ func checkRSAPSSSHA384(alg cryptobyte.String) error {
 	return nil
 }
 
+// readSigAlg names a certificate's signature algorithm. ECDSA and Ed25519
+// identifiers must have no parameters, PKCS#1 v1.5 ones NULL or none.
+func readSigAlg(alg cryptobyte.String) (SigAlg, error) {
+	if checkRSAPSSSHA384(alg) == nil {
+		return SigRSAPSSSHA384, nil
+	}
+	var oid asn1.ObjectIdentifier
+	var body cryptobyte.String
+	if !alg.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&oid) {
+		return 0, fmt.Errorf("%w: bad signature algorithm", ErrMalformed)
+	}
+	noParams := body.Empty()
+	nullParams := noParams || (body.SkipASN1(cbasn1.NULL) && body.Empty())
+	for _, a := range []struct {
+		oid  asn1.ObjectIdentifier
+		alg  SigAlg
+		null bool
+	}{
+		{oidECDSASHA256, SigECDSASHA256, false}, {oidECDSASHA384, SigECDSASHA384, false},
+		{oidECDSASHA512, SigECDSASHA512, false}, {oidEd25519, SigEd25519, false},
+		{oidRSASHA256, SigRSAPKCS1SHA256, true}, {oidRSASHA384, SigRSAPKCS1SHA384, true},
+		{oidRSASHA512, SigRSAPKCS1SHA512, true},
+	} {
+		if oid.Equal(a.oid) && (noParams || (a.null && nullParams)) {
+			return a.alg, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unsupported signature algorithm %v", ErrMalformed, oid)
+}
+
 // isSHA384 reads an AlgorithmIdentifier for SHA-384 (parameters absent or
 // NULL) that must fill s.
 func isSHA384(s cryptobyte.String) bool {
@@ -354,9 +437,20 @@ func readTime(s *cryptobyte.String) (time.Time, error) {
 	return t, nil
 }
 
+// ParseSPKI parses a DER SubjectPublicKeyInfo, such as a PEM "PUBLIC KEY",
+// and returns its type and its importable form (see readSPKI).
+func ParseSPKI(der []byte) (KeyType, []byte, error) {
+	s := cryptobyte.String(der)
+	kt, spki, err := readSPKI(&s)
+	if err == nil && !s.Empty() {
+		err = fmt.Errorf("%w: trailing data after the public key", ErrMalformed)
+	}
+	return kt, spki, err
+}
+
 // readSPKI reads a SubjectPublicKeyInfo: RSA (under rsaEncryption or
-// id-RSASSA-PSS) or ECDSA on P-384. RSA keys come back re-encoded under
-// rsaEncryption, the one form every importer takes.
+// id-RSASSA-PSS), ECDSA on P-256, P-384 or P-521, or Ed25519. RSA keys come
+// back re-encoded under rsaEncryption, the one form every importer takes.
 func readSPKI(s *cryptobyte.String) (KeyType, []byte, error) {
 	var spki, body, alg cryptobyte.String
 	if !s.ReadASN1Element(&spki, cbasn1.SEQUENCE) {
@@ -397,13 +491,30 @@ func readSPKI(s *cryptobyte.String) (KeyType, []byte, error) {
 		return KeyRSA, out, nil
 	case oid.Equal(oidECPublicKey):
 		var curve asn1.ObjectIdentifier
-		if !alg.ReadASN1ObjectIdentifier(&curve) || !curve.Equal(oidP384) {
-			return 0, nil, fmt.Errorf("%w: EC key not on P-384", ErrMalformed)
+		if !alg.ReadASN1ObjectIdentifier(&curve) || !alg.Empty() {
+			return 0, nil, fmt.Errorf("%w: bad EC key parameters", ErrMalformed)
 		}
-		if len(key) != 97 || key[0] != 4 {
-			return 0, nil, fmt.Errorf("%w: EC key not an uncompressed P-384 point", ErrMalformed)
+		var kt KeyType
+		var size int
+		switch {
+		case curve.Equal(oidP256):
+			kt, size = KeyECDSAP256, 32
+		case curve.Equal(oidP384):
+			kt, size = KeyECDSAP384, 48
+		case curve.Equal(oidP521):
+			kt, size = KeyECDSAP521, 66
+		default:
+			return 0, nil, fmt.Errorf("%w: EC key on an unsupported curve %v", ErrMalformed, curve)
 		}
-		return KeyECDSAP384, spki, nil
+		if len(key) != 1+2*size || key[0] != 4 {
+			return 0, nil, fmt.Errorf("%w: EC key not an uncompressed point", ErrMalformed)
+		}
+		return kt, spki, nil
+	case oid.Equal(oidEd25519):
+		if !alg.Empty() || len(key) != 32 {
+			return 0, nil, fmt.Errorf("%w: bad Ed25519 key", ErrMalformed)
+		}
+		return KeyEd25519, spki, nil
 	}
 	return 0, nil, fmt.Errorf("%w: unsupported public key algorithm %v", ErrMalformed, oid)
 }

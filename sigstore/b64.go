@@ -1,0 +1,30 @@
+package sigstore
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// decodeBase64 decodes bytes as protobuf's JSON form writes them: standard
+// base64, and as protobuf readers also accept, URL-safe or unpadded, with
+// line breaks ignored (as Go's base64 decoder, which protojson uses, does).
+func decodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.NewReplacer("\r", "", "\n", "").Replace(s)
+	}
+	if strings.ContainsAny(s, "-_") {
+		if strings.HasSuffix(s, "=") {
+			return base64.URLEncoding.Strict().DecodeString(s)
+		}
+		return base64.RawURLEncoding.Strict().DecodeString(s)
+	}
+	if len(s)%4 != 0 {
+		return base64.RawStdEncoding.Strict().DecodeString(s)
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, errors.New("invalid base64")
+	}
+	return b, nil
+}

@@ -1,0 +1,265 @@
+package sigstore
+
+import (
+	"encoding/asn1"
+
+	"crypto/sha256"
+	_ "embed"
+	"fmt"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"strings"
+	"time"
+
+	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/strictjson"
+)
+
+// TrustedRootMediaType is the only trusted root format accepted.
+const TrustedRootMediaType = "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
+
+//go:embed trustedroot/public-good.json
+var publicGoodJSON []byte
+
+// PublicGoodSource says where the embedded trusted root comes from.
+const PublicGoodSource = "Sigstore public-good instance, github.com/sigstore/root-signing targets/trusted_root.json at c9bda74 (2025-09-22)"
+
+// TrustedRoot is the parsed trust material of one Sigstore instance: its
+// Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each with the
+// window in which it may be trusted.
+type TrustedRoot struct {
+	// Name says where the root came from; it is copied into each Result.
+	Name string
+	// Simulated marks a test instance; Results verified with it say so.
+	Simulated bool
+
+	tlogs  []*transparencyLog
+	ctlogs []*transparencyLog
+	cas    []*authority
+	tsas   []*authority
+}
+
+// timeRange is a closed interval; a zero end is open.
+type timeRange struct {
+	start, end time.Time
+}
+
+func (r timeRange) contains(t time.Time) bool {
+	return !t.Before(r.start) && (r.end.IsZero() || !t.After(r.end))
+}
+
+func (r timeRange) String() string {
+	end := "open"
+	if !r.end.IsZero() {
+		end = r.end.UTC().Format(time.RFC3339)
+	}
+	return r.start.UTC().Format(time.RFC3339) + " to " + end
+}
+
+type transparencyLog struct {
+	baseURL string
+	id      []byte // SHA-256 of the SubjectPublicKeyInfo, or as the root says
+	spki    []byte
+	keyType cert.KeyType
+	scheme  Scheme
+	hash    Hash
+	valid   timeRange
+}
+
+type authority struct {
+	uri   string
+	chain []*cert.Certificate // leaf (or intermediate) first, root last
+	valid timeRange
+}
+
+// PublicGoodTrustedRoot returns the embedded trusted root of the Sigstore
+// public-good instance (see PublicGoodSource).
+func PublicGoodTrustedRoot() (*TrustedRoot, error) {
+	tr, err := ParseTrustedRoot(publicGoodJSON)
+	if err != nil {
+		return nil, err
+	}
+	tr.Name = PublicGoodSource
+	return tr, nil
+}
+
+// ParseTrustedRoot parses a trusted_root.json. Every log needs a key with
+// a validity start; every authority a certificate chain.
+func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
+	v, err := strictjson.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadTrustedRoot, err)
+	}
+	if v.Kind != strictjson.Object {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrBadTrustedRoot)
+	}
+	if mt := v.Get("mediaType"); mt == nil || mt.Text != TrustedRootMediaType {
+		return nil, fmt.Errorf("%w: media type is not %s", ErrBadTrustedRoot, TrustedRootMediaType)
+	}
+	tr := &TrustedRoot{Name: "trusted root given by the caller"}
+	for _, f := range []struct {
+		key string
+		out *[]*transparencyLog
+	}{{"tlogs", &tr.tlogs}, {"ctlogs", &tr.ctlogs}} {
+		for i, item := range arrayOf(v.Get(f.key)) {
+			l, err := parseLog(item)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadTrustedRoot, f.key, i, err)
+			}
+			*f.out = append(*f.out, l)
+		}
+	}
+	for _, f := range []struct {
+		key string
+		out *[]*authority
+	}{{"certificateAuthorities", &tr.cas}, {"timestampAuthorities", &tr.tsas}} {
+		for i, item := range arrayOf(v.Get(f.key)) {
+			a, err := parseAuthority(item)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadTrustedRoot, f.key, i, err)
+			}
+			*f.out = append(*f.out, a)
+		}
+	}
+	if len(tr.tlogs) == 0 && len(tr.tsas) == 0 {
+		return nil, fmt.Errorf("%w: neither a transparency log nor a timestamp authority", ErrBadTrustedRoot)
+	}
+	return tr, nil
+}
+
+func arrayOf(v *strictjson.Value) []*strictjson.Value {
+	if v == nil || v.Kind != strictjson.Array {
+		return nil
+	}
+	return v.Items
+}
+
+func stringOf(v *strictjson.Value) string {
+	if v == nil || v.Kind != strictjson.String {
+		return ""
+	}
+	return v.Text
+}
+
+func parseLog(v *strictjson.Value) (*transparencyLog, error) {
+	pk := v.Get("publicKey")
+	raw, err := decodeBase64(stringOf(pk.Get("rawBytes")))
+	if err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("publicKey.rawBytes missing or not base64")
+	}
+	l := &transparencyLog{baseURL: stringOf(v.Get("baseUrl"))}
+	details := stringOf(pk.Get("keyDetails"))
+	if strings.HasPrefix(details, "PKCS1_RSA_") {
+		// A bare RSAPublicKey (PKCS #1): wrap it as a SubjectPublicKeyInfo.
+		raw = wrapPKCS1(raw)
+		details = "PKIX_RSA_" + strings.TrimPrefix(details, "PKCS1_RSA_") + "_SHA256"
+	}
+	if l.keyType, l.spki, err = cert.ParseSPKI(raw); err != nil {
+		return nil, err
+	}
+	if l.scheme, l.hash, err = keyDetails(details, l.keyType); err != nil {
+		return nil, err
+	}
+	if l.valid, err = parseRange(pk.Get("validFor")); err != nil {
+		return nil, err
+	}
+	if id := stringOf(v.Get("logId").Get("keyId")); id != "" {
+		if l.id, err = decodeBase64(id); err != nil {
+			return nil, fmt.Errorf("logId.keyId not base64")
+		}
+	} else {
+		sum := sha256.Sum256(raw)
+		l.id = sum[:]
+	}
+	return l, nil
+}
+
+// keyDetails maps a PublicKeyDetails name to the scheme and hash, and
+// checks it agrees with the key.
+func keyDetails(name string, kt cert.KeyType) (Scheme, Hash, error) {
+	want := map[string]struct {
+		kt     cert.KeyType
+		scheme Scheme
+		hash   Hash
+	}{
+		"PKIX_ECDSA_P256_SHA_256": {cert.KeyECDSAP256, ECDSA, SHA256},
+		"PKIX_ECDSA_P384_SHA_384": {cert.KeyECDSAP384, ECDSA, SHA384},
+		"PKIX_ECDSA_P521_SHA_512": {cert.KeyECDSAP521, ECDSA, SHA512},
+		"PKIX_ED25519":            {cert.KeyEd25519, Ed25519, 0},
+	}
+	if d, ok := want[name]; ok {
+		if d.kt != kt {
+			return 0, 0, fmt.Errorf("key details %s do not match the key", name)
+		}
+		return d.scheme, d.hash, nil
+	}
+	if kt == cert.KeyRSA && strings.HasPrefix(name, "PKIX_RSA_") {
+		scheme := RSAPKCS1v15
+		if strings.Contains(name, "_PSS_") {
+			scheme = RSAPSS
+		}
+		switch {
+		case strings.HasSuffix(name, "SHA256"):
+			return scheme, SHA256, nil
+		case strings.HasSuffix(name, "SHA384"):
+			return scheme, SHA384, nil
+		case strings.HasSuffix(name, "SHA512"):
+			return scheme, SHA512, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("unsupported key details %q", name)
+}
+
+func parseRange(v *strictjson.Value) (timeRange, error) {
+	var r timeRange
+	start := stringOf(v.Get("start"))
+	if start == "" {
+		return r, fmt.Errorf("validFor.start missing")
+	}
+	var err error
+	if r.start, err = time.Parse(time.RFC3339Nano, start); err != nil {
+		return r, fmt.Errorf("validFor.start: %w", err)
+	}
+	if end := stringOf(v.Get("end")); end != "" {
+		if r.end, err = time.Parse(time.RFC3339Nano, end); err != nil {
+			return r, fmt.Errorf("validFor.end: %w", err)
+		}
+	}
+	return r, nil
+}
+
+func parseAuthority(v *strictjson.Value) (*authority, error) {
+	a := &authority{uri: stringOf(v.Get("uri"))}
+	for i, c := range arrayOf(v.Get("certChain").Get("certificates")) {
+		der, err := decodeBase64(stringOf(c.Get("rawBytes")))
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d not base64", i)
+		}
+		crt, err := cert.ParseAny(der)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", i, err)
+		}
+		a.chain = append(a.chain, crt)
+	}
+	if len(a.chain) == 0 {
+		return nil, fmt.Errorf("empty certificate chain")
+	}
+	var err error
+	if a.valid, err = parseRange(v.Get("validFor")); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func wrapPKCS1(key []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1})
+			b.AddASN1NULL()
+		})
+		b.AddASN1BitString(key)
+	})
+	out, _ := b.Bytes()
+	return out
+}
