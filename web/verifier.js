@@ -85,6 +85,12 @@ const maxManifestBytes = 1 << 20;
  * @returns {Promise<import('./index.js').Release>}
  */
 export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+  const read = await readManifest(manifest, fetchFn);
+  return measureManifest(await loadVerifier(load), read);
+}
+
+/** Fetches (or takes) a manifest: { body, url, claim }, claim being the measurement it states, if readable. */
+async function readManifest(manifest, fetchFn) {
   let url;
   let body = manifest;
   if (typeof manifest === 'string' || manifest instanceof URL) {
@@ -94,12 +100,23 @@ export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch
   } else if (manifest === null || typeof manifest !== 'object') {
     throw new TypeError('loadManifest: manifest must be a URL or a manifest object');
   }
-  const ns = await loadVerifier(load);
+  let claim;
+  try {
+    claim = (typeof body === 'string' ? JSON.parse(body) : body)?.measurement;
+  } catch {
+    // The wasm says what is wrong with it.
+  }
+  return { body, url, claim: typeof claim === 'string' && /^[0-9a-fA-F]{96}$/.test(claim) ? claim.toLowerCase() : undefined };
+}
+
+/** Recomputes a manifest's launch digest in the wasm; resolves with the release only when it equals the claim. */
+async function measureManifest(ns, { body, url, claim }) {
+  const where = url ? ` at ${url.href}` : '';
   let release;
   try {
     release = await ns.measure(body);
+    if (release.measurement !== claim) throw new Error(`the recomputed launch digest ${release.measurement} is not the stated ${claim}`);
   } catch (err) {
-    const where = url ? ` at ${url.href}` : '';
     const refused = new Error(`The release manifest${where} was refused: ${err.message.replace(/^cvmtrust\.measure: /, '')}.`, { cause: err });
     refused.code = 'manifest_refused';
     throw refused;
@@ -128,22 +145,31 @@ export async function verifyGateway({ gateway, measurements, manifests, trustSim
   }
   const base = gatewayBase(gateway);
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  // The manifests are recomputed while the evidence is on its way; one that
-  // is refused stops everything before the evidence is verified.
-  const [ns, evidence, simulatedRoot, releases] = await Promise.all([
+  // The wasm compiles while the evidence and the manifests are on their way.
+  const [ns, evidence, simulatedRoot, read] = await Promise.all([
     loadVerifier(load),
     fetchText(fetchFn, new URL(`attestation?nonce=${nonce}`, base), 'the server’s attestation'),
     trustSimulatedRoot ? fetchText(fetchFn, new URL(trustSimulatedRoot, globalThis.document?.baseURI), 'the simulated root') : '',
-    Promise.all((manifests ?? []).map((m) => loadManifest(m, { fetch: fetchFn, ...load }))),
+    Promise.all((manifests ?? []).map((m) => readManifest(m, fetchFn))),
   ]);
   mark('cvmtrust:evidence');
-  const result = await ns.verify(evidence, {
+  // The evidence is verified against the measurements the manifests state
+  // while their launch digests are recomputed (the verifier mostly waits for
+  // WebCrypto, the recomputation is hashing). The Result is returned only if
+  // every manifest's recomputed digest equals the measurement it states, so
+  // it is the same Result as verifying after the recomputation; a manifest
+  // that is refused makes verifyGateway reject, as before.
+  const measuring = Promise.all(read.map((m) => measureManifest(ns, m)));
+  const verifying = ns.verify(evidence, {
     ...expectation,
-    measurements: [...(measurements ?? []), ...releases.map((r) => r.measurement)],
+    measurements: [...(measurements ?? []), ...read.map((m) => m.claim).filter(Boolean)],
     nonce,
     ...(simulatedRoot ? { simulatedRoot } : {}),
     ...(kdsProxy ? { kdsProxy: new URL(kdsProxy, globalThis.document?.baseURI).href } : {}),
   });
+  verifying.catch(() => {}); // a refused manifest is the error to report, below
+  const releases = await measuring;
+  const result = await verifying;
   mark('cvmtrust:verified');
   // The key bytes the verifier bound into REPORT_DATA with this nonce, and
   // the hash of the report that did: what sealing uses, never the JSON again.
