@@ -271,9 +271,24 @@ test('sealFor: the verified key bytes, never the JSON read again; a swapped key 
     const swapped = await verifyGateway({ ...opts, fetch: swapping });
     let refused;
     try { await sealFor(swapped, new Uint8Array([1])); } catch (e) { refused = e.constructor.name; }
+    // The suite names are not in REPORT_DATA, the key bytes are: a KEM renamed
+    // on the way verifies, and sealing to those bytes under it fails in words;
+    // a KDF or AEAD the page does not use is refused.
+    const renaming = (change) => async (url, init) => {
+      const res = await fetch(url, init);
+      if (!String(url).includes('attestation?')) return res;
+      const ev = await res.json();
+      change(ev.hpke);
+      return new Response(JSON.stringify(ev), { status: 200 });
+    };
+    const suites = [];
+    for (const change of [(h) => { h.kem = 'DHKEM-X25519-HKDF-SHA256'; }, (h) => { h.kdf = 'HKDF-SHA512'; }, (h) => { h.aead = 'ChaCha20Poly1305'; }]) {
+      const r = await verifyGateway({ ...opts, fetch: renaming(change) });
+      try { await sealFor(r, new Uint8Array([1])); suites.push([r.verified, 'sealed']); } catch (e) { suites.push([r.verified, e.message]); }
+    }
     return {
       verified: ok.verified, keys: Object.keys(ok), sealedKeys: Object.keys(sealed), kem: sealed.kem,
-      swappedVerified: swapped.verified, swappedReportData: swapped.checks.find((c) => c.name === 'reportData').outcome, refused,
+      swappedVerified: swapped.verified, swappedReportData: swapped.checks.find((c) => c.name === 'reportData').outcome, refused, suites,
     };
   }, [simulatedMeasurement, theirs]);
   assert.equal(out.verified, true);
@@ -283,6 +298,10 @@ test('sealFor: the verified key bytes, never the JSON read again; a swapped key 
   assert.equal(out.swappedVerified, false);
   assert.equal(out.swappedReportData, 'fail');
   assert.equal(out.refused, 'TypeError');
+  assert.deepEqual(out.suites.map(([v]) => v), [true, true, true]);
+  assert.match(out.suites[0][1], /^Could not encrypt to the server’s key \(DHKEM-X25519-HKDF-SHA256\).*Nothing was sent\.$/);
+  assert.match(out.suites[1][1], /^The server offers an encryption suite this page does not use \(MLKEM768-X25519, HKDF-SHA512, AES-256-GCM\)/);
+  assert.match(out.suites[2][1], /^The server offers an encryption suite this page does not use .*ChaCha20Poly1305/);
   await page.close();
 });
 

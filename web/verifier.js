@@ -219,14 +219,21 @@ export async function sealFor(result, bytes, load = {}) {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('sealFor: bytes must be a Uint8Array');
   const { kem, kdf, aead, publicKey, reportSha384 } = entry.sealTo;
   if (!Object.hasOwn(kems, kem) || kdf !== 'HKDF-SHA256' || aead !== 'AES-256-GCM') {
-    throw new Error(`The server offers an encryption suite this page does not use (${kem}, ${kdf}, ${aead}).`);
+    throw new Error(`The server offers an encryption suite this page does not use (${kem}, ${kdf}, ${aead}). Nothing was sent.`);
   }
   const hpke = await loadHpke(load);
-  const suite = new hpke.CipherSuite({ kem: new hpke[kems[kem]](), kdf: new hpke.HkdfSha256(), aead: new hpke.Aes256Gcm() });
-  const recipientPublicKey = await suite.kem.deserializePublicKey(publicKey);
-  const sender = await suite.createSenderContext({ recipientPublicKey, info: concat(new TextEncoder().encode(enrollLabel), reportSha384) });
-  const ct = new Uint8Array(await sender.seal(bytes));
-  const receiptKey = await hmacKey(new Uint8Array(await sender.export(new TextEncoder().encode(receiptLabel), 32)));
+  let sender;
+  let ct;
+  let receiptKey;
+  try {
+    const suite = new hpke.CipherSuite({ kem: new hpke[kems[kem]](), kdf: new hpke.HkdfSha256(), aead: new hpke.Aes256Gcm() });
+    const recipientPublicKey = await suite.kem.deserializePublicKey(publicKey);
+    sender = await suite.createSenderContext({ recipientPublicKey, info: concat(new TextEncoder().encode(enrollLabel), reportSha384) });
+    ct = new Uint8Array(await sender.seal(bytes));
+    receiptKey = await hmacKey(new Uint8Array(await sender.export(new TextEncoder().encode(receiptLabel), 32)));
+  } catch (err) {
+    throw new Error(`Could not encrypt to the server’s key (${kem}): the key it attested is not one this page can use. Nothing was sent.`, { cause: err });
+  }
   const request = {
     version: 1,
     report_sha384: base64(reportSha384),
