@@ -166,10 +166,13 @@ func (s *String) SkipASN1(tag Tag) bool {
 }
 
 // ReadOptionalASN1 reads the contents of an element with tag if the next
-// element has that tag; present says whether it had.
+// element has that tag; present, when not nil, says whether it had.
 func (s *String) ReadOptionalASN1(out *String, present *bool, tag Tag) bool {
-	*present = s.PeekASN1Tag(tag)
-	return !*present || s.ReadASN1(out, tag)
+	has := s.PeekASN1Tag(tag)
+	if present != nil {
+		*present = has
+	}
+	return !has || s.ReadASN1(out, tag)
 }
 
 // SkipOptionalASN1 drops the next element if it has tag.

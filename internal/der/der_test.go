@@ -111,7 +111,7 @@ func compareTyped(t *testing.T, a String, b cryptobyte.String) {
 // corpus returns the DER of every certificate and CRL under testdata/kds.
 func corpus(t testing.TB) [][]byte {
 	var out [][]byte
-	root := filepath.Join("..", "..", "..", "testdata", "kds")
+	root := filepath.Join("..", "..", "testdata", "kds")
 	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
