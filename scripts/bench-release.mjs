@@ -37,8 +37,9 @@ try {
   const root = fs.readFileSync(path.join(tmp, cases.trustedRoot), 'utf8');
   const policy = {
     issuer: cases.policy.issuer,
-    identityRegexp: `${cases.policy.sanRegexp}.+`,
     repository: new URL(cases.policy.repositoryUri).pathname.slice(1),
+    workflow: '.github/workflows/release.yml',
+    refPattern: 'refs/tags/*',
     maxAgeSeconds: cases.policy.maxAgeSeconds,
     simulatedTrustedRoot: root,
   };

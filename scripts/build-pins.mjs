@@ -1,6 +1,6 @@
 // Pins the widget build so that a page can load exactly it, and an auditor
 // can check that it does (cvmtrust audit-page). Run by scripts/build-wasm.sh
-// after the wasm and wasm_exec.js are in OUT_DIR; writes there:
+// after the wasm, wasm_exec.js and hpke.js are in OUT_DIR; writes there:
 //
 //   integrity.js     the wasm's Subresource Integrity, which the loader
 //                    (verifier.js) passes to fetch: pinning the loader pins
@@ -36,6 +36,7 @@ const modules = [
   ...fs.readdirSync(web).filter((f) => f.endsWith('.js')).sort().map((f) => [f, path.join(web, f)]),
   ['dist/integrity.js', path.join(out, 'integrity.js')],
   ['dist/wasm_exec.js', path.join(out, 'wasm_exec.js')],
+  ['dist/hpke.js', path.join(out, 'hpke.js')],
 ];
 const importMap = (prefix) => ({
   imports: {

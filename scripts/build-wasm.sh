@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the browser verifier reproducibly into web/dist/ (or $OUT_DIR):
-#   cvmtrust.wasm  the js/wasm build of ./wasm (verifier + sealing)
+#   cvmtrust.wasm  the js/wasm build of ./wasm (verification, launch digest)
 #   wasm_exec.js   Go's loader for it, from the same toolchain
+#   hpke.js        HPKE for sealing in the page: hpke-js bundled from the
+#                  versions in package-lock.json (web/src/hpke.js; needs
+#                  `npm ci` first)
 #   build.json     Go version, flags, and for each shipped file its size raw,
 #                  gzip and brotli and its SHA-384 Subresource Integrity hash
 #                  (BUILD_SIZES=0 leaves out the slow compressed sizes)
@@ -25,6 +28,15 @@ rebuild=()
 [[ "${REBUILD_ALL:-}" == 1 ]] && rebuild=(-a)
 go build "${rebuild[@]}" -trimpath -ldflags="$ldflags" -o "$out/cvmtrust.wasm" ./wasm
 cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
+
+# HPKE: one minified ES module, no source map, no paths, legal comments kept.
+esbuild=node_modules/.bin/esbuild
+if [[ ! -x "$esbuild" ]]; then
+  echo "build-wasm.sh: $esbuild is missing; run npm ci first" >&2
+  exit 1
+fi
+"$esbuild" web/src/hpke.js --bundle --format=esm --platform=browser --target=es2022 \
+  --minify --legal-comments=eof --charset=utf8 --log-level=warning --outfile="$out/hpke.js"
 # integrity.js (the wasm's SRI, used by the loader), importmap.json (every
 # module with its integrity) and the pinned demo page: see the script.
 node scripts/build-pins.mjs "$out"
@@ -42,6 +54,7 @@ const { createHash } = require('node:crypto');
     [path.join(out, 'cvmtrust.wasm'), 'dist/cvmtrust.wasm'],
     [path.join(out, 'wasm_exec.js'), 'dist/wasm_exec.js'],
     [path.join(out, 'integrity.js'), 'dist/integrity.js'],
+    [path.join(out, 'hpke.js'), 'dist/hpke.js'],
     ...fs.readdirSync('web').filter((f) => f.endsWith('.js')).sort().map((f) => [path.join('web', f), f]),
   ];
   const report = {

@@ -79,11 +79,6 @@ type DigestVerifier interface {
 	VerifyDigest(ctx context.Context, scheme Scheme, hash Hash, spki, digest, sig []byte) error
 }
 
-// PatternCompiler compiles an RE2 pattern into a function that reports
-// whether a string matches all of it (the anchoring is the compiler's job).
-// It need only support what RE2 and the browser's RegExp have in common.
-type PatternCompiler func(pattern string) (match func(string) bool, err error)
-
 // Options is the trust setup, fixed for the life of a Verifier.
 type Options struct {
 	// TrustedRoot holds the Fulcio CAs, transparency logs, CT logs and
@@ -93,11 +88,6 @@ type Options struct {
 	// Signatures does the signature math. Nil means Go's crypto natively;
 	// the browser build must set it.
 	Signatures SignatureVerifier
-	// Patterns compiles the RE2 patterns of a Policy (IdentityRegexp,
-	// RefPattern). Nil means Go's regexp natively; the browser build has no
-	// default and passes the page's RegExp, so that the wasm does not link
-	// regexp and its Unicode tables (about 100 KB of brotli).
-	Patterns PatternCompiler
 	// Now is the clock for Policy.MaxAge. Nil means time.Now. Certificates
 	// are never checked against it: they are checked at the time the log
 	// or a timestamp authority vouches for.
@@ -111,9 +101,11 @@ type Options struct {
 // in-toto statement.
 //
 // A bundle signed with a Fulcio certificate is checked against the identity
-// fields: Issuer and one of Identity or IdentityRegexp are required, the
-// others narrow further. A bundle signed with a long-lived key is checked
-// with Key instead; setting Key and an identity is an error.
+// fields: Issuer is required, and the signer must be named by Identity, by
+// IdentityRegexp, or by Repository and Workflow together (the SAN of a CI
+// certificate changes with every tag; the repository and workflow do not);
+// the others narrow further. A bundle signed with a long-lived key is
+// checked with Key instead; setting Key and an identity is an error.
 type Policy struct {
 	Artifact       []byte
 	ArtifactDigest []byte // SHA-256 of the artifact
@@ -122,13 +114,15 @@ type Policy struct {
 	Issuer string
 	// Identity is the certificate's subject alternative name (URI or email),
 	// exactly; IdentityRegexp is an RE2 expression that must match all of it.
+	// Regular expressions are not linked into the browser build (they would
+	// add about 100 KB): there IdentityRegexp is refused as ErrBadPolicy.
 	Identity       string
 	IdentityRegexp string
 	// Repository is "owner/name"; the certificate's source repository must
 	// be that repository.
 	Repository string
-	// RefPattern is an RE2 expression that must match all of the source
-	// ref, such as `refs/tags/v.*`.
+	// RefPattern is a glob (path.Match: * and ? do not cross '/') the
+	// source ref must match, such as "refs/tags/v*".
 	RefPattern string
 	// Workflow is the path of the workflow that signed, such as
 	// ".github/workflows/release.yml"; it must equal the path in the

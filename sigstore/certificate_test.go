@@ -23,7 +23,7 @@ func TestCertificateChecks(t *testing.T) {
 	artifact := []byte("release manifest")
 	policy := Policy{Artifact: artifact, Issuer: githubIssuer,
 		Identity: "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1", Repository: "o/r",
-		RefPattern: `refs/tags/v\d+`, Workflow: ".github/workflows/release.yml"}
+		RefPattern: "refs/tags/v[0-9]*", Workflow: ".github/workflows/release.yml"}
 	ctx := context.Background()
 
 	res, err := v.Verify(ctx, f.bundle(t, artifact, f.leafTemplate(), true), policy)
@@ -33,6 +33,18 @@ func TestCertificateChecks(t *testing.T) {
 	if s := res.Signer; s.Repository != "o/r" || s.Ref != "refs/tags/v1" || s.Workflow != ".github/workflows/release.yml" ||
 		s.Commit != "0123456789abcdef0123456789abcdef01234567" || s.RepositoryURI != "https://github.com/o/r" {
 		t.Errorf("signer = %+v", s)
+	}
+
+	// The signer named by repository and workflow alone, as a page does:
+	// the SAN changes with every tag.
+	byRepo := Policy{Artifact: artifact, Issuer: githubIssuer, Repository: "o/r", Workflow: ".github/workflows/release.yml",
+		RefPattern: "refs/tags/v*"}
+	if _, err := v.Verify(ctx, f.bundle(t, artifact, f.leafTemplate(), true), byRepo); err != nil {
+		t.Fatalf("by repository and workflow: %v", err)
+	}
+	byRepo.Repository = "o/fork"
+	if _, err := v.Verify(ctx, f.bundle(t, artifact, f.leafTemplate(), true), byRepo); !errors.Is(err, ErrIdentity) {
+		t.Fatalf("another repository: %v", err)
 	}
 
 	for _, tc := range []struct {
@@ -102,7 +114,7 @@ func TestLegacyIdentity(t *testing.T) {
 	artifact := []byte("a")
 	res, err := v.Verify(context.Background(), f.bundle(t, artifact, tmpl, true), Policy{Artifact: artifact,
 		Issuer: githubIssuer, Identity: "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1",
-		Repository: "o/r", RefPattern: "refs/tags/.*", Workflow: ".github/workflows/release.yml"})
+		Repository: "o/r", RefPattern: "refs/tags/*", Workflow: ".github/workflows/release.yml"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func TestConformanceRejectReasons(t *testing.T) {
 	want := map[string]error{
 		"bundle-empty-certificate-chain_fail":                       ErrMalformedBundle,
-		"bundle-from-wrong-instance_fail":                           ErrUnknownLog,
+		"bundle-from-wrong-instance_fail":                           ErrMissingTransparency, // its log is not trusted
 		"bundle-invalid-base64-signature_fail":                      ErrMalformedBundle,
 		"bundle-malformed-json_fail":                                ErrMalformedBundle,
 		"bundle-negative-log-index_fail":                            ErrMalformedBundle,
@@ -200,7 +200,8 @@ func TestPolicyErrors(t *testing.T) {
 		"no identity":           {Artifact: []byte("a"), Issuer: "i"},
 		"identity and regexp":   {Artifact: []byte("a"), Issuer: "i", Identity: "x", IdentityRegexp: "x"},
 		"bad regexp":            {Artifact: []byte("a"), Issuer: "i", IdentityRegexp: "("},
-		"bad ref pattern":       {Artifact: []byte("a"), Issuer: "i", Identity: "x", RefPattern: "("},
+		"bad ref pattern":       {Artifact: []byte("a"), Issuer: "i", Identity: "x", RefPattern: "["},
+		"repository alone":      {Artifact: []byte("a"), Issuer: "i", Repository: "o/r"},
 		"key and identity":      {Artifact: []byte("a"), Issuer: "i", Identity: "x", Key: c.bundle},
 		"key that is not a key": {Artifact: []byte("a"), Key: []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")},
 		"negative max age":      {Artifact: []byte("a"), Issuer: "i", Identity: "x", MaxAge: -time.Second},
@@ -305,5 +306,19 @@ func TestPublicGoodTrustedRoot(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("trustedroot", "README.md"))
 	if err != nil || !strings.Contains(string(readme), "c9bda74ad2221f938f7d2e0295ca3aad2da710a8") {
 		t.Fatal("trustedroot/README.md must record the source commit")
+	}
+}
+
+// TestSigningKeyForm: a key given for a certificate bundle, and no key for
+// a key bundle, are both rejected by the signingKey check.
+func TestSigningKeyForm(t *testing.T) {
+	v, _ := New(Options{})
+	c := caseNamed(t, "happy-path-v0.3")
+	key := caseNamed(t, "managed-key-happy-path").key
+	p := Policy{Artifact: c.artifact, Key: key}
+	_, err := v.Verify(context.Background(), c.bundle, p)
+	var rej *RejectedError
+	if !errors.Is(err, ErrKeyMismatch) || !errors.As(err, &rej) || rej.Result.Failed()[0].Name != "signingKey" {
+		t.Fatalf("key for a certificate bundle: %v", err)
 	}
 }

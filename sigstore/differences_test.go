@@ -77,3 +77,26 @@ func TestKnownDifferences(t *testing.T) {
 		}
 	})
 }
+
+// TestExtraBadTimestamp: a bundle with one valid timestamp and one that
+// does not verify (here, another bundle's) is rejected: every timestamp a
+// bundle carries must verify. sigstore-go counts the valid ones against a
+// threshold and accepts it (README, difference 10).
+func TestExtraBadTimestamp(t *testing.T) {
+	good := caseNamed(t, "rekor2-happy-path")
+	other := caseNamed(t, "rekor2-timestamp-payload-mismatch_fail")
+	var otherDoc map[string]any
+	json.Unmarshal(other.bundle, &otherDoc)
+	foreign := walk(otherDoc, "verificationMaterial", "timestampVerificationData", "rfc3161Timestamps", 0)
+	in := good.input(false)
+	in.bundle = rewriteBundle(t, in.bundle, func(d map[string]any) {
+		tv := walk(d, "verificationMaterial", "timestampVerificationData").(map[string]any)
+		tv["rfc3161Timestamps"] = append(tv["rfc3161Timestamps"].([]any), foreign)
+	})
+	if _, err := ourVerify(in); !errors.Is(err, ErrTimestamp) {
+		t.Errorf("ours: %v", err)
+	}
+	if err := oracleVerify(in); err != nil {
+		t.Errorf("sigstore-go now rejects it: %v", err)
+	}
+}

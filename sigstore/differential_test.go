@@ -74,3 +74,19 @@ func TestOracleReal(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOracleVerify is sigstore-go on the same bundles as
+// BenchmarkVerify, for scale (it also parses the trusted root each time,
+// as its conformance client does; BenchmarkParseTrustedRoot is ours).
+func BenchmarkOracleVerify(b *testing.B) {
+	for _, name := range []string{"happy-path-v0.3", "happy-path-intoto-in-dsse-v3", "rekor2-happy-path"} {
+		in := caseNamed(b, name).input(false)
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if err := oracleVerify(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

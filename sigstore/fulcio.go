@@ -30,12 +30,19 @@ var (
 	oidGHRef         = fulcioOID + "6"
 	oidIssuerV2      = fulcioOID + "8"
 	oidBuildSigner   = fulcioOID + "9"
+	oidBuildSignerD  = fulcioOID + "10"
+	oidRunnerEnv     = fulcioOID + "11"
 	oidSourceRepoURI = fulcioOID + "12"
 	oidSourceDigest  = fulcioOID + "13"
 	oidSourceRef     = fulcioOID + "14"
+	oidSourceRepoID  = fulcioOID + "15"
+	oidSourceOwner   = fulcioOID + "16"
+	oidSourceOwnerID = fulcioOID + "17"
 	oidBuildConfig   = fulcioOID + "18"
+	oidBuildConfigD  = fulcioOID + "19"
 	oidBuildTrigger  = fulcioOID + "20"
 	oidRunInvocation = fulcioOID + "21"
+	oidVisibility    = fulcioOID + "22"
 
 	oidSAN              = "2.5.29.17"
 	oidBasicConstraints = "2.5.29.19"
@@ -114,7 +121,16 @@ func identity(c *cert.Certificate) (Signer, []string, error) {
 	s.Ref = get(utf8Ext, oidSourceRef)
 	s.BuildTrigger = get(utf8Ext, oidBuildTrigger)
 	s.RunInvocationURI = get(utf8Ext, oidRunInvocation)
-	buildConfig := get(utf8Ext, oidBuildConfig)
+	s.BuildSignerDigest = get(utf8Ext, oidBuildSignerD)
+	s.RunnerEnvironment = get(utf8Ext, oidRunnerEnv)
+	s.RepositoryID = get(utf8Ext, oidSourceRepoID)
+	s.OwnerURI = get(utf8Ext, oidSourceOwner)
+	s.OwnerID = get(utf8Ext, oidSourceOwnerID)
+	s.BuildConfigURI = get(utf8Ext, oidBuildConfig)
+	s.BuildConfigDigest = get(utf8Ext, oidBuildConfigD)
+	s.RepositoryVisibility = get(utf8Ext, oidVisibility)
+	s.WorkflowName = get(rawExt, oidGHWorkflow)
+	buildConfig := s.BuildConfigURI
 	// Certificates issued before the .9 to .22 set carry the legacy fields.
 	legacyRepo := get(rawExt, oidGHRepository)
 	if s.Commit == "" {

@@ -4,12 +4,10 @@ package sigstore
 
 import "regexp"
 
-// defaultPatterns is Go's regexp, anchored to the whole string.
-func defaultPatterns() PatternCompiler { return GoPatterns }
-
-// GoPatterns compiles with Go's regexp (RE2), anchored to the whole string.
-func GoPatterns(src string) (func(string) bool, error) {
-	re, err := regexp.Compile("^(?:" + src + ")$")
+// compileIdentityRegexp compiles an RE2 expression that must match a whole
+// identity.
+func compileIdentityRegexp(expr string) (func(string) bool, error) {
+	re, err := regexp.Compile("^(?:" + expr + ")$")
 	if err != nil {
 		return nil, err
 	}

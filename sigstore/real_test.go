@@ -74,8 +74,17 @@ func TestRealBundles(t *testing.T) {
 			if res.Statement == nil || len(res.LogEntries) != 1 || res.SignedAt == "" {
 				t.Fatalf("incomplete Result: %+v", res)
 			}
-			if c.Key == "" && (res.Signer.Repository != c.Repository || res.Signer.Workflow != c.Workflow || res.Signer.Commit == "") {
+			if c.Key == "" && (res.Signer.Repository != c.Repository || res.Signer.Workflow != c.Workflow || res.Signer.Commit == "" ||
+				res.Signer.Issuer != c.Issuer || res.Signer.SubjectAlternativeName != c.Identity || res.Signer.Ref == "") {
 				t.Errorf("signer = %+v", res.Signer)
+			}
+			if c.Bundle == "attest-demo-reusable-workflow-actions-attest.sigstore.json" {
+				s := res.Signer
+				if s.RunnerEnvironment != "github-hosted" || s.RepositoryVisibility != "public" || s.OwnerURI != "https://github.com/malancas" ||
+					s.BuildSignerURI != c.Identity || len(s.BuildSignerDigest) != 40 || len(s.BuildConfigDigest) != 40 ||
+					s.RepositoryID == "" || s.OwnerID == "" || s.RunInvocationURI == "" {
+					t.Errorf("CI extensions: %+v", s)
+				}
 			}
 			other := p
 			other.Artifact = append([]byte("x"), p.Artifact...)
@@ -95,7 +104,7 @@ func TestRealBundles(t *testing.T) {
 				func(p *Policy) { p.Workflow = ".github/workflows/other.yml" },
 				func(p *Policy) { p.Issuer = "https://accounts.google.com" },
 				func(p *Policy) { p.Identity = p.Identity + "x" },
-				func(p *Policy) { p.RefPattern = "refs/tags/v.*" },
+				func(p *Policy) { p.RefPattern = "refs/tags/v*" },
 			} {
 				q := p
 				mutate(&q)

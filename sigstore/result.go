@@ -37,8 +37,10 @@ type Signer struct {
 	// SubjectAlternativeName is the URI or email the certificate names.
 	SubjectAlternativeName string `json:"subjectAlternativeName,omitempty"`
 	// Repository is "owner/name", Ref the git ref (refs/tags/v1.2.0), Commit
-	// the source commit, Workflow the workflow file's path, as the CI's
-	// identity token stated them.
+	// the source commit, Workflow the path of the top-level workflow (the
+	// build configuration), as the CI's identity token stated them.
+	// BuildSignerURI names the workflow that held the token, which differs
+	// from Workflow when a reusable workflow signs.
 	Repository       string `json:"repository,omitempty"`
 	RepositoryURI    string `json:"repositoryUri,omitempty"`
 	Ref              string `json:"ref,omitempty"`
@@ -47,6 +49,17 @@ type Signer struct {
 	BuildSignerURI   string `json:"buildSignerUri,omitempty"`
 	BuildTrigger     string `json:"buildTrigger,omitempty"`
 	RunInvocationURI string `json:"runInvocationUri,omitempty"`
+	// The rest of Fulcio's CI extensions (1.3.6.1.4.1.57264.1.10 to .22,
+	// and the legacy workflow name .4), as stated.
+	BuildSignerDigest    string `json:"buildSignerDigest,omitempty"`
+	RunnerEnvironment    string `json:"runnerEnvironment,omitempty"`
+	RepositoryID         string `json:"repositoryId,omitempty"`
+	OwnerURI             string `json:"ownerUri,omitempty"`
+	OwnerID              string `json:"ownerId,omitempty"`
+	BuildConfigURI       string `json:"buildConfigUri,omitempty"`
+	BuildConfigDigest    string `json:"buildConfigDigest,omitempty"`
+	RepositoryVisibility string `json:"repositoryVisibility,omitempty"`
+	WorkflowName         string `json:"workflowName,omitempty"`
 	// KeyID is the SHA-256 of the signing key (SubjectPublicKeyInfo), hex.
 	KeyID string `json:"keyId"`
 }
@@ -137,7 +150,6 @@ var (
 	ErrKeyMismatch         = errors.New("signing key does not match")
 	ErrArtifact            = errors.New("artifact digest does not match")
 	ErrLogEntry            = errors.New("transparency log entry does not match the bundle")
-	ErrUnknownLog          = errors.New("transparency log not in the trusted root")
 	ErrSET                 = errors.New("signed entry timestamp does not verify")
 	ErrInclusionProof      = errors.New("inclusion proof does not verify")
 	ErrCheckpoint          = errors.New("checkpoint does not verify")

@@ -101,6 +101,19 @@ var tamperTargets = []tamperTarget{
 		lo := bytes.Index(data, c.RawTBS)
 		return data, lo, lo + len(c.RawTBS), set, true
 	}},
+	{"chainCertificateTBS", func(b map[string]any) ([]byte, int, int, func([]byte), bool) {
+		// The intermediate of an older bundle's x509CertificateChain.
+		data, _, _, set, ok := b64Field("verificationMaterial", "x509CertificateChain", "certificates", 1, "rawBytes")(b)
+		if !ok {
+			return nil, 0, 0, nil, false
+		}
+		c, err := cert.ParseAny(data)
+		if err != nil {
+			return nil, 0, 0, nil, false
+		}
+		lo := bytes.Index(data, c.RawTBS)
+		return data, lo, lo + len(c.RawTBS), set, true
+	}},
 	{"inclusionProof.rootHash", b64Field("verificationMaterial", "tlogEntries", 0, "inclusionProof", "rootHash")},
 	{"inclusionProof.hashes[0]", b64Field("verificationMaterial", "tlogEntries", 0, "inclusionProof", "hashes", 0)},
 	{"inclusionProof.hashes[last]", func(b map[string]any) ([]byte, int, int, func([]byte), bool) {
@@ -129,7 +142,7 @@ var tamperTargets = []tamperTarget{
 var tamperBundles = []string{
 	"conformance/happy-path-v0.1", "conformance/happy-path-v0.3", "conformance/happy-path-intoto-in-dsse-v3",
 	"conformance/intoto-with-custom-trust-root", "conformance/rekor2-happy-path", "conformance/rekor2-dsse-happy-path",
-	"real/sigstore-js-2.1.0-npm-provenance.sigstore.json", "real/attest-demo-reusable-workflow-actions-attest.sigstore.json",
+	"real/sigstore-js-2.1.0-npm-provenance.sigstore.json", "real/sigstore-js-1.3.0-npm-slsa-provenance-v0.2.sigstore.json", "real/attest-demo-reusable-workflow-actions-attest.sigstore.json",
 }
 
 func tamperInput(t *testing.T, name string) oracleInput {
@@ -174,6 +187,11 @@ func knownDifference(target string, rekorV2 bool) string {
 		// Rekor v2); for Rekor v1 sigstore-go matches the signature by key
 		// hint only, so a flipped name still verifies there.
 		return "Rekor v1: sigstore-go does not compare the checkpoint signer's name"
+	case target == "chainCertificateTBS":
+		// sigstore-go reads only the leaf of a bundle's certificate chain.
+		// This verifier requires the rest to be the trusted authority's own
+		// certificates, byte for byte.
+		return "the chain above the leaf is not read by sigstore-go"
 	case rekorV2 && target == "canonicalizedBody":
 		// sigstore-go rebuilds a Rekor v2 entry from the bundle and proves
 		// the rebuilt entry's inclusion; it never reads canonicalizedBody.
@@ -212,6 +230,9 @@ func TestTamper(t *testing.T) {
 			step := stride
 			if step == 0 {
 				step = max(1, bits/12)
+				if testing.Short() {
+					step = max(1, bits/3)
+				}
 			}
 			for bit := 0; bit < bits; bit += step {
 				var doc map[string]any

@@ -300,6 +300,10 @@ type noteSig struct {
 	sig  []byte
 }
 
+// maxNoteSignatures bounds the signature lines of a checkpoint (the log's
+// and its witnesses'), and so the signature checks one may cause.
+const maxNoteSignatures = 16
+
 func parseCheckpoint(s string) (*checkpoint, error) {
 	split := strings.LastIndex(s, "\n\n")
 	if split < 0 {
@@ -342,6 +346,9 @@ func parseCheckpoint(s string) (*checkpoint, error) {
 	}
 	if len(c.sigs) == 0 {
 		return nil, errors.New("checkpoint is not signed")
+	}
+	if len(c.sigs) > maxNoteSignatures {
+		return nil, fmt.Errorf("checkpoint has more than %d signatures", maxNoteSignatures)
 	}
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"sync"
@@ -19,10 +20,9 @@ import (
 
 // Verifier checks Sigstore bundles against one trusted root.
 type Verifier struct {
-	root     *TrustedRoot
-	sigs     SignatureVerifier
-	patterns PatternCompiler
-	now      func() time.Time
+	root *TrustedRoot
+	sigs SignatureVerifier
+	now  func() time.Time
 
 	mu     sync.Mutex
 	chains map[*authority]error // authorityChain's answers
@@ -31,7 +31,7 @@ type Verifier struct {
 // New builds a Verifier. Without Options.TrustedRoot it trusts the
 // embedded Sigstore public-good root.
 func New(opts Options) (*Verifier, error) {
-	v := &Verifier{root: opts.TrustedRoot, sigs: opts.Signatures, patterns: opts.Patterns, now: opts.Now, chains: map[*authority]error{}}
+	v := &Verifier{root: opts.TrustedRoot, sigs: opts.Signatures, now: opts.Now, chains: map[*authority]error{}}
 	if v.root == nil {
 		var err error
 		if v.root, err = PublicGoodTrustedRoot(); err != nil {
@@ -44,9 +44,6 @@ func New(opts Options) (*Verifier, error) {
 			return nil, errors.New("sigstore: Options.Signatures is required in this build")
 		}
 	}
-	if v.patterns == nil {
-		v.patterns = defaultPatterns() // nil in the browser build: then a policy with a pattern is refused
-	}
 	if v.now == nil {
 		v.now = time.Now
 	}
@@ -56,15 +53,14 @@ func New(opts Options) (*Verifier, error) {
 // compiled is a checked Policy.
 type compiled struct {
 	Policy
-	digest     []byte // SHA-256 of the artifact
-	digest512  []byte // SHA-512 of the artifact, when its bytes are given
-	identityRE *pattern
-	refRE      *pattern
+	digest     []byte            // SHA-256 of the artifact
+	digest512  []byte            // SHA-512 of the artifact, when its bytes are given
+	identityRE func(string) bool // nil: Identity is exact
 	keyType    cert.KeyType
 	keySPKI    []byte
 }
 
-func compilePolicy(p Policy, compile PatternCompiler) (*compiled, error) {
+func compilePolicy(p Policy) (*compiled, error) {
 	c := &compiled{Policy: p}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadPolicy, fmt.Sprintf(format, args...))
@@ -103,17 +99,20 @@ func compilePolicy(p Policy, compile PatternCompiler) (*compiled, error) {
 	if p.Issuer == "" {
 		return nil, bad("the OIDC issuer is required")
 	}
-	if (p.Identity == "") == (p.IdentityRegexp == "") {
-		return nil, bad("give exactly one of an identity and an identity pattern")
+	if p.Identity != "" && p.IdentityRegexp != "" {
+		return nil, bad("give an identity or an identity pattern, not both")
+	}
+	if p.Identity == "" && p.IdentityRegexp == "" && (p.Repository == "" || p.Workflow == "") {
+		return nil, bad("name the signer: an identity, an identity pattern, or a repository and its workflow")
 	}
 	var err error
 	if p.IdentityRegexp != "" {
-		if c.identityRE, err = compilePattern(compile, p.IdentityRegexp); err != nil {
+		if c.identityRE, err = compileIdentityRegexp(p.IdentityRegexp); err != nil {
 			return nil, bad("identity pattern: %v", err)
 		}
 	}
 	if p.RefPattern != "" {
-		if c.refRE, err = compilePattern(compile, p.RefPattern); err != nil {
+		if _, err := path.Match(p.RefPattern, ""); err != nil {
 			return nil, bad("ref pattern: %v", err)
 		}
 	}
@@ -162,7 +161,7 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // if and only if every check passed; otherwise a *RejectedError holding the
 // Result, or an error wrapping ErrBadPolicy when the policy is unusable.
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Result, error) {
-	pol, err := compilePolicy(p, v.patterns)
+	pol, err := compilePolicy(p)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +290,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 	}
 
 	if leaf != nil {
-		v.checkCertificate(ctx, x, leaf, times, pol)
+		v.checkCertificate(ctx, x, b.certs, times, pol)
 	}
 	if pol.MaxAge > 0 && len(times) > 0 {
 		age := v.now().Sub(times[0])
@@ -337,7 +336,9 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 	field := "verificationMaterial." + name
 	log := v.root.findLog(e.logID)
 	if log == nil {
-		x.fail(name, ErrUnknownLog, field+".logId", hex.EncodeToString(e.logID), "", "the entry is from a log the trusted root does not name")
+		// As in sigstore-go, an entry from another log is passed over; the
+		// bundle still needs one verified entry from a trusted log.
+		x.skip(name, "the entry is from a log the trusted root does not name ("+hex.EncodeToString(e.logID)+")")
 		return false, nil
 	}
 	rv, err := rekorVersion(e.kind, e.kindVersion)
@@ -417,8 +418,9 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 
 // checkCertificate checks the Fulcio leaf: its chain at every verified
 // time, its SCTs, and its identity against the policy.
-func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Certificate, times []time.Time, pol *compiled) {
+func (v *Verifier) checkCertificate(ctx context.Context, x *run, certs []*cert.Certificate, times []time.Time, pol *compiled) {
 	const field = "verificationMaterial.certificate"
+	leaf := certs[0]
 	if err := checkCritical(leaf); err != nil {
 		x.failErr("certificate", ErrMalformedCert, field, err)
 	} else if !hasEKU(leaf, oidCodeSigning) {
@@ -432,6 +434,21 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 	if err != nil {
 		x.failErr("certificateChain", ErrBadChain, field, err)
 		return
+	}
+	// Older bundles carry the chain above the leaf. It is not needed (the
+	// trusted root has it) but must then be the authority's own.
+	for i, c := range certs[1:] {
+		found := false
+		for _, ca := range cas {
+			for _, tc := range ca.chain {
+				found = found || bytes.Equal(c.Raw, tc.Raw)
+			}
+		}
+		if !found {
+			x.fail("certificateChain", ErrBadChain, "verificationMaterial.x509CertificateChain.certificates["+strconv.Itoa(i+1)+"]",
+				"", "", "the bundle's chain holds a certificate that is not the trusted authority's")
+			return
+		}
 	}
 	x.pass("certificateChain", "issued by "+cas[0].uri)
 	issuer := cas[0].chain[0]
@@ -471,20 +488,22 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 	} else {
 		x.pass("issuer", s.Issuer)
 	}
-	matched := false
-	for _, san := range sans {
-		if (pol.identityRE != nil && pol.identityRE.MatchString(san)) || (pol.identityRE == nil && san == pol.Identity) {
-			matched = true
+	if pol.Identity != "" || pol.identityRE != nil {
+		matched := false
+		for _, san := range sans {
+			if (pol.identityRE != nil && pol.identityRE(san)) || (pol.identityRE == nil && san == pol.Identity) {
+				matched = true
+			}
 		}
-	}
-	want := pol.Identity
-	if pol.identityRE != nil {
-		want = pol.identityRE.String()
-	}
-	if !matched {
-		x.fail("identity", ErrIdentity, field+".subjectAlternativeName", s.SubjectAlternativeName, want, "the certificate names another signer")
-	} else {
-		x.pass("identity", s.SubjectAlternativeName)
+		want := pol.Identity
+		if pol.identityRE != nil {
+			want = pol.IdentityRegexp
+		}
+		if !matched {
+			x.fail("identity", ErrIdentity, field+".subjectAlternativeName", s.SubjectAlternativeName, want, "the certificate names another signer")
+		} else {
+			x.pass("identity", s.SubjectAlternativeName)
+		}
 	}
 	if pol.Repository != "" {
 		if s.Repository != pol.Repository {
@@ -493,9 +512,9 @@ func (v *Verifier) checkCertificate(ctx context.Context, x *run, leaf *cert.Cert
 			x.pass("repository", s.Repository)
 		}
 	}
-	if pol.refRE != nil {
-		if !pol.refRE.MatchString(s.Ref) {
-			x.fail("ref", ErrIdentity, field+".sourceRepositoryRef", s.Ref, pol.refRE.String(), "the release was built from another ref")
+	if pol.RefPattern != "" {
+		if ok, _ := path.Match(pol.RefPattern, s.Ref); !ok || s.Ref == "" {
+			x.fail("ref", ErrIdentity, field+".sourceRepositoryRef", s.Ref, pol.RefPattern, "the release was built from another ref")
 		} else {
 			x.pass("ref", s.Ref)
 		}

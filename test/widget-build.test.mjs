@@ -16,10 +16,12 @@ function build(root, outDir, env = {}) {
   return JSON.parse(fs.readFileSync(path.join(outDir, 'build.json'), 'utf8'));
 }
 
-// Copies the source tree (not node_modules, .git or build output).
+// Copies the source tree (not node_modules, .git or build output); the
+// locked npm packages dist/hpke.js is bundled from are linked, not copied.
 function copySource(dst) {
   const skip = new Set(['node_modules', '.git', 'dist', 'build', '.wrangler']);
   fs.cpSync(repoRoot, dst, { recursive: true, filter: (src) => !skip.has(path.basename(src)) });
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dst, 'node_modules'));
 }
 
 test('two builds give the same bytes and build.json hashes them', () => {
@@ -31,7 +33,7 @@ test('two builds give the same bytes and build.json hashes them', () => {
     const copy = path.join(tmp, 'elsewhere', 'cvmtrust');
     copySource(copy);
     const b = build(copy, path.join(tmp, 'b'), { REBUILD_ALL: '1' });
-    for (const f of ['cvmtrust.wasm', 'wasm_exec.js']) {
+    for (const f of ['cvmtrust.wasm', 'wasm_exec.js', 'hpke.js']) {
       const x = fs.readFileSync(path.join(tmp, 'a', f));
       const y = fs.readFileSync(path.join(tmp, 'b', f));
       assert.ok(x.equals(y), `${f} differs between builds`);
@@ -49,6 +51,8 @@ test('two builds give the same bytes and build.json hashes them', () => {
     // names in the wasm even when stripped, so they tell what was linked.
     const wasm = fs.readFileSync(path.join(tmp, 'a', 'cvmtrust.wasm'));
     assert.ok(wasm.includes('github.com/cvmtrust/cvmtrust/measure.LaunchDigest'), 'measure is linked');
+    // Sealing is in the page (dist/hpke.js): the wasm links no HPKE.
+    assert.ok(!wasm.includes('crypto/hpke.'), 'the wasm links crypto/hpke');
     for (const name of ['encoding/json.(*decodeState)', 'encoding/json.Unmarshal', 'encoding/json.(*Decoder)', 'encoding/json.Marshal']) {
       assert.ok(!wasm.includes(name), `the wasm links ${name}`);
     }

@@ -42,8 +42,9 @@ after(async () => {
 function releasePolicy() {
   return {
     issuer: fixtures.policy.issuer,
-    identityRegexp: `${fixtures.policy.sanRegexp}.+`,
     repository: new URL(fixtures.policy.repositoryUri).pathname.slice(1),
+    workflow: '.github/workflows/release.yml',
+    refPattern: 'refs/tags/*',
     maxAgeSeconds: fixtures.policy.maxAgeSeconds,
     simulatedTrustedRoot: trustedRoot,
   };
@@ -129,7 +130,8 @@ test('only a simulated trusted root can replace the embedded one, and bad argume
     [[bundle, { ...releasePolicy(), colour: 'red' }], /not a known key/],
     [[42, releasePolicy()], /bundle must be/],
     [[bundle, { ...releasePolicy(), maxAgeSeconds: -1 }], /maxAgeSeconds/],
-    [[bundle, { ...releasePolicy(), identityRegexp: '(' }], /invalid policy/],
+    [[bundle, { ...releasePolicy(), identityRegexp: 'x.*' }], /invalid policy/], // no regular expressions in the browser build
+    [[bundle, { ...releasePolicy(), refPattern: '[' }], /invalid policy/],
   ]) {
     const got = await call('verifyRelease', ...args);
     assert.match(got.error ?? '', /^Error: cvmtrust\.verifyRelease: /, JSON.stringify(got).slice(0, 200));

@@ -103,19 +103,20 @@ test('the wasm API rejects unusable arguments with Errors, never a crash', async
       () => v.verify('{"version":1}', { vmpl: 7 }),
       () => v.verify('{"version":1}', { minTcb: { snp: 1.5 } }),
       () => v.verify('{"version":1,"report":"%%%"}', { anyMeasurementUnsafe: true }),
-      () => v.seal('{"version":1}', 'not bytes'),
-      () => v.seal('{"version":1,"report":""}', new Uint8Array(1)),
     ];
     const results = [];
     for (const call of calls) {
       try { await call(); results.push('resolved'); } catch (e) { results.push(e instanceof Error ? e.message : `non-Error ${e}`); }
     }
+    // Sealing is in the page (web/verifier.js), not in the wasm.
+    results.push(typeof v.seal);
     // Still alive afterwards.
     results.push(typeof (await v.verify('{"version":1}', { anyMeasurementUnsafe: true })).verified);
     return results;
   });
   const last = out.pop();
-  for (const msg of out) assert.match(msg, /^cvmtrust\.(verify|seal): /);
+  assert.equal(out.pop(), 'undefined', 'the wasm has no seal export');
+  for (const msg of out) assert.match(msg, /^cvmtrust\.verify: /);
   assert.match(out[3], /unknown key "measurement"/);
   assert.match(out[6], /expectation\.measurements must be an array of strings/);
   assert.match(out[7], /expectation\.vmpl must be a whole number from 0 to 3/);

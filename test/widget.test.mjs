@@ -80,7 +80,7 @@ async function assertRejected({ page, api, uploads, errors }, wantFailed) {
   await page.close();
 }
 
-test('verified against the simulated root: capture, sealed upload, receipt, template from the camera', async () => {
+test('verified against the simulated root: capture, sealed upload, receipt, template from the camera', async (tc) => {
   const { page, api, uploads, errors } = await openDemo();
   assert.equal(await settledState(page), 'simulated');
   const badge = await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="badge-label"]').textContent);
@@ -108,16 +108,32 @@ test('verified against the simulated root: capture, sealed upload, receipt, temp
   assert.match(details.facts, /Launch digest\s*recomputed in this browser from the signed release manifest/);
 
   await page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled);
+  const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/enroll');
   await page.click('cvm-attest >> [part~="capture"]');
-  await page.waitForFunction(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 20000 });
-  const receipt = await page.$eval('cvm-attest', (el) => el.receipt);
-  assert.equal(receipt.status, 'enrolled');
-  assert.equal(Buffer.from(receipt.report_sha384, 'base64').toString('hex'), result.report.sha384);
-  assert.match(await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="receipt"]').textContent), /enrolled/);
-  const seen = await page.evaluate(() => window.__events);
-  assert.deepEqual(seen.map((e) => e.type), ['cvm-verified', 'cvm-enrolled']);
-  for (const e of seen) assert.ok(e.bubbles && e.composed, `${e.type} bubbles and is composed`);
-  assert.deepEqual(seen.map((e) => e.ctor), ['CvmVerifiedEvent', 'CvmEnrolledEvent']);
+  const answer = await answered;
+  assert.equal(answer.status(), 200, 'the gateway opened the upload the page sealed');
+  // The receipt is shown as enrolled only when its MAC verifies: keyed by this
+  // upload's HPKE exporter secret, which only the attested key's holder has.
+  const signed = typeof (await answer.json()).mac === 'string';
+  if (signed) {
+    await page.waitForFunction(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 20000 });
+    const receipt = await page.$eval('cvm-attest', (el) => el.receipt);
+    assert.equal(receipt.status, 'enrolled');
+    assert.equal(Buffer.from(receipt.report_sha384, 'base64').toString('hex'), result.report.sha384);
+    assert.match(await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="receipt"]').textContent), /enrolled/);
+    const seen = await page.evaluate(() => window.__events);
+    assert.deepEqual(seen.map((e) => e.type), ['cvm-verified', 'cvm-enrolled']);
+    for (const e of seen) assert.ok(e.bubbles && e.composed, `${e.type} bubbles and is composed`);
+    assert.deepEqual(seen.map((e) => e.ctor), ['CvmVerifiedEvent', 'CvmEnrolledEvent']);
+  } else {
+    // A gateway that does not MAC its receipts yet (before protocol.ReceiptMAC):
+    // its answer must not be shown as enrolled.
+    tc.diagnostic('the gateway sends receipts without a MAC: checked that the element does not show them as enrolled');
+    await page.waitForFunction(() => /receipt could not be confirmed/.test(document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent), null, { timeout: 20000 });
+    assert.equal(await page.$eval('cvm-attest', (el) => el.receipt), null);
+    assert.equal(await page.$eval('cvm-attest', (el) => el.shadowRoot.querySelector('[part~="receipt"]').textContent), '');
+    assert.deepEqual((await page.evaluate(() => window.__events)).map((e) => e.type), ['cvm-verified']);
+  }
 
   // One sealed upload: the post-quantum hybrid KEM, sealed to this report,
   // no JPEG in sight.
@@ -145,8 +161,8 @@ test('verified against the simulated root: capture, sealed upload, receipt, temp
   // The same face again, after a fresh verification: already enrolled.
   await page.$eval('cvm-attest', (el) => el.verify());
   await page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled);
-  const again = await page.$eval('cvm-attest', (el) => el.capture());
-  assert.equal(again.status, 'already_enrolled');
+  const again = await page.$eval('cvm-attest', (el) => el.capture().then((r) => r.status, (e) => e.code));
+  assert.equal(again, signed ? 'already_enrolled' : 'receipt_invalid');
   assert.equal((await (await fetch(new URL('test/templates', gw.url))).json()).stored.length, 1);
   assert.deepEqual(errors, []);
   await page.close();
@@ -234,6 +250,112 @@ test('sealFor refuses a Result that did not verify, or was not produced by verif
   await page.close();
 });
 
+
+test('sealFor: the verified key bytes, never the JSON read again; a swapped key is refused', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(new URL('demo/?measurements=' + 'ab'.repeat(48), gw.url).href);
+  const theirs = (await (await fetch(new URL(`attestation?nonce=${Buffer.alloc(32, 9).toString('base64url')}`, other.url))).json()).hpke.public_key;
+  const out = await page.evaluate(async ([measurement, theirs]) => {
+    const { verifyGateway, sealFor } = await import('../index.js');
+    const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' };
+    const ok = await verifyGateway(opts);
+    const sealed = await sealFor(ok, new Uint8Array([1, 2, 3]));
+    // The same gateway, with the evidence's key swapped on its way in.
+    const swapping = async (url, init) => {
+      const res = await fetch(url, init);
+      if (!String(url).includes('attestation?')) return res;
+      const ev = await res.json();
+      ev.hpke.public_key = theirs;
+      return new Response(JSON.stringify(ev), { status: 200 });
+    };
+    const swapped = await verifyGateway({ ...opts, fetch: swapping });
+    let refused;
+    try { await sealFor(swapped, new Uint8Array([1])); } catch (e) { refused = e.constructor.name; }
+    // The suite names are not in REPORT_DATA, the key bytes are: a KEM renamed
+    // on the way verifies, and sealing to those bytes under it fails in words;
+    // a KDF or AEAD the page does not use is refused.
+    const renaming = (change) => async (url, init) => {
+      const res = await fetch(url, init);
+      if (!String(url).includes('attestation?')) return res;
+      const ev = await res.json();
+      change(ev.hpke);
+      return new Response(JSON.stringify(ev), { status: 200 });
+    };
+    const suites = [];
+    for (const change of [(h) => { h.kem = 'DHKEM-X25519-HKDF-SHA256'; }, (h) => { h.kdf = 'HKDF-SHA512'; }, (h) => { h.aead = 'ChaCha20Poly1305'; }]) {
+      const r = await verifyGateway({ ...opts, fetch: renaming(change) });
+      try { await sealFor(r, new Uint8Array([1])); suites.push([r.verified, 'sealed']); } catch (e) { suites.push([r.verified, e.message]); }
+    }
+    return {
+      verified: ok.verified, keys: Object.keys(ok), sealedKeys: Object.keys(sealed), kem: sealed.kem,
+      swappedVerified: swapped.verified, swappedReportData: swapped.checks.find((c) => c.name === 'reportData').outcome, refused, suites,
+    };
+  }, [simulatedMeasurement, theirs]);
+  assert.equal(out.verified, true);
+  assert.ok(!out.keys.includes('sealTo'), 'the key handed back by the wasm is not on the page\'s Result');
+  assert.deepEqual(out.sealedKeys, ['version', 'report_sha384', 'kem', 'ciphertext']);
+  assert.equal(out.kem, 'MLKEM768-X25519');
+  assert.equal(out.swappedVerified, false);
+  assert.equal(out.swappedReportData, 'fail');
+  assert.equal(out.refused, 'TypeError');
+  assert.deepEqual(out.suites.map(([v]) => v), [true, true, true]);
+  assert.match(out.suites[0][1], /^Could not encrypt to the server’s key \(DHKEM-X25519-HKDF-SHA256\).*Nothing was sent\.$/);
+  assert.match(out.suites[1][1], /^The server offers an encryption suite this page does not use \(MLKEM768-X25519, HKDF-SHA512, AES-256-GCM\)/);
+  assert.match(out.suites[2][1], /^The server offers an encryption suite this page does not use .*ChaCha20Poly1305/);
+  await page.close();
+});
+
+test('JS-sealed uploads open in the Go gateway, for both KEMs; a changed ciphertext or forged receipt is refused', async (t) => {
+  const x25519 = await startSimulatedGateway(['--kem', 'DHKEM-X25519-HKDF-SHA256']);
+  try {
+    for (const [g, kem, encSize] of [[other, 'MLKEM768-X25519', 1120], [x25519, 'DHKEM-X25519-HKDF-SHA256', 32]]) {
+      const page = await browser.context.newPage();
+      await page.goto(new URL('demo/?measurements=' + 'ab'.repeat(48), g.url).href);
+      const out = await page.evaluate(async (measurement) => {
+        const { verifyGateway, sealFor } = await import('../index.js');
+        const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' });
+        const canvas = new OffscreenCanvas(64, 48);
+        const ctx = canvas.getContext('2d');
+        for (let i = 0; i < 48; i++) { ctx.fillStyle = i % 3 ? '#222' : '#ddd'; ctx.fillRect((i * 7) % 64, (i * 5) % 48, 16, 12); }
+        const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+        let bin = '';
+        for (const b of png) bin += String.fromCharCode(b);
+        const plaintext = new TextEncoder().encode(JSON.stringify({ content_type: 'image/png', image: btoa(bin), width: 64, height: 48 }));
+        const post = (body) => fetch('../enroll', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        // A ciphertext with one byte changed must not open.
+        const tampered = await sealFor(result, plaintext);
+        const ct = Uint8Array.from(atob(tampered.ciphertext), (c) => c.charCodeAt(0));
+        ct[ct.length - 1] ^= 1;
+        const bad = await post({ ...tampered, ciphertext: btoa(String.fromCharCode(...ct)) });
+        const request = await sealFor(result, plaintext);
+        const res = await post(request);
+        const receipt = await res.json();
+        const check = (r) => request.verifyReceipt(r).then((x) => x.status, (e) => e.code);
+        const forged = { ...receipt, mac: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))) };
+        return {
+          verified: result.verified, kem: request.kem, enc: Uint8Array.from(atob(request.ciphertext), (c) => c.charCodeAt(0)).length - plaintext.length - 16,
+          badStatus: bad.status, status: res.status, receipt, checked: await check(receipt), forged: await check(forged),
+        };
+      }, simulatedMeasurement);
+      assert.equal(out.verified, true);
+      assert.equal(out.kem, kem);
+      assert.equal(out.enc, encSize, `${kem}: the encapsulation is ${encSize} bytes`);
+      assert.ok(out.badStatus >= 400 && out.badStatus < 500, `${kem}: a changed ciphertext is refused (HTTP ${out.badStatus})`);
+      assert.equal(out.status, 200, `${kem}: the gateway opened the upload (${JSON.stringify(out.receipt)})`);
+      assert.equal(out.receipt.status, 'enrolled');
+      assert.equal(out.forged, 'receipt_invalid', `${kem}: a receipt with another MAC is refused`);
+      if (typeof out.receipt.mac === 'string') {
+        assert.equal(out.checked, 'enrolled', `${kem}: the gateway's receipt MAC verifies`);
+      } else {
+        t.diagnostic(`${kem}: the gateway sends receipts without a MAC; checked that the page refuses them`);
+        assert.equal(out.checked, 'receipt_invalid');
+      }
+      await page.close();
+    }
+  } finally {
+    await x25519.stop();
+  }
+});
 
 test('element API: define under another tag, attributes reflect to properties, state is set by the element', async () => {
   const page = await browser.context.newPage();

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/binary"
 	"errors"
 	"math/big"
@@ -115,7 +116,7 @@ func TestFakeReportChecks(t *testing.T) {
 			s.vcekExtensions = func(e []pkix.Extension) []pkix.Extension {
 				var out []pkix.Extension
 				for _, x := range e {
-					if !x.Id.Equal(cert.OIDFmcSPL) {
+					if !x.Id.Equal(asn1.ObjectIdentifier(cert.OIDFmcSPL)) {
 						out = append(out, x)
 					}
 				}

@@ -45,7 +45,8 @@
 // # Browser build
 //
 // The package builds for js/wasm and does not use syscall/js. Certificates
-// are parsed with cryptobyte rather than crypto/x509 to keep the binary
-// small, and the signature math is behind [SignatureVerifier] so that a page
-// can supply WebCrypto.
+// are parsed with internal/der (cryptobyte's reading rules without
+// encoding/asn1, compared with cryptobyte in its tests) rather than
+// crypto/x509 to keep the binary small, and the signature math is behind
+// [SignatureVerifier] so that a page can supply WebCrypto.
 package verifier

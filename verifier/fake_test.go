@@ -112,15 +112,15 @@ func newFakeChain(t testing.TB, opts ...chainOpt) *fakeChain {
 	}
 	askCert, _ := x509.ParseCertificate(fc.ask)
 	exts := []pkix.Extension{
-		intExt(cert.OIDBlSPL, fc.tcb.bl), intExt(cert.OIDTeeSPL, fc.tcb.tee),
-		intExt(cert.OIDSnpSPL, fc.tcb.snp), intExt(cert.OIDUcodeSPL, fc.tcb.ucode),
+		intExt(asn1.ObjectIdentifier(cert.OIDBlSPL), fc.tcb.bl), intExt(asn1.ObjectIdentifier(cert.OIDTeeSPL), fc.tcb.tee),
+		intExt(asn1.ObjectIdentifier(cert.OIDSnpSPL), fc.tcb.snp), intExt(asn1.ObjectIdentifier(cert.OIDUcodeSPL), fc.tcb.ucode),
 	}
 	hwid := fc.chipID[:]
 	if spec.product == "Turin" {
-		exts = append(exts, intExt(cert.OIDFmcSPL, fc.tcb.fmc))
+		exts = append(exts, intExt(asn1.ObjectIdentifier(cert.OIDFmcSPL), fc.tcb.fmc))
 		hwid = fc.chipID[:8]
 	}
-	exts = append(exts, pkix.Extension{Id: cert.OIDHWID, Value: hwid})
+	exts = append(exts, pkix.Extension{Id: asn1.ObjectIdentifier(cert.OIDHWID), Value: hwid})
 	if spec.vcekExtensions != nil {
 		exts = spec.vcekExtensions(exts)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -559,7 +558,7 @@ func (s *session) checkEndorsementTCB() {
 }
 
 // splOIDs maps each TCB part to the VCEK/VLEK extension that states it.
-var splOIDs = map[string]asn1.ObjectIdentifier{
+var splOIDs = map[string]cert.OID{
 	"bl": cert.OIDBlSPL, "tee": cert.OIDTeeSPL, "snp": cert.OIDSnpSPL, "ucode": cert.OIDUcodeSPL, "fmc": cert.OIDFmcSPL,
 }
 

@@ -3,18 +3,23 @@
 package main
 
 import (
-	"encoding/base64"
+	"errors"
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
 
 // resultValue returns the JavaScript object of r with exactly the keys and
 // omissions of its JSON form (media type verifier.MediaType).
 // test/widget-reports.test.mjs compares the two for every real report.
-func resultValue(r *verifier.Result) (safejs.Value, error) {
+// When key is not nil, one more key, sealTo, carries it:
+//
+//	sealTo: {kem, kdf, aead, publicKey: Uint8Array, reportSha384: Uint8Array}
+//
+// web/verifier.js takes it off the Result before the page sees it and seals
+// only to it.
+func resultValue(r *verifier.Result, key *sealKey) (safejs.Value, error) {
 	out := map[string]any{
 		"mediaType":  r.MediaType,
 		"verified":   r.Verified,
@@ -54,7 +59,26 @@ func resultValue(r *verifier.Result) (safejs.Value, error) {
 		checks[i] = check
 	}
 	out["checks"] = checks
-	return safejs.ValueOf(out)
+	v, err := safejs.ValueOf(out)
+	if err != nil || key == nil {
+		return v, err
+	}
+	pk, err := uint8Array(key.hpke.PublicKey)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	sum, err := uint8Array(key.reportSHA384)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	sealTo, err := safejs.ValueOf(map[string]any{"kem": key.hpke.KEM, "kdf": key.hpke.KDF, "aead": key.hpke.AEAD})
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	if err := errors.Join(sealTo.Set("publicKey", pk), sealTo.Set("reportSha384", sum), v.Set("sealTo", sealTo)); err != nil {
+		return safejs.Value{}, err
+	}
+	return v, nil
 }
 
 func tcbValue(t verifier.TCB) map[string]any {
@@ -63,15 +87,4 @@ func tcbValue(t verifier.TCB) map[string]any {
 		out["fmc"] = *t.FMC
 	}
 	return out
-}
-
-// enrollRequestValue returns the JavaScript object of the JSON body of
-// POST /enroll: byte fields in standard base64, as encoding/json writes them.
-func enrollRequestValue(r protocol.EnrollRequest) (safejs.Value, error) {
-	return safejs.ValueOf(map[string]any{
-		"version":       r.Version,
-		"report_sha384": base64.StdEncoding.EncodeToString(r.ReportSHA384),
-		"kem":           r.KEM,
-		"ciphertext":    base64.StdEncoding.EncodeToString(r.Ciphertext),
-	})
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha512"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/cvmtrust/cvmtrust/protocol"
-	"github.com/cvmtrust/cvmtrust/protocol/seal"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
 
@@ -41,27 +41,29 @@ func verifyJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return resultValue(res)
+	return resultValue(res, sealingKey(res, ev, exp))
 }
 
-// sealJS implements cvmtrust.seal(evidence, plaintext).
-func sealJS(args []safejs.Value) (any, error) {
-	if len(args) != 2 {
-		return nil, fmt.Errorf("want 2 arguments (evidence, plaintext), got %d", len(args))
+// sealingKey returns the key a page may seal to after this verification:
+// the HPKE public key bytes the verifier bound into REPORT_DATA with the
+// nonce, and the SHA-384 of the report that did it. Only a Result that
+// verified with a nonce binding has one; the page seals to these bytes and
+// never to a key read again from the gateway's JSON.
+func sealingKey(res *verifier.Result, ev protocol.Evidence, exp verifier.Expectation) *sealKey {
+	if !res.Verified || exp.Binding == nil || res.Report == nil {
+		return nil
 	}
-	ev, err := decodeEvidence(args[0])
-	if err != nil {
-		return nil, err
+	sum := sha512.Sum384(ev.Report)
+	return &sealKey{
+		hpke:         protocol.HPKEKey{KEM: ev.HPKE.KEM, KDF: ev.HPKE.KDF, AEAD: ev.HPKE.AEAD, PublicKey: bytes.Clone(exp.Binding.HPKEPublicKey)},
+		reportSHA384: sum[:],
 	}
-	plaintext, err := bytesArg("plaintext", args[1])
-	if err != nil {
-		return nil, err
-	}
-	req, err := sealEvidence(ev, plaintext)
-	if err != nil {
-		return nil, err
-	}
-	return enrollRequestValue(req)
+}
+
+// sealKey is what a verification hands the page for sealing.
+type sealKey struct {
+	hpke         protocol.HPKEKey // the suite named by the evidence, the key bytes bound in REPORT_DATA
+	reportSHA384 []byte           // of the report that bound them
 }
 
 // verifyEvidence runs the verifier. A rejection is not an error here: its
@@ -85,23 +87,6 @@ func verifyEvidence(ctx context.Context, ev protocol.Evidence, exp verifier.Expe
 		return nil, err
 	}
 	return res, nil
-}
-
-// sealEvidence seals plaintext to the HPKE key in the evidence, bound to its
-// report, as the EnrollRequest for POST /enroll. The caller
-// (web/verifier.js) only hands it evidence that verified.
-func sealEvidence(ev protocol.Evidence, plaintext []byte) (protocol.EnrollRequest, error) {
-	ct, err := seal.Seal(ev.HPKE, ev.Report, plaintext)
-	if err != nil {
-		return protocol.EnrollRequest{}, err
-	}
-	sum := sha512.Sum384(ev.Report)
-	return protocol.EnrollRequest{
-		Version:      protocol.Version,
-		ReportSHA384: sum[:],
-		KEM:          ev.HPKE.KEM,
-		Ciphertext:   ct,
-	}, nil
 }
 
 var (

@@ -1,11 +1,9 @@
 //go:build js && wasm
 
 // Command wasm is the browser build of cvmtrust. It exposes the verifier and
-// the sealing of protocol v1 to JavaScript as the namespace object
-// globalThis.cvmtrust:
+// the launch digest to JavaScript as the namespace object globalThis.cvmtrust:
 //
 //	cvmtrust.verify(evidence, expectation) → Promise<Result>
-//	cvmtrust.seal(evidence, plaintext)     → Promise<EnrollRequest>
 //	cvmtrust.measure(manifest)             → Promise<Release>
 //	cvmtrust.verifyRelease(bundle, policy) → Promise<SignedRelease>
 //	cvmtrust.verifyBundle(bundle, policy)  → Promise<SigstoreResult>
@@ -15,14 +13,16 @@
 // the Result is the verifier's JSON (media type
 // application/vnd.cvmtrust.verification.v1+json). A rejected attestation
 // resolves with verified=false and every check; only unusable arguments
-// reject the Promise, always with an Error.
+// reject the Promise, always with an Error. A Result that verified with a
+// nonce binding also carries sealTo: the HPKE key bytes the verifier bound
+// in REPORT_DATA and the report's SHA-384, which web/verifier.js seals to
+// (HPKE runs in the page, with hpke-js; see web/README.md).
 //
 // measure recomputes a release manifest's launch digest (package measure)
 // and rejects when it differs from the manifest's measurement.
 //
 // This package only translates between JavaScript and Go: the checks live in
-// package verifier, the sealing in package protocol/seal and the launch digest
-// in package measure. Signature math runs in
+// package verifier and the launch digest in package measure. Signature math runs in
 // WebCrypto (see webcrypto.go), so the binary links neither crypto/x509 nor
 // go-sev-guest.
 //
@@ -72,7 +72,6 @@ func newNamespace() (safejs.Value, error) {
 	}
 	exports := map[string]func(args []safejs.Value) (any, error){
 		"verify":  verifyJS,
-		"seal":    sealJS,
 		"measure": measureJS,
 		// Release provenance (release.go).
 		"verifyRelease": verifyReleaseJS,

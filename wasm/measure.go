@@ -93,10 +93,10 @@ func decodeManifest(v safejs.Value) (*measure.Manifest, error) {
 		m.VCPUSig = &sig
 	}
 	m.GuestFeatures = r.uint("guest_features", maxSafeInteger)
-	r.text("measurement", &m.Measurement, true)
+	r.text("measurement", m.Measurement.UnmarshalText, true)
 	if r.has("cmdline_sha256") {
 		m.CmdlineSHA256 = new(measure.SHA256)
-		r.text("cmdline_sha256", m.CmdlineSHA256, true)
+		r.text("cmdline_sha256", m.CmdlineSHA256.UnmarshalText, true)
 	}
 	m.Kernel = r.artifactDigest("kernel")
 	m.Initrd = r.artifactDigest("initrd")
@@ -108,10 +108,10 @@ func decodeManifest(v safejs.Value) (*measure.Manifest, error) {
 	ovmf.onlyKeys(manifestOVMFKeys)
 	if ovmf.has("sha256") {
 		m.OVMF.SHA256 = new(measure.SHA256)
-		ovmf.text("sha256", m.OVMF.SHA256, true)
+		ovmf.text("sha256", m.OVMF.SHA256.UnmarshalText, true)
 	}
 	m.OVMF.Size = int64(ovmf.uint("size", maxSafeInteger))
-	ovmf.text("snp_ovmf_hash", &m.OVMF.SNPOVMFHash, true)
+	ovmf.text("snp_ovmf_hash", m.OVMF.SNPOVMFHash.UnmarshalText, true)
 	m.OVMF.ResetEIP = uint32(ovmf.uint("sev_es_reset_eip", math.MaxUint32))
 	m.OVMF.HashesTableGPA = uint32(ovmf.uint("sev_hashes_table_gpa", math.MaxUint32))
 	for i, s := range ovmf.objects("sections") {
@@ -121,7 +121,7 @@ func decodeManifest(v safejs.Value) (*measure.Manifest, error) {
 			GPA:  uint32(s.uint("gpa", math.MaxUint32)),
 			Size: uint32(s.uint("size", math.MaxUint32)),
 		}
-		s.text("type", &sec.Type, true)
+		s.text("type", sec.Type.UnmarshalText, true)
 		if s.err != nil {
 			return nil, s.err
 		}
@@ -138,19 +138,19 @@ func (r *reader) artifactDigest(key string) *measure.ArtifactDigest {
 	d := r.object(key)
 	d.onlyKeys(manifestDigestKeys)
 	a := &measure.ArtifactDigest{}
-	d.text("sha256", &a.SHA256, true)
+	d.text("sha256", a.SHA256.UnmarshalText, true)
 	if d.err != nil && r.err == nil {
 		r.err = d.err
 	}
 	return a
 }
 
-// textUnmarshaler is what measure's digests and section types implement.
-type textUnmarshaler interface{ UnmarshalText([]byte) error }
-
 // text decodes a string field with the value's own UnmarshalText (hex
-// digests, section type names), so the checks are measure's.
-func (r *reader) text(key string, into textUnmarshaler, required bool) {
+// digests, section type names), so the checks are measure's. It takes the
+// method value rather than an interface: a call of UnmarshalText through an
+// interface keeps every UnmarshalText the binary's types have, time.Time's
+// (and with it time.Parse) among them.
+func (r *reader) text(key string, unmarshalText func([]byte) error, required bool) {
 	s := r.string(key)
 	if r.err != nil {
 		return
@@ -161,7 +161,7 @@ func (r *reader) text(key string, into textUnmarshaler, required bool) {
 		}
 		return
 	}
-	if err := into.UnmarshalText([]byte(s)); err != nil {
+	if err := unmarshalText([]byte(s)); err != nil {
 		r.fail(key, "%v", err)
 	}
 }

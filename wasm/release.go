@@ -192,8 +192,8 @@ func decodeSigstorePolicy(v safejs.Value, keys []string) (sigstore.Policy, strin
 	if r.err != nil {
 		return p, "", r.err
 	}
-	if p.Key == nil && (p.Issuer == "" || (p.Identity == "" && p.IdentityRegexp == "")) {
-		return p, "", errors.New("policy must name the signer: issuer, and identity or identityRegexp")
+	if p.Key == nil && (p.Issuer == "" || (p.Identity == "" && p.IdentityRegexp == "" && (p.Repository == "" || p.Workflow == ""))) {
+		return p, "", errors.New("policy must name the signer: issuer, and identity, or repository and workflow")
 	}
 	return p, root, nil
 }
@@ -251,7 +251,7 @@ func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := sigstore.New(sigstore.Options{TrustedRoot: root, Signatures: signatures, Patterns: jsPatterns})
+	v, err := sigstore.New(sigstore.Options{TrustedRoot: root, Signatures: signatures})
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func releaseReason(err error) string {
 		return "The signature is for other files than this release's."
 	case errors.Is(err, sigstore.ErrBadChain), errors.Is(err, sigstore.ErrCertValidity), errors.Is(err, sigstore.ErrSCT):
 		return "The release's signing certificate does not come from the certificate authority this page trusts."
-	case errors.Is(err, sigstore.ErrLogEntry), errors.Is(err, sigstore.ErrUnknownLog), errors.Is(err, sigstore.ErrSET),
+	case errors.Is(err, sigstore.ErrLogEntry), errors.Is(err, sigstore.ErrSET),
 		errors.Is(err, sigstore.ErrInclusionProof), errors.Is(err, sigstore.ErrCheckpoint), errors.Is(err, sigstore.ErrTimestamp),
 		errors.Is(err, sigstore.ErrNoVerifiedTime), errors.Is(err, sigstore.ErrMissingTransparency):
 		return "The release is not recorded in the public transparency log as it must be."

@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hack-pad/safejs"
-
 	"github.com/cvmtrust/cvmtrust/sigstore"
 )
 
@@ -54,30 +52,4 @@ func (w *webCrypto) Verify(ctx context.Context, scheme sigstore.Scheme, hash sig
 		return err
 	}
 	return w.verify(ctx, params, key, msg, sig)
-}
-
-// jsPatterns implements sigstore.PatternCompiler with the page's RegExp
-// (Unicode mode, anchored to the whole string) instead of Go's regexp,
-// whose Unicode tables would add about 100 KB of brotli to the wasm. The
-// patterns are the page's own (release-ref, an identity pattern); what RE2
-// and RegExp share (classes, alternation, repetition, escapes) means the
-// same in both, and an RE2-only form such as (?P<name>…) is refused as an
-// invalid policy.
-func jsPatterns(src string) (func(string) bool, error) {
-	ctor, err := safejs.Global().Get("RegExp")
-	if err != nil {
-		return nil, err
-	}
-	re, err := ctor.New("^(?:"+src+")$", "u")
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a pattern this browser reads: %v", src, err)
-	}
-	return func(s string) bool {
-		v, err := re.Call("test", s)
-		if err != nil {
-			return false
-		}
-		ok, err := v.Bool()
-		return err == nil && ok
-	}, nil
 }

@@ -104,6 +104,8 @@ export interface LoadOptions {
   wasmExecURL?: string | URL;
   /** Subresource Integrity of the wasm; default this build's (dist/integrity.js), which its loader was built with. */
   integrity?: string;
+  /** Where the HPKE module is (hpke-js, bundled); default dist/hpke.js beside this module. */
+  hpkeURL?: string | URL;
 }
 
 export interface VerifyGatewayOptions extends LoadOptions {
@@ -134,13 +136,25 @@ export interface EnrollRequest {
   ciphertext: string;
 }
 
-/** The gateway's answer to an enrollment. */
+/** What sealFor resolves with: the EnrollRequest, and the check of the answer to it. */
+export interface SealedRequest extends EnrollRequest {
+  /**
+   * Checks the gateway's answer to this upload: its MAC, keyed by this upload's HPKE exporter secret, must
+   * verify. Resolves with the Receipt; rejects with error.code 'receipt_invalid' otherwise. Not enumerable,
+   * so JSON.stringify(request) is the body of POST /enroll.
+   */
+  verifyReceipt(receipt: unknown): Promise<Receipt>;
+}
+
+/** The gateway's answer to an enrollment, authenticated by mac (protocol v1). */
 export interface Receipt {
   version: 1;
   receipt_id: string;
   status: 'enrolled' | 'already_enrolled';
   report_sha384: string;
   received_at: string;
+  /** HMAC-SHA256, base64, keyed by HPKE Export("cvmtrust-receipt-v1", 32) of the upload's context. */
+  mac: string;
 }
 
 export interface Capture {
@@ -152,8 +166,11 @@ export interface Capture {
 
 /** The wasm namespace (globalThis.cvmtrust once loaded). */
 export interface Verifier {
-  verify(evidence: string | object, expectation: Expectation & { measurements?: string[]; nonce?: string; simulatedRoot?: string; kdsProxy?: string }): Promise<Result>;
-  seal(evidence: string | object, plaintext: Uint8Array): Promise<EnrollRequest>;
+  /**
+   * A Result that verified with a nonce also has sealTo: the HPKE key bytes bound in REPORT_DATA and the
+   * report's SHA-384 (verifyGateway takes it off and seals only to it).
+   */
+  verify(evidence: string | object, expectation: Expectation & { measurements?: string[]; nonce?: string; simulatedRoot?: string; kdsProxy?: string }): Promise<Result & { sealTo?: { kem: string; kdf: string; aead: string; publicKey: Uint8Array; reportSha384: Uint8Array } }>;
   /** Recomputes a release manifest's launch digest; rejects with an Error when it differs from the stated one. */
   measure(manifest: string | object): Promise<Release>;
   readonly version: number;
@@ -168,10 +185,9 @@ export function loadVerifier(options?: LoadOptions): Promise<Verifier>;
 export interface ReleasePolicy {
   issuer: string;
   identity?: string;
-  /** RE2 pattern (as read by the browser's RegExp) for the whole subject alternative name. */
-  identityRegexp?: string;
   /** OWNER/NAME */
   repository?: string;
+  /** Glob for the git ref (* and ? do not cross '/'), e.g. refs/tags/v*. */
   refPattern?: string;
   workflow?: string;
   maxAgeSeconds?: number;
@@ -221,10 +237,13 @@ export function loadRelease(bundle: string | URL, policy: ReleasePolicy, options
 export function loadManifest(manifest: string | URL | object, options?: LoadOptions & { fetch?: typeof fetch }): Promise<Release>;
 /** Resolves with the Result, verified or not; rejects only when verification could not take place. */
 export function verifyGateway(options: VerifyGatewayOptions): Promise<Result>;
-/** Seals bytes to the key of a gateway whose verified Result came from verifyGateway. */
-export function sealFor(result: Result, bytes: Uint8Array): Promise<EnrollRequest>;
-/** Seals a capture to a verified gateway and uploads it. */
-export function enroll(result: Result, capture: Capture, options?: { fetch?: typeof fetch }): Promise<Receipt>;
+/** Seals bytes (HPKE, in the page) to the key bound in the report of a Result verifyGateway verified. */
+export function sealFor(result: Result, bytes: Uint8Array, options?: LoadOptions): Promise<SealedRequest>;
+/**
+ * Seals a capture to a verified gateway, uploads it, and resolves with the Receipt only when its MAC verifies
+ * (rejects with error.code 'receipt_invalid' otherwise).
+ */
+export function enroll(result: Result, capture: Capture, options?: LoadOptions & { fetch?: typeof fetch }): Promise<Receipt>;
 export function parseMeasurements(value: string): { name: string; measurement: string }[];
 
 export type CvmAttestState = 'verifying' | 'verified' | 'simulated' | 'failed';

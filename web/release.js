@@ -12,8 +12,8 @@ import { loadVerifier } from './verifier.js';
 export const githubActionsIssuer = 'https://token.actions.githubusercontent.com';
 /** The default release-workflow. */
 export const defaultReleaseWorkflow = '.github/workflows/release.yml';
-/** The default release-ref: a version tag. */
-export const defaultReleaseRef = String.raw`refs/tags/v[0-9]+\.[0-9]+\.[0-9]+`;
+/** The default release-ref: a glob (* and ? do not cross '/') for a version tag. */
+export const defaultReleaseRef = 'refs/tags/v*';
 /** Where a gateway serves the bundle of the release it runs, when the page names none. */
 export const gatewayBundlePath = 'release/bundle.sigstore.json';
 
@@ -61,10 +61,6 @@ export function parseMaxAge(text) {
   return seconds;
 }
 
-function escapeRegExp(s) {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * The release options of an element with the release-* attributes, or null
  * when it sets no release-repository or release-identity (then it accepts
@@ -82,13 +78,10 @@ export function releaseOptionsOf(el) {
   const workflow = el.getAttribute('release-workflow')?.trim() || defaultReleaseWorkflow;
   const ref = el.getAttribute('release-ref')?.trim() || defaultReleaseRef;
   const policy = { issuer };
-  if (identity) {
-    policy.identity = identity;
-  } else {
-    // The certificate's SAN names the workflow file and the ref it ran for:
-    // anchored, so another workflow, a branch build or a fork cannot sign.
-    policy.identityRegexp = `^https://github\\.com/${escapeRegExp(repository)}/${escapeRegExp(workflow)}@(?:${ref})$`;
-  }
+  if (identity) policy.identity = identity;
+  // The certificate's source repository, the workflow that ran (its build
+  // configuration) and the ref it ran for: another workflow, a branch build
+  // or a fork cannot sign.
   if (repository) {
     policy.repository = repository;
     policy.workflow = workflow;

@@ -1,6 +1,7 @@
 // The JS API over the wasm verifier: load it, verify a gateway's evidence
 // against a fresh nonce, and seal bytes to the key a verified gateway
-// attested. No DOM here; the <cvm-attest> element builds on it.
+// attested (HPKE in the page, with hpke-js from dist/hpke.js). No DOM here;
+// the <cvm-attest> element builds on it.
 
 // The build's pin of the wasm (scripts/build-pins.mjs): a page that pins
 // this module, through its import map, pins the wasm too.
@@ -9,8 +10,13 @@ import { loadSignedReleases } from './release.js';
 
 const defaultWasmURL = new URL('./dist/cvmtrust.wasm', import.meta.url);
 const defaultWasmExecURL = new URL('./dist/wasm_exec.js', import.meta.url);
+const defaultHpkeURL = new URL('./dist/hpke.js', import.meta.url);
 
-/** Results that verified, mapped to the evidence they came from. Only these can be sealed to. */
+/**
+ * Results that verified with a fresh nonce, mapped to what the wasm bound:
+ * { gateway, sealTo: { kem, kdf, aead, publicKey, reportSha384 } }. Only
+ * these can be sealed to, and only to those key bytes.
+ */
 const verifiedEvidence = new WeakMap();
 
 let loading;
@@ -84,6 +90,12 @@ const maxManifestBytes = 1 << 20;
  * @returns {Promise<import('./index.js').Release>}
  */
 export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+  const read = await readManifest(manifest, fetchFn);
+  return measureManifest(await loadVerifier(load), read);
+}
+
+/** Fetches (or takes) a manifest: { body, url, claim }, claim being the measurement it states, if readable. */
+async function readManifest(manifest, fetchFn) {
   let url;
   let body = manifest;
   if (typeof manifest === 'string' || manifest instanceof URL) {
@@ -93,12 +105,23 @@ export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch
   } else if (manifest === null || typeof manifest !== 'object') {
     throw new TypeError('loadManifest: manifest must be a URL or a manifest object');
   }
-  const ns = await loadVerifier(load);
+  let claim;
+  try {
+    claim = (typeof body === 'string' ? JSON.parse(body) : body)?.measurement;
+  } catch {
+    // The wasm says what is wrong with it.
+  }
+  return { body, url, claim: typeof claim === 'string' && /^[0-9a-fA-F]{96}$/.test(claim) ? claim.toLowerCase() : undefined };
+}
+
+/** Recomputes a manifest's launch digest in the wasm; resolves with the release only when it equals the claim. */
+async function measureManifest(ns, { body, url, claim }) {
+  const where = url ? ` at ${url.href}` : '';
   let release;
   try {
     release = await ns.measure(body);
+    if (release.measurement !== claim) throw new Error(`the recomputed launch digest ${release.measurement} is not the stated ${claim}`);
   } catch (err) {
-    const where = url ? ` at ${url.href}` : '';
     const refused = new Error(`The release manifest${where} was refused: ${err.message.replace(/^cvmtrust\.measure: /, '')}.`, { cause: err });
     refused.code = 'manifest_refused';
     throw refused;
@@ -132,24 +155,38 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
   const signed = signedReleases ? loadSignedReleases(signedReleases, { gateway: base, fetch: fetchFn, ...load }) : Promise.resolve([]);
   signed.catch(() => {}); // reported below, after the other downloads
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  // The manifests are recomputed while the evidence is on its way; one that
-  // is refused stops everything before the evidence is verified.
-  const [ns, evidence, simulatedRoot, releases] = await Promise.all([
+  // The wasm compiles while the evidence and the manifests are on their way.
+  const [ns, evidence, simulatedRoot, read] = await Promise.all([
     loadVerifier(load),
     fetchText(fetchFn, new URL(`attestation?nonce=${nonce}`, base), 'the server’s attestation'),
     trustSimulatedRoot ? fetchText(fetchFn, new URL(trustSimulatedRoot, globalThis.document?.baseURI), 'the simulated root') : '',
-    Promise.all((manifests ?? []).map((m) => loadManifest(m, { fetch: fetchFn, ...load }))),
+    Promise.all((manifests ?? []).map((m) => readManifest(m, fetchFn))),
   ]);
-  releases.push(...await signed);
+  // The signed releases' measurements are the ones the report must carry.
+  const signedList = await signed;
   mark('cvmtrust:evidence');
-  const result = await ns.verify(evidence, {
+  // The evidence is verified against the measurements the manifests state
+  // while their launch digests are recomputed (the verifier mostly waits for
+  // WebCrypto, the recomputation is hashing). The Result is returned only if
+  // every manifest's recomputed digest equals the measurement it states, so
+  // it is the same Result as verifying after the recomputation; a manifest
+  // that is refused makes verifyGateway reject, as before.
+  const measuring = Promise.all(read.map((m) => measureManifest(ns, m)));
+  const verifying = ns.verify(evidence, {
     ...expectation,
-    measurements: [...(measurements ?? []), ...releases.map((r) => r.measurement)],
+    measurements: [...(measurements ?? []), ...read.map((m) => m.claim).filter(Boolean), ...signedList.map((r) => r.measurement)],
     nonce,
     ...(simulatedRoot ? { simulatedRoot } : {}),
     ...(kdsProxy ? { kdsProxy: new URL(kdsProxy, globalThis.document?.baseURI).href } : {}),
   });
+  verifying.catch(() => {}); // a refused manifest is the error to report, below
+  const releases = [...await measuring, ...signedList];
+  const result = await verifying;
   mark('cvmtrust:verified');
+  // The key bytes the verifier bound into REPORT_DATA with this nonce, and
+  // the hash of the report that did: what sealing uses, never the JSON again.
+  const { sealTo } = result;
+  delete result.sealTo;
   const measured = result.report?.measurement?.toLowerCase();
   const release = releases.find((r) => r.measurement === measured);
   if (release) result.release = release;
@@ -159,31 +196,83 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
     result.simulated = true;
     result.simulatedSigstore = true;
   }
-  if (result.verified) verifiedEvidence.set(result, { evidence, gateway: base });
+  if (result.verified && sealTo) {
+    verifiedEvidence.set(result, { gateway: base, sealTo: Object.freeze(sealTo) });
+    // Sealing comes next; have its code ready by then.
+    loadHpke(load).catch(() => {});
+  }
   return result;
+}
+
+/** The HPKE suites of evidence protocol v1, by the names the evidence gives. */
+const kems = { 'MLKEM768-X25519': 'XWing', 'DHKEM-X25519-HKDF-SHA256': 'DhkemX25519HkdfSha256' };
+const enrollLabel = 'cvmtrust-enroll-v1';
+const receiptLabel = 'cvmtrust-receipt-v1';
+
+let hpkeLoading;
+
+/** Loads dist/hpke.js once per page; a failed load is not cached. */
+function loadHpke({ hpkeURL = defaultHpkeURL } = {}) {
+  hpkeLoading ??= import(String(hpkeURL)).catch((err) => {
+    hpkeLoading = undefined;
+    throw new Error('cvmtrust: cannot load the encryption module (dist/hpke.js).', { cause: err });
+  });
+  return hpkeLoading;
 }
 
 /**
  * Seals bytes to the HPKE key of the gateway whose verified Result this is,
- * bound to its report. Resolves with the EnrollRequest JSON for POST /enroll.
+ * bound to its report: HPKE base mode, info = "cvmtrust-enroll-v1" ||
+ * SHA-384(report), to exactly the key bytes the verifier bound in
+ * REPORT_DATA. Resolves with the EnrollRequest for POST /enroll (JSON.stringify
+ * it), which also has a method verifyReceipt(receipt) that checks the
+ * gateway's answer to this very upload (see enroll).
  * @param {import('./index.js').Result} result a verified Result from verifyGateway
  * @param {Uint8Array} bytes
+ * @returns {Promise<import('./index.js').SealedRequest>}
  */
-export async function sealFor(result, bytes) {
+export async function sealFor(result, bytes, load = {}) {
   const entry = verifiedEvidence.get(result);
   if (!entry) throw new TypeError('sealFor: only a verified Result returned by verifyGateway can be sealed to');
   if (!(bytes instanceof Uint8Array)) throw new TypeError('sealFor: bytes must be a Uint8Array');
-  const ns = await loadVerifier();
-  return ns.seal(entry.evidence, bytes);
+  const { kem, kdf, aead, publicKey, reportSha384 } = entry.sealTo;
+  if (!Object.hasOwn(kems, kem) || kdf !== 'HKDF-SHA256' || aead !== 'AES-256-GCM') {
+    throw new Error(`The server offers an encryption suite this page does not use (${kem}, ${kdf}, ${aead}). Nothing was sent.`);
+  }
+  const hpke = await loadHpke(load);
+  let sender;
+  let ct;
+  let receiptKey;
+  try {
+    const suite = new hpke.CipherSuite({ kem: new hpke[kems[kem]](), kdf: new hpke.HkdfSha256(), aead: new hpke.Aes256Gcm() });
+    const recipientPublicKey = await suite.kem.deserializePublicKey(publicKey);
+    sender = await suite.createSenderContext({ recipientPublicKey, info: concat(new TextEncoder().encode(enrollLabel), reportSha384) });
+    ct = new Uint8Array(await sender.seal(bytes));
+    receiptKey = await hmacKey(new Uint8Array(await sender.export(new TextEncoder().encode(receiptLabel), 32)));
+  } catch (err) {
+    throw new Error(`Could not encrypt to the server’s key (${kem}): the key it attested is not one this page can use. Nothing was sent.`, { cause: err });
+  }
+  const request = {
+    version: 1,
+    report_sha384: base64(reportSha384),
+    kem,
+    ciphertext: base64(concat(new Uint8Array(sender.enc), ct)),
+  };
+  Object.defineProperty(request, 'verifyReceipt', {
+    value: (receipt) => checkReceipt(receiptKey, receipt, reportSha384),
+  });
+  return request;
 }
 
 /**
- * Seals a capture to the verified gateway and uploads it to its /enroll.
- * Resolves with the gateway's Receipt.
+ * Seals a capture to the verified gateway, uploads it to its /enroll and
+ * checks the gateway's receipt. Resolves with the Receipt only when its MAC
+ * shows it came from the holder of the attested key, for this upload;
+ * rejects with code 'receipt_invalid' otherwise.
  * @param {import('./index.js').Result} result
  * @param {import('./index.js').Capture} capture
  */
-export async function enroll(result, { image, contentType = 'image/jpeg', width, height }, { fetch: fetchFn = globalThis.fetch } = {}) {
+export async function enroll(result, { image, contentType = 'image/jpeg', width, height }, { fetch: fetchFn = globalThis.fetch, ...load } = {}) {
   const entry = verifiedEvidence.get(result);
   if (!entry) throw new TypeError('enroll: only a verified Result returned by verifyGateway can be enrolled with');
   const plaintext = new TextEncoder().encode(JSON.stringify({
@@ -192,8 +281,12 @@ export async function enroll(result, { image, contentType = 'image/jpeg', width,
     ...(width ? { width } : {}),
     ...(height ? { height } : {}),
   }));
-  const request = await sealFor(result, plaintext);
-  plaintext.fill(0);
+  let request;
+  try {
+    request = await sealFor(result, plaintext, load);
+  } finally {
+    plaintext.fill(0);
+  }
   const url = new URL('enroll', entry.gateway);
   let res;
   try {
@@ -207,7 +300,82 @@ export async function enroll(result, { image, contentType = 'image/jpeg', width,
     err.code = body?.code;
     throw err;
   }
-  return body;
+  return request.verifyReceipt(body);
+}
+
+function hmacKey(raw) {
+  const key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  raw.fill(0);
+  return key;
+}
+
+/**
+ * The bytes the receipt MAC covers (protocol v1): "cvmtrust-receipt-v1",
+ * then version (decimal), receipt_id, status, report_sha384 (48 raw bytes)
+ * and received_at, each after its length as 4 bytes big-endian.
+ * @param {{ version: number, receipt_id: string, status: string, report_sha384: Uint8Array, received_at: string }} r
+ */
+export function receiptMessage(r) {
+  const enc = new TextEncoder();
+  const fields = [enc.encode(String(r.version)), enc.encode(r.receipt_id), enc.encode(r.status), r.report_sha384, enc.encode(r.received_at)];
+  const parts = [enc.encode(receiptLabel)];
+  for (const f of fields) {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, f.length);
+    parts.push(len, f);
+  }
+  return concat(...parts);
+}
+
+const receiptStatuses = ['enrolled', 'already_enrolled'];
+
+/**
+ * Checks a gateway's receipt against the HMAC key of the upload it answers
+ * and the report hash that upload was sealed to. Resolves with the receipt,
+ * frozen, when its MAC verifies; rejects with an Error whose code is
+ * 'receipt_invalid' otherwise.
+ * @param {CryptoKey | Promise<CryptoKey>} key HMAC-SHA256 key: HPKE Export("cvmtrust-receipt-v1", 32)
+ * @param {unknown} receipt the JSON of the answer to POST /enroll (object or string)
+ * @param {Uint8Array} reportSha384
+ */
+export async function checkReceipt(key, receipt, reportSha384) {
+  const refuse = (why) => {
+    const err = new Error(`The server’s receipt could not be confirmed, so the upload cannot be shown as enrolled: ${why}.`);
+    err.code = 'receipt_invalid';
+    return err;
+  };
+  let r = receipt;
+  if (typeof r === 'string') {
+    try { r = JSON.parse(r); } catch { throw refuse('it is not JSON'); }
+  }
+  if (r === null || typeof r !== 'object') throw refuse('it is not a receipt');
+  const { version, receipt_id: id, status, received_at: at } = r;
+  if (version !== 1) throw refuse(`it is of version ${version}, not 1`);
+  if (typeof id !== 'string' || typeof at !== 'string' || !receiptStatuses.includes(status)) throw refuse('a field is missing or of the wrong type');
+  const sum = fromBase64(r.report_sha384);
+  const mac = fromBase64(r.mac);
+  if (!mac) throw refuse('it carries no MAC (an older server, or not the server the capture was sealed to)');
+  if (!sum || sum.length !== 48 || !equalBytes(sum, reportSha384)) throw refuse('it names another attestation report than the one the capture was sealed to');
+  const ok = await crypto.subtle.verify('HMAC', await key, mac, receiptMessage({ version, receipt_id: id, status, report_sha384: sum, received_at: at }));
+  if (!ok) throw refuse('its MAC does not verify (it was not made by the attested server for this upload)');
+  return Object.freeze({ version, receipt_id: id, status, report_sha384: r.report_sha384, received_at: at, mac: r.mac });
+}
+
+function fromBase64(s) {
+  if (typeof s !== 'string' || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s) || !s) return null;
+  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+}
+
+// Not secret-dependent: both sides are public report hashes.
+function equalBytes(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let i = 0;
+  for (const p of parts) { out.set(p, i); i += p.length; }
+  return out;
 }
 
 function gatewayBase(gateway) {

@@ -46,7 +46,7 @@ func TestSimulatedRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	rel, _, err := provenance.Verify(context.Background(), v, bundle, sigstore.Policy{
-		Issuer: sigsim.GitHubActionsIssuer, IdentityRegexp: sigsim.ReleaseSANRegexp + ".+", Repository: sigsim.ReleaseRepository,
+		Issuer: sigsim.GitHubActionsIssuer, Repository: sigsim.ReleaseRepository, Workflow: sigsim.ReleaseWorkflow,
 	})
 	if err != nil {
 		t.Fatal(err)

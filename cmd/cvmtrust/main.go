@@ -5,8 +5,10 @@
 //	cvmtrust verify     --gateway URL --measurement HEX               verify what a gateway serves
 //	cvmtrust audit-page URL --build build.json                        check a page runs the published widget
 //	cvmtrust measure    --ovmf FILE --vcpus N --vcpu-type T           compute a launch digest
+//	cvmtrust release    verify-bundle --bundle FILE ... FILE_OR_DIGEST verify a Sigstore bundle
 //	cvmtrust gateway    --simulated                                   run the gateway
 //	cvmtrust release verify-bundle --bundle FILE ... FILE_OR_DIGEST  verify a Sigstore bundle
+//	cvmtrust matcher                                                  the reference matcher (run by the gateway)
 //	cvmtrust version                                                  module, VCS revision, Go version
 //
 // Exit status: 0 success, 1 rejected, 2 unusable input.

@@ -63,7 +63,7 @@ func runVerifyBundle(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.key, "key", "", "a PEM public key that signed the bundle (instead of an identity)")
 	fs.StringVar(&f.trustedRoot, "trusted-root", "", "a trusted_root.json to use instead of the embedded public-good one")
 	fs.StringVar(&f.repo, "repo", "", "the source repository, owner/name")
-	fs.StringVar(&f.ref, "ref", "", "an RE2 expression the source ref must match, such as refs/tags/v.*")
+	fs.StringVar(&f.ref, "ref", "", "a glob the source ref must match, such as refs/tags/v*")
 	fs.StringVar(&f.workflow, "workflow", "", "the signing workflow's path, such as .github/workflows/release.yml")
 	fs.DurationVar(&f.maxAge, "max-age", 0, "reject a bundle signed longer ago than this, such as 720h")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")

@@ -1,4 +1,5 @@
-// Package cert parses X.509 certificates and CRLs with cryptobyte: those of
+// Package cert parses X.509 certificates and CRLs with package der
+// (cryptobyte's reading rules without encoding/asn1): those of
 // AMD's SEV-SNP key hierarchy (ARK, ASK, ASVK, VCEK, VLEK; Parse, which
 // accepts only AMD's algorithms) and those of Sigstore (Fulcio, TSAs;
 // ParseAny). It is deliberately narrow: it reads what the verifiers check
@@ -8,51 +9,51 @@ package cert
 
 import (
 	"bytes"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/cvmtrust/cvmtrust/internal/der"
 	"time"
-
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // ErrMalformed is wrapped by every parse error.
 var ErrMalformed = errors.New("malformed certificate")
 
+// OID is an ASN.1 OBJECT IDENTIFIER.
+type OID = der.OID
+
 // Object identifiers used by AMD's certificates.
 var (
-	oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
-	oidRSASSAPSS     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
-	oidMGF1          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 8}
-	oidSHA384        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
-	oidECPublicKey   = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidP384          = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
-	oidP256          = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
-	oidP521          = asn1.ObjectIdentifier{1, 3, 132, 0, 35}
-	oidEd25519       = asn1.ObjectIdentifier{1, 3, 101, 112}
-	oidECDSASHA256   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECDSASHA384   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidECDSASHA512   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
-	oidRSASHA256     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	oidRSASHA384     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
-	oidRSASHA512     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
-	oidCommonName    = asn1.ObjectIdentifier{2, 5, 4, 3}
+	oidRSAEncryption = OID{1, 2, 840, 113549, 1, 1, 1}
+	oidRSASSAPSS     = OID{1, 2, 840, 113549, 1, 1, 10}
+	oidMGF1          = OID{1, 2, 840, 113549, 1, 1, 8}
+	oidSHA384        = OID{2, 16, 840, 1, 101, 3, 4, 2, 2}
+	oidECPublicKey   = OID{1, 2, 840, 10045, 2, 1}
+	oidP384          = OID{1, 3, 132, 0, 34}
+	oidP256          = OID{1, 2, 840, 10045, 3, 1, 7}
+	oidP521          = OID{1, 3, 132, 0, 35}
+	oidEd25519       = OID{1, 3, 101, 112}
+	oidECDSASHA256   = OID{1, 2, 840, 10045, 4, 3, 2}
+	oidECDSASHA384   = OID{1, 2, 840, 10045, 4, 3, 3}
+	oidECDSASHA512   = OID{1, 2, 840, 10045, 4, 3, 4}
+	oidRSASHA256     = OID{1, 2, 840, 113549, 1, 1, 11}
+	oidRSASHA384     = OID{1, 2, 840, 113549, 1, 1, 12}
+	oidRSASHA512     = OID{1, 2, 840, 113549, 1, 1, 13}
+	oidCommonName    = OID{2, 5, 4, 3}
 )
 
 // AMD KDS certificate extensions (KDS specification, "VCEK Certificate
 // Extensions"), below 1.3.6.1.4.1.3704.1.
 var (
-	OIDStructVersion = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 1}
-	OIDProductName   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 2}
-	OIDBlSPL         = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 3, 1}
-	OIDTeeSPL        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 3, 2}
-	OIDSnpSPL        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 3, 3}
-	OIDUcodeSPL      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 3, 8}
-	OIDFmcSPL        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 3, 9} // Turin and later
-	OIDHWID          = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 4}
-	OIDCSPID         = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3704, 1, 5} // VLEK only
+	OIDStructVersion = OID{1, 3, 6, 1, 4, 1, 3704, 1, 1}
+	OIDProductName   = OID{1, 3, 6, 1, 4, 1, 3704, 1, 2}
+	OIDBlSPL         = OID{1, 3, 6, 1, 4, 1, 3704, 1, 3, 1}
+	OIDTeeSPL        = OID{1, 3, 6, 1, 4, 1, 3704, 1, 3, 2}
+	OIDSnpSPL        = OID{1, 3, 6, 1, 4, 1, 3704, 1, 3, 3}
+	OIDUcodeSPL      = OID{1, 3, 6, 1, 4, 1, 3704, 1, 3, 8}
+	OIDFmcSPL        = OID{1, 3, 6, 1, 4, 1, 3704, 1, 3, 9} // Turin and later
+	OIDHWID          = OID{1, 3, 6, 1, 4, 1, 3704, 1, 4}
+	OIDCSPID         = OID{1, 3, 6, 1, 4, 1, 3704, 1, 5} // VLEK only
 )
 
 // KeyType is the kind of subject public key.
@@ -107,21 +108,21 @@ type Certificate struct {
 }
 
 // Extension returns the value of the extension with the given OID.
-func (c *Certificate) Extension(oid asn1.ObjectIdentifier) ([]byte, bool) {
+func (c *Certificate) Extension(oid OID) ([]byte, bool) {
 	v, ok := c.Extensions[oid.String()]
 	return v, ok
 }
 
 // ExtensionInt decodes an AMD SPL extension: an OCTET STRING holding a DER
 // INTEGER in 0..255.
-func (c *Certificate) ExtensionInt(oid asn1.ObjectIdentifier) (uint8, bool, error) {
+func (c *Certificate) ExtensionInt(oid OID) (uint8, bool, error) {
 	v, ok := c.Extension(oid)
 	if !ok {
 		return 0, false, nil
 	}
-	s := cryptobyte.String(v)
+	s := der.String(v)
 	var n int64
-	if !s.ReadASN1Int64WithTag(&n, cbasn1.INTEGER) || !s.Empty() || n < 0 || n > 255 {
+	if !s.ReadASN1Int64WithTag(&n, der.INTEGER) || !s.Empty() || n < 0 || n > 255 {
 		return 0, true, fmt.Errorf("%w: extension %v is not a small integer", ErrMalformed, oid)
 	}
 	return uint8(n), true, nil
@@ -145,19 +146,19 @@ func Parse(der []byte) (*Certificate, error) {
 
 // ParseAny parses one DER certificate signed with any algorithm SigAlg
 // names, holding an RSA, ECDSA (P-256, P-384, P-521) or Ed25519 key.
-func ParseAny(der []byte) (*Certificate, error) {
-	c := &Certificate{Raw: der, Extensions: map[string][]byte{}}
-	input := cryptobyte.String(der)
-	var certSeq, tbs cryptobyte.String
-	if !input.ReadASN1(&certSeq, cbasn1.SEQUENCE) || !input.Empty() {
+func ParseAny(raw []byte) (*Certificate, error) {
+	c := &Certificate{Raw: raw, Extensions: map[string][]byte{}}
+	input := der.String(raw)
+	var certSeq, tbs der.String
+	if !input.ReadASN1(&certSeq, der.SEQUENCE) || !input.Empty() {
 		return nil, fmt.Errorf("%w: not a DER SEQUENCE", ErrMalformed)
 	}
-	if !certSeq.ReadASN1Element(&tbs, cbasn1.SEQUENCE) {
+	if !certSeq.ReadASN1Element(&tbs, der.SEQUENCE) {
 		return nil, fmt.Errorf("%w: missing tbsCertificate", ErrMalformed)
 	}
 	c.RawTBS = tbs
-	var outerAlg cryptobyte.String
-	if !certSeq.ReadASN1Element(&outerAlg, cbasn1.SEQUENCE) {
+	var outerAlg der.String
+	if !certSeq.ReadASN1Element(&outerAlg, der.SEQUENCE) {
 		return nil, fmt.Errorf("%w: missing signatureAlgorithm", ErrMalformed)
 	}
 	sig, err := readBitString(&certSeq)
@@ -166,25 +167,25 @@ func ParseAny(der []byte) (*Certificate, error) {
 	}
 	c.Signature = sig
 
-	if !tbs.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+	if !tbs.ReadASN1(&tbs, der.SEQUENCE) {
 		return nil, fmt.Errorf("%w: bad tbsCertificate", ErrMalformed)
 	}
 	var version int64
 	var hasVersion bool
-	var versionField cryptobyte.String
-	if !tbs.ReadOptionalASN1(&versionField, &hasVersion, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+	var versionField der.String
+	if !tbs.ReadOptionalASN1(&versionField, &hasVersion, der.Tag(0).Constructed().ContextSpecific()) {
 		return nil, fmt.Errorf("%w: bad version", ErrMalformed)
 	}
-	if hasVersion && (!versionField.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) || version != 2) {
+	if hasVersion && (!versionField.ReadASN1Int64WithTag(&version, der.INTEGER) || version != 2) {
 		return nil, fmt.Errorf("%w: not an X.509 v3 certificate", ErrMalformed)
 	}
-	var serial cryptobyte.String
-	if !tbs.ReadASN1(&serial, cbasn1.INTEGER) || len(serial) == 0 {
+	var serial der.String
+	if !tbs.ReadASN1(&serial, der.INTEGER) || len(serial) == 0 {
 		return nil, fmt.Errorf("%w: bad serial number", ErrMalformed)
 	}
 	c.Serial = serial
-	var innerAlg cryptobyte.String
-	if !tbs.ReadASN1Element(&innerAlg, cbasn1.SEQUENCE) {
+	var innerAlg der.String
+	if !tbs.ReadASN1Element(&innerAlg, der.SEQUENCE) {
 		return nil, fmt.Errorf("%w: bad signature algorithm", ErrMalformed)
 	}
 	// The algorithm inside the signed part must be the one outside it.
@@ -197,8 +198,8 @@ func ParseAny(der []byte) (*Certificate, error) {
 	if c.RawIssuer, c.IssuerCN, err = readName(&tbs); err != nil {
 		return nil, err
 	}
-	var validity cryptobyte.String
-	if !tbs.ReadASN1(&validity, cbasn1.SEQUENCE) {
+	var validity der.String
+	if !tbs.ReadASN1(&validity, der.SEQUENCE) {
 		return nil, fmt.Errorf("%w: bad validity", ErrMalformed)
 	}
 	if c.NotBefore, err = readTime(&validity); err != nil {
@@ -214,29 +215,29 @@ func ParseAny(der []byte) (*Certificate, error) {
 		return nil, err
 	}
 	// Unique IDs are not used by AMD; skip them if present.
-	for _, tag := range []cbasn1.Tag{cbasn1.Tag(1).ContextSpecific(), cbasn1.Tag(2).ContextSpecific()} {
+	for _, tag := range []der.Tag{der.Tag(1).ContextSpecific(), der.Tag(2).ContextSpecific()} {
 		if !tbs.SkipOptionalASN1(tag) {
 			return nil, fmt.Errorf("%w: bad unique id", ErrMalformed)
 		}
 	}
-	var extsField cryptobyte.String
+	var extsField der.String
 	var hasExts bool
-	if !tbs.ReadOptionalASN1(&extsField, &hasExts, cbasn1.Tag(3).Constructed().ContextSpecific()) {
+	if !tbs.ReadOptionalASN1(&extsField, &hasExts, der.Tag(3).Constructed().ContextSpecific()) {
 		return nil, fmt.Errorf("%w: bad extensions", ErrMalformed)
 	}
 	if hasExts {
-		var exts cryptobyte.String
-		if !extsField.ReadASN1(&exts, cbasn1.SEQUENCE) || !extsField.Empty() {
+		var exts der.String
+		if !extsField.ReadASN1(&exts, der.SEQUENCE) || !extsField.Empty() {
 			return nil, fmt.Errorf("%w: bad extensions", ErrMalformed)
 		}
 		for !exts.Empty() {
-			var ext cryptobyte.String
-			var oid asn1.ObjectIdentifier
-			var value cryptobyte.String
-			var critical cryptobyte.String
-			if !exts.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) ||
-				!ext.ReadOptionalASN1(&critical, nil, cbasn1.BOOLEAN) ||
-				!ext.ReadASN1(&value, cbasn1.OCTET_STRING) || !ext.Empty() {
+			var ext der.String
+			var oid OID
+			var value der.String
+			var critical der.String
+			if !exts.ReadASN1(&ext, der.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) ||
+				!ext.ReadOptionalASN1(&critical, nil, der.BOOLEAN) ||
+				!ext.ReadASN1(&value, der.OCTET_STRING) || !ext.Empty() {
 				return nil, fmt.Errorf("%w: bad extension", ErrMalformed)
 			}
 			key := oid.String()
@@ -276,10 +277,10 @@ func ParseAll(data []byte) ([]*Certificate, error) {
 			return nil, fmt.Errorf("%w: trailing data after PEM certificates", ErrMalformed)
 		}
 	} else {
-		s := cryptobyte.String(data)
+		s := der.String(data)
 		for !s.Empty() {
-			var el cryptobyte.String
-			if !s.ReadASN1Element(&el, cbasn1.SEQUENCE) {
+			var el der.String
+			if !s.ReadASN1Element(&el, der.SEQUENCE) {
 				return nil, fmt.Errorf("%w: neither PEM nor DER", ErrMalformed)
 			}
 			ders = append(ders, el)
@@ -299,8 +300,8 @@ func ParseAll(data []byte) ([]*Certificate, error) {
 	return certs, nil
 }
 
-func readBitString(s *cryptobyte.String) ([]byte, error) {
-	var bs asn1.BitString
+func readBitString(s *der.String) ([]byte, error) {
+	var bs der.BitString
 	if !s.ReadASN1BitString(&bs) || bs.BitLength%8 != 0 {
 		return nil, fmt.Errorf("%w: bad BIT STRING", ErrMalformed)
 	}
@@ -309,36 +310,36 @@ func readBitString(s *cryptobyte.String) ([]byte, error) {
 
 // checkRSAPSSSHA384 accepts exactly RSASSA-PSS with SHA-384, MGF1 with
 // SHA-384, a 48-byte salt and the standard trailer.
-func checkRSAPSSSHA384(alg cryptobyte.String) error {
+func checkRSAPSSSHA384(alg der.String) error {
 	bad := fmt.Errorf("%w: signature algorithm is not RSASSA-PSS SHA-384 with a 48-byte salt", ErrMalformed)
-	var oid asn1.ObjectIdentifier
-	var params cryptobyte.String
-	if !alg.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidRSASSAPSS) ||
-		!alg.ReadASN1(&params, cbasn1.SEQUENCE) || !alg.Empty() {
+	var oid OID
+	var params der.String
+	if !alg.ReadASN1(&alg, der.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidRSASSAPSS) ||
+		!alg.ReadASN1(&params, der.SEQUENCE) || !alg.Empty() {
 		return bad
 	}
-	var hashField, mgfField, saltField, trailerField cryptobyte.String
+	var hashField, mgfField, saltField, trailerField der.String
 	var hasHash, hasMGF, hasSalt, hasTrailer bool
-	if !params.ReadOptionalASN1(&hashField, &hasHash, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
-		!params.ReadOptionalASN1(&mgfField, &hasMGF, cbasn1.Tag(1).Constructed().ContextSpecific()) ||
-		!params.ReadOptionalASN1(&saltField, &hasSalt, cbasn1.Tag(2).Constructed().ContextSpecific()) ||
-		!params.ReadOptionalASN1(&trailerField, &hasTrailer, cbasn1.Tag(3).Constructed().ContextSpecific()) ||
+	if !params.ReadOptionalASN1(&hashField, &hasHash, der.Tag(0).Constructed().ContextSpecific()) ||
+		!params.ReadOptionalASN1(&mgfField, &hasMGF, der.Tag(1).Constructed().ContextSpecific()) ||
+		!params.ReadOptionalASN1(&saltField, &hasSalt, der.Tag(2).Constructed().ContextSpecific()) ||
+		!params.ReadOptionalASN1(&trailerField, &hasTrailer, der.Tag(3).Constructed().ContextSpecific()) ||
 		!params.Empty() || !hasHash || !hasMGF || !hasSalt {
 		return bad
 	}
 	if !isSHA384(hashField) {
 		return bad
 	}
-	var mgf cryptobyte.String
-	if !mgfField.ReadASN1(&mgf, cbasn1.SEQUENCE) || !mgfField.Empty() ||
+	var mgf der.String
+	if !mgfField.ReadASN1(&mgf, der.SEQUENCE) || !mgfField.Empty() ||
 		!mgf.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidMGF1) || !isSHA384(mgf) {
 		return bad
 	}
 	var salt, trailer int64
-	if !saltField.ReadASN1Int64WithTag(&salt, cbasn1.INTEGER) || !saltField.Empty() || salt != 48 {
+	if !saltField.ReadASN1Int64WithTag(&salt, der.INTEGER) || !saltField.Empty() || salt != 48 {
 		return bad
 	}
-	if hasTrailer && (!trailerField.ReadASN1Int64WithTag(&trailer, cbasn1.INTEGER) || !trailerField.Empty() || trailer != 1) {
+	if hasTrailer && (!trailerField.ReadASN1Int64WithTag(&trailer, der.INTEGER) || !trailerField.Empty() || trailer != 1) {
 		return bad
 	}
 	return nil
@@ -346,19 +347,19 @@ func checkRSAPSSSHA384(alg cryptobyte.String) error {
 
 // readSigAlg names a certificate's signature algorithm. ECDSA and Ed25519
 // identifiers must have no parameters, PKCS#1 v1.5 ones NULL or none.
-func readSigAlg(alg cryptobyte.String) (SigAlg, error) {
+func readSigAlg(alg der.String) (SigAlg, error) {
 	if checkRSAPSSSHA384(alg) == nil {
 		return SigRSAPSSSHA384, nil
 	}
-	var oid asn1.ObjectIdentifier
-	var body cryptobyte.String
-	if !alg.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&oid) {
+	var oid OID
+	var body der.String
+	if !alg.ReadASN1(&body, der.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&oid) {
 		return 0, fmt.Errorf("%w: bad signature algorithm", ErrMalformed)
 	}
 	noParams := body.Empty()
-	nullParams := noParams || (body.SkipASN1(cbasn1.NULL) && body.Empty())
+	nullParams := noParams || (body.SkipASN1(der.NULL) && body.Empty())
 	for _, a := range []struct {
-		oid  asn1.ObjectIdentifier
+		oid  OID
 		alg  SigAlg
 		null bool
 	}{
@@ -376,39 +377,39 @@ func readSigAlg(alg cryptobyte.String) (SigAlg, error) {
 
 // isSHA384 reads an AlgorithmIdentifier for SHA-384 (parameters absent or
 // NULL) that must fill s.
-func isSHA384(s cryptobyte.String) bool {
-	var alg cryptobyte.String
-	var oid asn1.ObjectIdentifier
-	if !s.ReadASN1(&alg, cbasn1.SEQUENCE) || !s.Empty() || !alg.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSHA384) {
+func isSHA384(s der.String) bool {
+	var alg der.String
+	var oid OID
+	if !s.ReadASN1(&alg, der.SEQUENCE) || !s.Empty() || !alg.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSHA384) {
 		return false
 	}
-	if !alg.Empty() && !alg.SkipASN1(cbasn1.NULL) {
+	if !alg.Empty() && !alg.SkipASN1(der.NULL) {
 		return false
 	}
 	return alg.Empty()
 }
 
-func readName(s *cryptobyte.String) (raw []byte, cn string, err error) {
-	var name cryptobyte.String
-	if !s.ReadASN1Element(&name, cbasn1.SEQUENCE) {
+func readName(s *der.String) (raw []byte, cn string, err error) {
+	var name der.String
+	if !s.ReadASN1Element(&name, der.SEQUENCE) {
 		return nil, "", fmt.Errorf("%w: bad name", ErrMalformed)
 	}
 	raw = name
-	var rdns cryptobyte.String
-	if !name.ReadASN1(&rdns, cbasn1.SEQUENCE) {
+	var rdns der.String
+	if !name.ReadASN1(&rdns, der.SEQUENCE) {
 		return nil, "", fmt.Errorf("%w: bad name", ErrMalformed)
 	}
 	for !rdns.Empty() {
-		var set cryptobyte.String
-		if !rdns.ReadASN1(&set, cbasn1.SET) {
+		var set der.String
+		if !rdns.ReadASN1(&set, der.SET) {
 			return nil, "", fmt.Errorf("%w: bad name", ErrMalformed)
 		}
 		for !set.Empty() {
-			var atv cryptobyte.String
-			var oid asn1.ObjectIdentifier
-			var value cryptobyte.String
-			var tag cbasn1.Tag
-			if !set.ReadASN1(&atv, cbasn1.SEQUENCE) || !atv.ReadASN1ObjectIdentifier(&oid) ||
+			var atv der.String
+			var oid OID
+			var value der.String
+			var tag der.Tag
+			if !set.ReadASN1(&atv, der.SEQUENCE) || !atv.ReadASN1ObjectIdentifier(&oid) ||
 				!atv.ReadAnyASN1(&value, &tag) || !atv.Empty() {
 				return nil, "", fmt.Errorf("%w: bad name attribute", ErrMalformed)
 			}
@@ -420,14 +421,14 @@ func readName(s *cryptobyte.String) (raw []byte, cn string, err error) {
 	return raw, cn, nil
 }
 
-func readTime(s *cryptobyte.String) (time.Time, error) {
+func readTime(s *der.String) (time.Time, error) {
 	var t time.Time
 	switch {
-	case s.PeekASN1Tag(cbasn1.UTCTime):
+	case s.PeekASN1Tag(der.UTCTime):
 		if !s.ReadASN1UTCTime(&t) {
 			return t, fmt.Errorf("%w: bad UTCTime", ErrMalformed)
 		}
-	case s.PeekASN1Tag(cbasn1.GeneralizedTime):
+	case s.PeekASN1Tag(der.GeneralizedTime):
 		if !s.ReadASN1GeneralizedTime(&t) {
 			return t, fmt.Errorf("%w: bad GeneralizedTime", ErrMalformed)
 		}
@@ -439,8 +440,8 @@ func readTime(s *cryptobyte.String) (time.Time, error) {
 
 // ParseSPKI parses a DER SubjectPublicKeyInfo, such as a PEM "PUBLIC KEY",
 // and returns its type and its importable form (see readSPKI).
-func ParseSPKI(der []byte) (KeyType, []byte, error) {
-	s := cryptobyte.String(der)
+func ParseSPKI(raw []byte) (KeyType, []byte, error) {
+	s := der.String(raw)
 	kt, spki, err := readSPKI(&s)
 	if err == nil && !s.Empty() {
 		err = fmt.Errorf("%w: trailing data after the public key", ErrMalformed)
@@ -451,14 +452,14 @@ func ParseSPKI(der []byte) (KeyType, []byte, error) {
 // readSPKI reads a SubjectPublicKeyInfo: RSA (under rsaEncryption or
 // id-RSASSA-PSS), ECDSA on P-256, P-384 or P-521, or Ed25519. RSA keys come
 // back re-encoded under rsaEncryption, the one form every importer takes.
-func readSPKI(s *cryptobyte.String) (KeyType, []byte, error) {
-	var spki, body, alg cryptobyte.String
-	if !s.ReadASN1Element(&spki, cbasn1.SEQUENCE) {
+func readSPKI(s *der.String) (KeyType, []byte, error) {
+	var spki, body, alg der.String
+	if !s.ReadASN1Element(&spki, der.SEQUENCE) {
 		return 0, nil, fmt.Errorf("%w: bad subjectPublicKeyInfo", ErrMalformed)
 	}
 	body = spki
-	var oid asn1.ObjectIdentifier
-	if !body.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
+	var oid OID
+	if !body.ReadASN1(&body, der.SEQUENCE) || !body.ReadASN1(&alg, der.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
 		return 0, nil, fmt.Errorf("%w: bad subjectPublicKeyInfo", ErrMalformed)
 	}
 	key, err := readBitString(&body)
@@ -467,30 +468,18 @@ func readSPKI(s *cryptobyte.String) (KeyType, []byte, error) {
 	}
 	switch {
 	case oid.Equal(oidRSAEncryption) || oid.Equal(oidRSASSAPSS):
-		ks := cryptobyte.String(key)
-		var rsaKey cryptobyte.String
-		if !ks.ReadASN1(&rsaKey, cbasn1.SEQUENCE) || !ks.Empty() ||
-			!rsaKey.SkipASN1(cbasn1.INTEGER) || !rsaKey.SkipASN1(cbasn1.INTEGER) || !rsaKey.Empty() {
+		ks := der.String(key)
+		var rsaKey der.String
+		if !ks.ReadASN1(&rsaKey, der.SEQUENCE) || !ks.Empty() ||
+			!rsaKey.SkipASN1(der.INTEGER) || !rsaKey.SkipASN1(der.INTEGER) || !rsaKey.Empty() {
 			return 0, nil, fmt.Errorf("%w: bad RSA public key", ErrMalformed)
 		}
 		if oid.Equal(oidRSAEncryption) {
 			return KeyRSA, spki, nil
 		}
-		var b cryptobyte.Builder
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-				b.AddASN1ObjectIdentifier(oidRSAEncryption)
-				b.AddASN1NULL()
-			})
-			b.AddASN1BitString(key)
-		})
-		out, err := b.Bytes()
-		if err != nil {
-			return 0, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		return KeyRSA, out, nil
+		return KeyRSA, der.RSAEncryptionSPKI(key), nil
 	case oid.Equal(oidECPublicKey):
-		var curve asn1.ObjectIdentifier
+		var curve OID
 		if !alg.ReadASN1ObjectIdentifier(&curve) || !alg.Empty() {
 			return 0, nil, fmt.Errorf("%w: bad EC key parameters", ErrMalformed)
 		}

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"github.com/cvmtrust/cvmtrust/internal/der"
 )
 
 // CRL is a parsed certificate revocation list, as AMD KDS serves at
@@ -42,10 +41,10 @@ func ParseCRL(data []byte) (*CRL, error) {
 		data = block.Bytes
 	}
 	c := &CRL{Raw: data}
-	input := cryptobyte.String(data)
-	var seq, tbs, outerAlg cryptobyte.String
-	if !input.ReadASN1(&seq, cbasn1.SEQUENCE) || !input.Empty() ||
-		!seq.ReadASN1Element(&tbs, cbasn1.SEQUENCE) || !seq.ReadASN1Element(&outerAlg, cbasn1.SEQUENCE) {
+	input := der.String(data)
+	var seq, tbs, outerAlg der.String
+	if !input.ReadASN1(&seq, der.SEQUENCE) || !input.Empty() ||
+		!seq.ReadASN1Element(&tbs, der.SEQUENCE) || !seq.ReadASN1Element(&outerAlg, der.SEQUENCE) {
 		return nil, fmt.Errorf("%w: not a CRL", ErrMalformed)
 	}
 	c.RawTBS = tbs
@@ -57,17 +56,17 @@ func ParseCRL(data []byte) (*CRL, error) {
 	if err := checkRSAPSSSHA384(outerAlg); err != nil {
 		return nil, err
 	}
-	if !tbs.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+	if !tbs.ReadASN1(&tbs, der.SEQUENCE) {
 		return nil, fmt.Errorf("%w: bad tbsCertList", ErrMalformed)
 	}
-	if tbs.PeekASN1Tag(cbasn1.INTEGER) {
+	if tbs.PeekASN1Tag(der.INTEGER) {
 		var v int64
-		if !tbs.ReadASN1Int64WithTag(&v, cbasn1.INTEGER) || v != 1 {
+		if !tbs.ReadASN1Int64WithTag(&v, der.INTEGER) || v != 1 {
 			return nil, fmt.Errorf("%w: unsupported CRL version", ErrMalformed)
 		}
 	}
-	var innerAlg cryptobyte.String
-	if !tbs.ReadASN1Element(&innerAlg, cbasn1.SEQUENCE) || !bytes.Equal(innerAlg, outerAlg) {
+	var innerAlg der.String
+	if !tbs.ReadASN1Element(&innerAlg, der.SEQUENCE) || !bytes.Equal(innerAlg, outerAlg) {
 		return nil, fmt.Errorf("%w: CRL signature algorithms inside and outside differ", ErrMalformed)
 	}
 	if c.RawIssuer, _, err = readName(&tbs); err != nil {
@@ -76,31 +75,31 @@ func ParseCRL(data []byte) (*CRL, error) {
 	if c.ThisUpdate, err = readTime(&tbs); err != nil {
 		return nil, err
 	}
-	if tbs.PeekASN1Tag(cbasn1.UTCTime) || tbs.PeekASN1Tag(cbasn1.GeneralizedTime) {
+	if tbs.PeekASN1Tag(der.UTCTime) || tbs.PeekASN1Tag(der.GeneralizedTime) {
 		if c.NextUpdate, err = readTime(&tbs); err != nil {
 			return nil, err
 		}
 	}
-	if tbs.PeekASN1Tag(cbasn1.SEQUENCE) {
-		var revoked cryptobyte.String
-		if !tbs.ReadASN1(&revoked, cbasn1.SEQUENCE) {
+	if tbs.PeekASN1Tag(der.SEQUENCE) {
+		var revoked der.String
+		if !tbs.ReadASN1(&revoked, der.SEQUENCE) {
 			return nil, fmt.Errorf("%w: bad revokedCertificates", ErrMalformed)
 		}
 		for !revoked.Empty() {
-			var entry, serial cryptobyte.String
-			if !revoked.ReadASN1(&entry, cbasn1.SEQUENCE) || !entry.ReadASN1(&serial, cbasn1.INTEGER) {
+			var entry, serial der.String
+			if !revoked.ReadASN1(&entry, der.SEQUENCE) || !entry.ReadASN1(&serial, der.INTEGER) {
 				return nil, fmt.Errorf("%w: bad revoked entry", ErrMalformed)
 			}
 			if _, err := readTime(&entry); err != nil {
 				return nil, err
 			}
-			if !entry.SkipOptionalASN1(cbasn1.SEQUENCE) || !entry.Empty() {
+			if !entry.SkipOptionalASN1(der.SEQUENCE) || !entry.Empty() {
 				return nil, fmt.Errorf("%w: bad revoked entry", ErrMalformed)
 			}
 			c.Revoked = append(c.Revoked, serial)
 		}
 	}
-	if !tbs.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) || !tbs.Empty() {
+	if !tbs.SkipOptionalASN1(der.Tag(0).Constructed().ContextSpecific()) || !tbs.Empty() {
 		return nil, fmt.Errorf("%w: trailing data in tbsCertList", ErrMalformed)
 	}
 	return c, nil

@@ -50,9 +50,10 @@ func instance(t *testing.T) (*simulated.Instance, *sigstore.Verifier) {
 // releasePolicy is what the release cases are judged by.
 var releasePolicy = sigstore.Policy{
 	Issuer:         simulated.GitHubActionsIssuer,
-	IdentityRegexp: simulated.ReleaseSANRegexp + ".+", // the whole SAN must match
-	Repository:     simulated.ReleaseRepository,
-	MaxAge:         simulated.ReleaseMaxAge,
+	Repository: simulated.ReleaseRepository,
+	Workflow:   simulated.ReleaseWorkflow,
+	RefPattern: "refs/tags/*",
+	MaxAge:     simulated.ReleaseMaxAge,
 }
 
 // TestReleaseCases: every case of the simulated instance gets the verdict
