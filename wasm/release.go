@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -312,88 +313,84 @@ func releaseReason(err error) string {
 
 // sigstoreResultMap returns r for safejs.ValueOf: the JavaScript object of
 // r with exactly the keys and omissions of its JSON form (media type
-// sigstore.MediaType); test/widget-release.test.mjs compares the two.
+// sigstore.MediaType), read from its json tags so that a field added to the
+// Result appears here too; test/widget-release.test.mjs compares the two.
 func sigstoreResultMap(r *sigstore.Result) map[string]any {
-	out := map[string]any{
-		"mediaType":     r.MediaType,
-		"verified":      r.Verified,
-		"simulated":     r.Simulated,
-		"trustedRoot":   r.TrustedRoot,
-		"signer":        signerValue(r.Signer),
-		"logEntries":    []any{},
-		"verifiedTimes": []any{},
-	}
-	omitEmpty(out, "bundleMediaType", r.BundleMediaType)
-	omitEmpty(out, "artifactDigest", r.ArtifactDigest)
-	omitEmpty(out, "signedAt", r.SignedAt)
-	omitEmpty(out, "payloadType", r.PayloadType)
-	if len(r.Payload) > 0 {
-		out["payload"] = base64.StdEncoding.EncodeToString(r.Payload)
-	}
-	entries := make([]any, len(r.LogEntries))
-	for i, e := range r.LogEntries {
-		m := map[string]any{
-			"rekorVersion": e.RekorVersion, "logId": e.LogID, "logIndex": float64(e.LogIndex), "kind": e.Kind,
-			"kindVersion": e.KindVersion, "treeSize": float64(e.TreeSize), "rootHash": e.RootHash,
-		}
-		omitEmpty(m, "logUrl", e.LogURL)
-		omitEmpty(m, "integratedTime", e.IntegratedTime)
-		entries[i] = m
-	}
-	out["logEntries"] = entries
-	times := make([]any, len(r.VerifiedTimes))
-	for i, t := range r.VerifiedTimes {
-		m := map[string]any{"source": t.Source, "time": t.Time}
-		omitEmpty(m, "uri", t.URI)
-		times[i] = m
-	}
-	out["verifiedTimes"] = times
-	if s := r.Statement; s != nil {
-		subjects := make([]any, len(s.Subjects))
-		for i, sub := range s.Subjects {
-			digest := map[string]any{}
-			for k, v := range sub.Digest {
-				digest[k] = v
-			}
-			subjects[i] = map[string]any{"name": sub.Name, "digest": digest}
-		}
-		var subjectsValue any = subjects
-		if s.Subjects == nil {
-			subjectsValue = nil
-		}
-		out["statement"] = map[string]any{"type": s.Type, "predicateType": s.PredicateType, "subjects": subjectsValue}
-	}
-	checks := make([]any, len(r.Checks))
-	for i, c := range r.Checks {
-		check := map[string]any{"name": c.Name, "outcome": string(c.Outcome)}
-		omitEmpty(check, "field", c.Field)
-		omitEmpty(check, "got", c.Got)
-		omitEmpty(check, "want", c.Want)
-		omitEmpty(check, "detail", c.Detail)
-		checks[i] = check
-	}
-	if r.Checks == nil {
-		out["checks"] = nil
-	} else {
-		out["checks"] = checks
-	}
-	return out
-}
-
-func signerValue(s sigstore.Signer) map[string]any {
-	m := map[string]any{"keyId": s.KeyID}
-	for _, kv := range [...][2]string{
-		{"issuer", s.Issuer}, {"subjectAlternativeName", s.SubjectAlternativeName}, {"repository", s.Repository},
-		{"repositoryUri", s.RepositoryURI}, {"ref", s.Ref}, {"commit", s.Commit}, {"workflow", s.Workflow},
-		{"buildSignerUri", s.BuildSignerURI}, {"buildTrigger", s.BuildTrigger}, {"runInvocationUri", s.RunInvocationURI},
-	} {
-		omitEmpty(m, kv[0], kv[1])
-	}
+	m, _ := jsonValue(reflect.ValueOf(r)).(map[string]any)
 	return m
 }
 
-func omitEmpty(m map[string]any, key, value string) {
-	if value != "" {
-		m[key] = value
+// jsonValue converts v as encoding/json would encode it (exported fields by
+// their json tags, omitempty, []byte as standard base64, nil slices and
+// pointers as null) into values safejs.ValueOf takes. It covers the kinds
+// the Sigstore Result uses.
+func jsonValue(v reflect.Value) any {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return jsonValue(v.Elem())
+	case reflect.Struct:
+		out := map[string]any{}
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if !f.IsExported() || tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			if name == "" {
+				name = f.Name
+			}
+			fv := v.Field(i)
+			if opts == "omitempty" && isEmptyJSON(fv) {
+				continue
+			}
+			out[name] = jsonValue(fv)
+		}
+		return out
+	case reflect.Slice:
+		if v.IsNil() {
+			return nil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return base64.StdEncoding.EncodeToString(v.Bytes())
+		}
+		items := make([]any, v.Len())
+		for i := range items {
+			items[i] = jsonValue(v.Index(i))
+		}
+		return items
+	case reflect.Map:
+		if v.IsNil() {
+			return nil
+		}
+		out := map[string]any{}
+		for it := v.MapRange(); it.Next(); {
+			out[it.Key().String()] = jsonValue(it.Value())
+		}
+		return out
+	case reflect.String:
+		return v.String()
+	case reflect.Bool:
+		return v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return float64(v.Uint())
 	}
+	return nil
+}
+
+// isEmptyJSON is encoding/json's omitempty test: structs are never empty.
+func isEmptyJSON(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Slice, reflect.Map, reflect.Array, reflect.String:
+		return v.Len() == 0
+	case reflect.Struct:
+		return false
+	}
+	return v.IsZero()
 }
