@@ -115,11 +115,11 @@ func (f *fakeV2) timestamp(t *testing.T, sig []byte, genTime time.Time) []byte {
 	md := sha256.Sum256(tstInfo)
 	attrs := func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oidContentType)
-			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidTSTInfo) })
+			b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier(oidContentType))
+			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier(oidTSTInfo)) })
 		})
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oidMessageDigest)
+			b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier(oidMessageDigest))
 			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1OctetString(md[:]) })
 		})
 	}
@@ -131,13 +131,13 @@ func (f *fakeV2) timestamp(t *testing.T, sig []byte, genTime time.Time) []byte {
 	resp.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1Int64(0) })
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oidSignedData)
+			b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier(oidSignedData))
 			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 					b.AddASN1Int64(3)
 					b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { algID(b, oidSHA256Alg) })
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1ObjectIdentifier(oidTSTInfo)
+						b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier(oidTSTInfo))
 						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 							b.AddASN1OctetString(tstInfo)
 						})
@@ -151,7 +151,7 @@ func (f *fakeV2) timestamp(t *testing.T, sig []byte, genTime time.Time) []byte {
 							})
 							algID(b, oidSHA256Alg)
 							b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), attrs)
-							algID(b, oidECDSASHA256)
+							algID(b, asn1.ObjectIdentifier(oidECDSASHA256))
 							b.AddASN1OctetString(tsaSig)
 						})
 					})

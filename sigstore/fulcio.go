@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,8 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"github.com/cvmtrust/cvmtrust/internal/der"
 )
 
 // Certificate extensions Fulcio writes, below 1.3.6.1.4.1.57264.1
@@ -49,8 +47,8 @@ var (
 	oidKeyUsage         = "2.5.29.15"
 	oidExtKeyUsage      = "2.5.29.37"
 	oidSCTList          = "1.3.6.1.4.1.11129.2.4.2"
-	oidCodeSigning      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 3}
-	oidTimeStamping     = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
+	oidCodeSigning      = der.OID{1, 3, 6, 1, 5, 5, 7, 3, 3}
+	oidTimeStamping     = der.OID{1, 3, 6, 1, 5, 5, 7, 3, 8}
 )
 
 // criticalKnown are the critical extensions this verifier understands; a
@@ -88,9 +86,9 @@ func identity(c *cert.Certificate) (Signer, []string, error) {
 		if !ok {
 			return "", nil
 		}
-		in := cryptobyte.String(v)
-		var str cryptobyte.String
-		if !in.ReadASN1(&str, cbasn1.UTF8String) || !in.Empty() || !utf8.Valid(str) {
+		in := der.String(v)
+		var str der.String
+		if !in.ReadASN1(&str, der.UTF8String) || !in.Empty() || !utf8.Valid(str) {
 			return "", fmt.Errorf("extension %s is not a UTF8String", oid)
 		}
 		return string(str), nil
@@ -175,29 +173,29 @@ const githubIssuer = "https://token.actions.githubusercontent.com"
 // otherName entries (Fulcio's username form) are returned as their UTF-8
 // value.
 func parseSAN(v []byte) ([]string, error) {
-	in := cryptobyte.String(v)
-	var seq cryptobyte.String
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() {
+	in := der.String(v)
+	var seq der.String
+	if !in.ReadASN1(&seq, der.SEQUENCE) || !in.Empty() {
 		return nil, errors.New("bad subjectAltName")
 	}
 	var out []string
 	for !seq.Empty() {
-		var val cryptobyte.String
-		var tag cbasn1.Tag
+		var val der.String
+		var tag der.Tag
 		if !seq.ReadAnyASN1(&val, &tag) {
 			return nil, errors.New("bad subjectAltName entry")
 		}
 		switch tag {
-		case cbasn1.Tag(1).ContextSpecific(), cbasn1.Tag(6).ContextSpecific(): // rfc822Name, URI
+		case der.Tag(1).ContextSpecific(), der.Tag(6).ContextSpecific(): // rfc822Name, URI
 			if !utf8.Valid(val) {
 				return nil, errors.New("subjectAltName is not UTF-8")
 			}
 			out = append(out, string(val))
-		case cbasn1.Tag(0).ContextSpecific().Constructed(): // otherName
-			var oid asn1.ObjectIdentifier
-			var explicit, str cryptobyte.String
-			if val.ReadASN1ObjectIdentifier(&oid) && val.ReadASN1(&explicit, cbasn1.Tag(0).ContextSpecific().Constructed()) &&
-				explicit.ReadASN1(&str, cbasn1.UTF8String) && utf8.Valid(str) {
+		case der.Tag(0).ContextSpecific().Constructed(): // otherName
+			var oid der.OID
+			var explicit, str der.String
+			if val.ReadASN1ObjectIdentifier(&oid) && val.ReadASN1(&explicit, der.Tag(0).ContextSpecific().Constructed()) &&
+				explicit.ReadASN1(&str, der.UTF8String) && utf8.Valid(str) {
 				out = append(out, string(str))
 			}
 		}
@@ -211,27 +209,27 @@ func isCA(c *cert.Certificate) bool {
 	if !ok {
 		return false
 	}
-	in := cryptobyte.String(v)
-	var seq, ca cryptobyte.String
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadOptionalASN1(&ca, nil, cbasn1.BOOLEAN) {
+	in := der.String(v)
+	var seq, ca der.String
+	if !in.ReadASN1(&seq, der.SEQUENCE) || !seq.ReadOptionalASN1(&ca, nil, der.BOOLEAN) {
 		return false
 	}
 	return len(ca) == 1 && ca[0] == 0xff
 }
 
 // hasEKU reports whether the extended key usage extension lists want.
-func hasEKU(c *cert.Certificate, want asn1.ObjectIdentifier) bool {
+func hasEKU(c *cert.Certificate, want der.OID) bool {
 	v, ok := c.Extensions[oidExtKeyUsage]
 	if !ok {
 		return false
 	}
-	in := cryptobyte.String(v)
-	var seq cryptobyte.String
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
+	in := der.String(v)
+	var seq der.String
+	if !in.ReadASN1(&seq, der.SEQUENCE) {
 		return false
 	}
 	for !seq.Empty() {
-		var oid asn1.ObjectIdentifier
+		var oid der.OID
 		if !seq.ReadASN1ObjectIdentifier(&oid) {
 			return false
 		}
@@ -338,9 +336,9 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 	if !ok {
 		return 0, errors.New("the certificate has no embedded SCT")
 	}
-	in := cryptobyte.String(ext)
-	var list, scts cryptobyte.String
-	if !in.ReadASN1(&list, cbasn1.OCTET_STRING) || !in.Empty() || !list.ReadUint16LengthPrefixed(&scts) || !list.Empty() {
+	in := der.String(ext)
+	var list, scts der.String
+	if !in.ReadASN1(&list, der.OCTET_STRING) || !in.Empty() || !list.ReadUint16LengthPrefixed(&scts) || !list.Empty() {
 		return 0, errors.New("malformed SCT list")
 	}
 	tbs, err := tbsWithout(leaf.RawTBS, oidSCTList)
@@ -351,11 +349,11 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 	verified := 0
 	lastErr := errors.New("no SCT from a trusted CT log")
 	for !scts.Empty() {
-		var sct cryptobyte.String
+		var sct der.String
 		var version uint8
 		var logID []byte
 		var ts uint64
-		var exts, sig cryptobyte.String
+		var exts, sig der.String
 		var hashAlg, sigAlg uint8
 		if !scts.ReadUint16LengthPrefixed(&sct) || !sct.ReadUint8(&version) || !sct.ReadBytes(&logID, 32) ||
 			!sct.ReadUint64(&ts) || !sct.ReadUint16LengthPrefixed(&exts) || !sct.ReadUint8(&hashAlg) ||
@@ -380,15 +378,18 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 			lastErr = fmt.Errorf("SCT time %s outside the CT log's window %s", when.UTC().Format(time.RFC3339), log.valid)
 			continue
 		}
-		var b cryptobyte.Builder
+		var b der.Builder
 		b.AddUint8(0) // v1
 		b.AddUint8(0) // certificate_timestamp
 		b.AddUint64(ts)
 		b.AddUint16(1) // precert_entry
 		b.AddBytes(issuerKeyHash[:])
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(tbs) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(exts) })
-		signed := b.BytesOrPanic()
+		b.AddUint24LengthPrefixed(func(b *der.Builder) { b.AddBytes(tbs) })
+		b.AddUint16LengthPrefixed(func(b *der.Builder) { b.AddBytes(exts) })
+		signed, err := b.Bytes()
+		if err != nil {
+			return verified, errors.New("the certificate is too large for an SCT")
+		}
 		scheme, hash := log.scheme, log.hash
 		if err := verifyWith(ctx, sv, log.keyType, log.spki, scheme, hash, signed, sig); err != nil {
 			lastErr = fmt.Errorf("SCT signature: %w", err)
@@ -405,41 +406,41 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 // tbsWithout re-encodes a TBSCertificate without one extension: the
 // precertificate the CT log signed.
 func tbsWithout(rawTBS []byte, drop string) ([]byte, error) {
-	in := cryptobyte.String(rawTBS)
-	var tbs cryptobyte.String
-	if !in.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+	in := der.String(rawTBS)
+	var tbs der.String
+	if !in.ReadASN1(&tbs, der.SEQUENCE) {
 		return nil, errors.New("bad tbsCertificate")
 	}
-	var b cryptobyte.Builder
+	var b der.Builder
 	var failed bool
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+	b.AddASN1(der.SEQUENCE, func(b *der.Builder) {
 		for !tbs.Empty() {
-			var el cryptobyte.String
-			var tag cbasn1.Tag
+			var el der.String
+			var tag der.Tag
 			if !tbs.ReadAnyASN1Element(&el, &tag) {
 				failed = true
 				return
 			}
-			if tag != cbasn1.Tag(3).ContextSpecific().Constructed() {
+			if tag != der.Tag(3).ContextSpecific().Constructed() {
 				b.AddBytes(el)
 				continue
 			}
-			var wrapper, exts cryptobyte.String
-			if !el.ReadASN1(&wrapper, tag) || !wrapper.ReadASN1(&exts, cbasn1.SEQUENCE) {
+			var wrapper, exts der.String
+			if !el.ReadASN1(&wrapper, tag) || !wrapper.ReadASN1(&exts, der.SEQUENCE) {
 				failed = true
 				return
 			}
-			b.AddASN1(tag, func(b *cryptobyte.Builder) {
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(tag, func(b *der.Builder) {
+				b.AddASN1(der.SEQUENCE, func(b *der.Builder) {
 					for !exts.Empty() {
-						var ext, body cryptobyte.String
-						var oid asn1.ObjectIdentifier
-						if !exts.ReadASN1Element(&ext, cbasn1.SEQUENCE) {
+						var ext, body der.String
+						var oid der.OID
+						if !exts.ReadASN1Element(&ext, der.SEQUENCE) {
 							failed = true
 							return
 						}
 						body = ext
-						if !body.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&oid) {
+						if !body.ReadASN1(&body, der.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&oid) {
 							failed = true
 							return
 						}

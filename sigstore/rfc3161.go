@@ -3,26 +3,24 @@ package sigstore
 import (
 	"bytes"
 	"context"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"github.com/cvmtrust/cvmtrust/internal/der"
 )
 
 var (
-	oidSignedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	oidTSTInfo       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
-	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
-	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
-	oidSHA256        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
-	oidSHA384        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
-	oidSHA512        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
-	oidECDSASHA256   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECDSASHA384   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidECDSASHA512   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
+	oidSignedData    = der.OID{1, 2, 840, 113549, 1, 7, 2}
+	oidTSTInfo       = der.OID{1, 2, 840, 113549, 1, 9, 16, 1, 4}
+	oidContentType   = der.OID{1, 2, 840, 113549, 1, 9, 3}
+	oidMessageDigest = der.OID{1, 2, 840, 113549, 1, 9, 4}
+	oidSHA256        = der.OID{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA384        = der.OID{2, 16, 840, 1, 101, 3, 4, 2, 2}
+	oidSHA512        = der.OID{2, 16, 840, 1, 101, 3, 4, 2, 3}
+	oidECDSASHA256   = der.OID{1, 2, 840, 10045, 4, 3, 2}
+	oidECDSASHA384   = der.OID{1, 2, 840, 10045, 4, 3, 3}
+	oidECDSASHA512   = der.OID{1, 2, 840, 10045, 4, 3, 4}
 )
 
 // timeStampToken is the part of an RFC 3161 token the verifier checks.
@@ -38,13 +36,13 @@ type timeStampToken struct {
 	signature     []byte
 }
 
-func readHashAlg(s *cryptobyte.String) (Hash, bool) {
-	var alg cryptobyte.String
-	var oid asn1.ObjectIdentifier
-	if !s.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
+func readHashAlg(s *der.String) (Hash, bool) {
+	var alg der.String
+	var oid der.OID
+	if !s.ReadASN1(&alg, der.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
 		return 0, false
 	}
-	if !alg.Empty() && (!alg.SkipASN1(cbasn1.NULL) || !alg.Empty()) {
+	if !alg.Empty() && (!alg.SkipASN1(der.NULL) || !alg.Empty()) {
 		return 0, false
 	}
 	switch {
@@ -60,9 +58,9 @@ func readHashAlg(s *cryptobyte.String) (Hash, bool) {
 
 // readGeneralizedTime accepts fractional seconds, which TSAs use and
 // cryptobyte's reader does not.
-func readGeneralizedTime(s *cryptobyte.String) (time.Time, bool) {
-	var raw cryptobyte.String
-	if !s.ReadASN1(&raw, cbasn1.GeneralizedTime) {
+func readGeneralizedTime(s *der.String) (time.Time, bool) {
+	var raw der.String
+	if !s.ReadASN1(&raw, der.GeneralizedTime) {
 		return time.Time{}, false
 	}
 	t, err := time.Parse("20060102150405.999999999Z", string(raw))
@@ -74,90 +72,90 @@ func readGeneralizedTime(s *cryptobyte.String) (time.Time, bool) {
 
 // parseTimeStamp reads a TimeStampResp (RFC 3161 §2.4.2) or a bare
 // TimeStampToken: CMS SignedData with one SignerInfo over a TSTInfo.
-func parseTimeStamp(der []byte) (*timeStampToken, error) {
+func parseTimeStamp(raw []byte) (*timeStampToken, error) {
 	bad := func(what string) error { return fmt.Errorf("malformed timestamp: %s", what) }
-	in := cryptobyte.String(der)
-	var outer cryptobyte.String
-	if !in.ReadASN1(&outer, cbasn1.SEQUENCE) || !in.Empty() {
+	in := der.String(raw)
+	var outer der.String
+	if !in.ReadASN1(&outer, der.SEQUENCE) || !in.Empty() {
 		return nil, bad("not a DER SEQUENCE")
 	}
 	contentInfo := outer
-	if outer.PeekASN1Tag(cbasn1.SEQUENCE) { // TimeStampResp: status first
-		var status cryptobyte.String
+	if outer.PeekASN1Tag(der.SEQUENCE) { // TimeStampResp: status first
+		var status der.String
 		var code int64
-		if !outer.ReadASN1(&status, cbasn1.SEQUENCE) || !status.ReadASN1Int64WithTag(&code, cbasn1.INTEGER) {
+		if !outer.ReadASN1(&status, der.SEQUENCE) || !status.ReadASN1Int64WithTag(&code, der.INTEGER) {
 			return nil, bad("status")
 		}
 		if code != 0 && code != 1 {
 			return nil, fmt.Errorf("timestamp request was not granted (status %d)", code)
 		}
-		if !outer.ReadASN1(&contentInfo, cbasn1.SEQUENCE) || !outer.Empty() {
+		if !outer.ReadASN1(&contentInfo, der.SEQUENCE) || !outer.Empty() {
 			return nil, bad("no token in the response")
 		}
 	}
-	var ctype asn1.ObjectIdentifier
-	var explicit, sd cryptobyte.String
+	var ctype der.OID
+	var explicit, sd der.String
 	if !contentInfo.ReadASN1ObjectIdentifier(&ctype) || !ctype.Equal(oidSignedData) ||
-		!contentInfo.ReadASN1(&explicit, cbasn1.Tag(0).Constructed().ContextSpecific()) || !contentInfo.Empty() ||
-		!explicit.ReadASN1(&sd, cbasn1.SEQUENCE) || !explicit.Empty() {
+		!contentInfo.ReadASN1(&explicit, der.Tag(0).Constructed().ContextSpecific()) || !contentInfo.Empty() ||
+		!explicit.ReadASN1(&sd, der.SEQUENCE) || !explicit.Empty() {
 		return nil, bad("not CMS SignedData")
 	}
 	var version int64
-	var encap, eExplicit, eContent cryptobyte.String
-	var eType asn1.ObjectIdentifier
-	if !sd.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) || !sd.SkipASN1(cbasn1.SET) ||
-		!sd.ReadASN1(&encap, cbasn1.SEQUENCE) || !encap.ReadASN1ObjectIdentifier(&eType) || !eType.Equal(oidTSTInfo) ||
-		!encap.ReadASN1(&eExplicit, cbasn1.Tag(0).Constructed().ContextSpecific()) || !encap.Empty() ||
-		!eExplicit.ReadASN1(&eContent, cbasn1.OCTET_STRING) || !eExplicit.Empty() {
+	var encap, eExplicit, eContent der.String
+	var eType der.OID
+	if !sd.ReadASN1Int64WithTag(&version, der.INTEGER) || !sd.SkipASN1(der.SET) ||
+		!sd.ReadASN1(&encap, der.SEQUENCE) || !encap.ReadASN1ObjectIdentifier(&eType) || !eType.Equal(oidTSTInfo) ||
+		!encap.ReadASN1(&eExplicit, der.Tag(0).Constructed().ContextSpecific()) || !encap.Empty() ||
+		!eExplicit.ReadASN1(&eContent, der.OCTET_STRING) || !eExplicit.Empty() {
 		return nil, bad("encapsulated content is not a TSTInfo")
 	}
 	// Certificates and CRLs the token carries are not trusted; skip them.
-	if !sd.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) ||
-		!sd.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) {
+	if !sd.SkipOptionalASN1(der.Tag(0).Constructed().ContextSpecific()) ||
+		!sd.SkipOptionalASN1(der.Tag(1).Constructed().ContextSpecific()) {
 		return nil, bad("certificates")
 	}
-	var signerInfos, si cryptobyte.String
-	if !sd.ReadASN1(&signerInfos, cbasn1.SET) || !sd.Empty() || !signerInfos.ReadASN1(&si, cbasn1.SEQUENCE) || !signerInfos.Empty() {
+	var signerInfos, si der.String
+	if !sd.ReadASN1(&signerInfos, der.SET) || !sd.Empty() || !signerInfos.ReadASN1(&si, der.SEQUENCE) || !signerInfos.Empty() {
 		return nil, bad("needs exactly one SignerInfo")
 	}
 	t := &timeStampToken{tstInfo: eContent}
 	var ok bool
-	var sid cryptobyte.String
-	var sidTag cbasn1.Tag
-	if !si.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) || !si.ReadAnyASN1(&sid, &sidTag) {
+	var sid der.String
+	var sidTag der.Tag
+	if !si.ReadASN1Int64WithTag(&version, der.INTEGER) || !si.ReadAnyASN1(&sid, &sidTag) {
 		return nil, bad("SignerInfo")
 	}
 	if t.digestHash, ok = readHashAlg(&si); !ok {
 		return nil, bad("digest algorithm")
 	}
-	var attrs cryptobyte.String
-	if !si.ReadASN1Element(&attrs, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+	var attrs der.String
+	if !si.ReadASN1Element(&attrs, der.Tag(0).Constructed().ContextSpecific()) {
 		return nil, bad("signed attributes missing")
 	}
 	// The signature covers the attributes encoded as a SET OF (RFC 5652 §5.4).
 	t.signedAttrs = append([]byte{0x31}, attrs[1:]...)
-	var attrSet cryptobyte.String
-	if !attrs.ReadASN1(&attrSet, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+	var attrSet der.String
+	if !attrs.ReadASN1(&attrSet, der.Tag(0).Constructed().ContextSpecific()) {
 		return nil, bad("signed attributes")
 	}
 	var contentTypeOK bool
 	for !attrSet.Empty() {
-		var attr, values cryptobyte.String
-		var oid asn1.ObjectIdentifier
-		if !attrSet.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) ||
-			!attr.ReadASN1(&values, cbasn1.SET) || !attr.Empty() {
+		var attr, values der.String
+		var oid der.OID
+		if !attrSet.ReadASN1(&attr, der.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) ||
+			!attr.ReadASN1(&values, der.SET) || !attr.Empty() {
 			return nil, bad("signed attribute")
 		}
 		switch {
 		case oid.Equal(oidContentType):
-			var ct asn1.ObjectIdentifier
+			var ct der.OID
 			if !values.ReadASN1ObjectIdentifier(&ct) || !values.Empty() || !ct.Equal(oidTSTInfo) {
 				return nil, bad("content-type attribute")
 			}
 			contentTypeOK = true
 		case oid.Equal(oidMessageDigest):
-			var md cryptobyte.String
-			if t.messageDigest != nil || !values.ReadASN1(&md, cbasn1.OCTET_STRING) || !values.Empty() {
+			var md der.String
+			if t.messageDigest != nil || !values.ReadASN1(&md, der.OCTET_STRING) || !values.Empty() {
 				return nil, bad("message-digest attribute")
 			}
 			t.messageDigest = md
@@ -166,11 +164,11 @@ func parseTimeStamp(der []byte) (*timeStampToken, error) {
 	if !contentTypeOK || t.messageDigest == nil {
 		return nil, bad("content-type or message-digest attribute missing")
 	}
-	var sigAlg cryptobyte.String
-	var sigOID asn1.ObjectIdentifier
-	var sig cryptobyte.String
-	if !si.ReadASN1(&sigAlg, cbasn1.SEQUENCE) || !sigAlg.ReadASN1ObjectIdentifier(&sigOID) ||
-		!si.ReadASN1(&sig, cbasn1.OCTET_STRING) {
+	var sigAlg der.String
+	var sigOID der.OID
+	var sig der.String
+	if !si.ReadASN1(&sigAlg, der.SEQUENCE) || !sigAlg.ReadASN1ObjectIdentifier(&sigOID) ||
+		!si.ReadASN1(&sig, der.OCTET_STRING) {
 		return nil, bad("signature")
 	}
 	switch {
@@ -184,21 +182,21 @@ func parseTimeStamp(der []byte) (*timeStampToken, error) {
 	t.signature = sig
 
 	// TSTInfo (RFC 3161 §2.4.2).
-	tst := cryptobyte.String(eContent)
-	var info, imprint cryptobyte.String
-	if !tst.ReadASN1(&info, cbasn1.SEQUENCE) || !tst.Empty() || !info.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) ||
-		version != 1 || !info.SkipASN1(cbasn1.OBJECT_IDENTIFIER) || !info.ReadASN1(&imprint, cbasn1.SEQUENCE) {
+	tst := der.String(eContent)
+	var info, imprint der.String
+	if !tst.ReadASN1(&info, der.SEQUENCE) || !tst.Empty() || !info.ReadASN1Int64WithTag(&version, der.INTEGER) ||
+		version != 1 || !info.SkipASN1(der.OBJECT_IDENTIFIER) || !info.ReadASN1(&imprint, der.SEQUENCE) {
 		return nil, bad("TSTInfo")
 	}
 	if t.imprintHash, ok = readHashAlg(&imprint); !ok {
 		return nil, bad("message imprint algorithm")
 	}
-	var hashed cryptobyte.String
-	if !imprint.ReadASN1(&hashed, cbasn1.OCTET_STRING) || !imprint.Empty() || len(hashed) != t.imprintHash.Size() {
+	var hashed der.String
+	if !imprint.ReadASN1(&hashed, der.OCTET_STRING) || !imprint.Empty() || len(hashed) != t.imprintHash.Size() {
 		return nil, bad("message imprint")
 	}
 	t.imprint = hashed
-	if !info.SkipASN1(cbasn1.INTEGER) {
+	if !info.SkipASN1(der.INTEGER) {
 		return nil, bad("serial number")
 	}
 	if t.genTime, ok = readGeneralizedTime(&info); !ok {

@@ -8,8 +8,7 @@ import (
 	"fmt"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"github.com/cvmtrust/cvmtrust/internal/der"
 )
 
 // curveSize is the byte length of a scalar on the key's curve.
@@ -67,14 +66,14 @@ func certAlgorithm(a cert.SigAlg) (Scheme, Hash) {
 
 // derToP1363 turns an ASN.1 ECDSA-Sig-Value into r||s of the curve's size.
 func derToP1363(sig []byte, size int) ([]byte, error) {
-	s := cryptobyte.String(sig)
-	var inner, r, sv cryptobyte.String
-	if !s.ReadASN1(&inner, cbasn1.SEQUENCE) || !s.Empty() ||
-		!inner.ReadASN1(&r, cbasn1.INTEGER) || !inner.ReadASN1(&sv, cbasn1.INTEGER) || !inner.Empty() {
+	s := der.String(sig)
+	var inner, r, sv der.String
+	if !s.ReadASN1(&inner, der.SEQUENCE) || !s.Empty() ||
+		!inner.ReadASN1(&r, der.INTEGER) || !inner.ReadASN1(&sv, der.INTEGER) || !inner.Empty() {
 		return nil, errors.New("ECDSA signature is not a DER SEQUENCE of two INTEGERs")
 	}
 	out := make([]byte, 2*size)
-	for i, n := range []cryptobyte.String{r, sv} {
+	for i, n := range []der.String{r, sv} {
 		if len(n) == 0 || n[0]&0x80 != 0 || (len(n) > 1 && n[0] == 0 && n[1]&0x80 == 0) {
 			return nil, errors.New("ECDSA signature integer is negative or not minimally encoded")
 		}

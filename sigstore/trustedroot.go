@@ -1,13 +1,10 @@
 package sigstore
 
 import (
-	"encoding/asn1"
-
 	"crypto/sha256"
 	_ "embed"
 	"fmt"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"github.com/cvmtrust/cvmtrust/internal/der"
 	"strings"
 	"time"
 
@@ -196,7 +193,7 @@ func parseLog(v *strictjson.Value) (*transparencyLog, error) {
 	details := stringOf(pk.Get("keyDetails"))
 	if strings.HasPrefix(details, "PKCS1_RSA_") {
 		// A bare RSAPublicKey (PKCS #1): wrap it as a SubjectPublicKeyInfo.
-		raw = wrapPKCS1(raw)
+		raw = der.RSAEncryptionSPKI(raw)
 		details = "PKIX_RSA_" + strings.TrimPrefix(details, "PKCS1_RSA_") + "_SHA256"
 	}
 	if l.keyType, l.spki, err = cert.ParseSPKI(raw); err != nil {
@@ -294,17 +291,4 @@ func parseAuthority(v *strictjson.Value) (*authority, error) {
 		return nil, err
 	}
 	return a, nil
-}
-
-func wrapPKCS1(key []byte) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1})
-			b.AddASN1NULL()
-		})
-		b.AddASN1BitString(key)
-	})
-	out, _ := b.Bytes()
-	return out
 }

@@ -1,16 +1,21 @@
 // Package der reads the Distinguished Encoding Rules subset of ASN.1 that
-// AMD's certificates and CRLs use. Its String has the methods of
-// golang.org/x/crypto/cryptobyte's String that package cert needs, with the
-// same DER rules (low tag numbers, minimal definite lengths, minimal
-// INTEGERs and OID arcs, BIT STRING padding), and times only in the forms
-// RFC 5280 allows: UTCTime YYMMDDHHMMSSZ and GeneralizedTime
-// YYYYMMDDHHMMSSZ.
+// AMD's certificates and CRLs and Sigstore's certificates and timestamps
+// use, and builds the little DER and TLS encoding that verifying them needs.
+// Its String and Builder have the methods of golang.org/x/crypto/cryptobyte's
+// that packages cert and sigstore need, with the same DER rules (low tag
+// numbers, minimal definite lengths, minimal INTEGERs and OID arcs, BIT
+// STRING padding), the TLS vector reads of signed certificate timestamps,
+// and times only in the forms RFC 5280 allows: UTCTime YYMMDDHHMMSSZ and
+// GeneralizedTime YYYYMMDDHHMMSSZ. Two differences, both stricter: a failed
+// read never advances the input (cryptobyte's ReadUint16LengthPrefixed drops
+// the length of a truncated vector), and Builder reports an error where
+// cryptobyte's BytesOrPanic would panic.
 //
 // It exists for the size of the browser build: cryptobyte imports
 // encoding/asn1, whose initialisation links math/big's formatting and
 // reflection, about 50 KB of brotli-compressed wasm, and time.Parse. The
-// native tests compare it with cryptobyte (der_test.go), which stays the
-// oracle.
+// native tests compare it with cryptobyte (der_test.go, builder_test.go),
+// which stays the oracle.
 package der
 
 import (
@@ -32,6 +37,7 @@ const (
 	OCTET_STRING      = Tag(4)
 	NULL              = Tag(5)
 	OBJECT_IDENTIFIER = Tag(6)
+	UTF8String        = Tag(12)
 	UTCTime           = Tag(23)
 	GeneralizedTime   = Tag(24)
 	SEQUENCE          = Tag(16 | classConstructed)
@@ -131,6 +137,9 @@ func (s *String) read(out *String, outTag *Tag, withHeader bool) bool {
 
 // ReadAnyASN1 reads the contents of any element and its tag.
 func (s *String) ReadAnyASN1(out *String, outTag *Tag) bool { return s.read(out, outTag, false) }
+
+// ReadAnyASN1Element reads a whole element (header included) and its tag.
+func (s *String) ReadAnyASN1Element(out *String, outTag *Tag) bool { return s.read(out, outTag, true) }
 
 // ReadASN1 reads the contents of an element with tag.
 func (s *String) ReadASN1(out *String, tag Tag) bool {
@@ -347,6 +356,75 @@ func digits(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
+}
+
+// The TLS presentation-language reads (RFC 8446 §3) that signed certificate
+// timestamps use (RFC 6962 §3.2): big-endian integers, fixed-length byte
+// strings and length-prefixed vectors.
+
+// readN reads n bytes, or nothing if fewer remain.
+func (s *String) readN(n int) ([]byte, bool) {
+	if n < 0 || len(*s) < n {
+		return nil, false
+	}
+	v := (*s)[:n:n]
+	*s = (*s)[n:]
+	return v, true
+}
+
+// ReadUint8 reads one byte.
+func (s *String) ReadUint8(out *uint8) bool {
+	v, ok := s.readN(1)
+	if ok {
+		*out = v[0]
+	}
+	return ok
+}
+
+// ReadUint16 reads a big-endian uint16.
+func (s *String) ReadUint16(out *uint16) bool {
+	v, ok := s.readN(2)
+	if ok {
+		*out = uint16(v[0])<<8 | uint16(v[1])
+	}
+	return ok
+}
+
+// ReadUint64 reads a big-endian uint64.
+func (s *String) ReadUint64(out *uint64) bool {
+	v, ok := s.readN(8)
+	if ok {
+		var x uint64
+		for _, c := range v {
+			x = x<<8 | uint64(c)
+		}
+		*out = x
+	}
+	return ok
+}
+
+// ReadBytes reads n bytes into out.
+func (s *String) ReadBytes(out *[]byte, n int) bool {
+	v, ok := s.readN(n)
+	if ok {
+		*out = v
+	}
+	return ok
+}
+
+// ReadUint16LengthPrefixed reads a vector with a 16-bit length.
+func (s *String) ReadUint16LengthPrefixed(out *String) bool {
+	rest := *s
+	var n uint16
+	if !rest.ReadUint16(&n) {
+		return false
+	}
+	v, ok := rest.readN(int(n))
+	if !ok {
+		return false
+	}
+	*s, *out = rest, v
+	return true
 }
 
 // RSAEncryptionSPKI returns the SubjectPublicKeyInfo of an RSA public key

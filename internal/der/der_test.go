@@ -58,6 +58,17 @@ func compareTyped(t *testing.T, a String, b cryptobyte.String) {
 	tag := Tag(a[0])
 	{
 		a, b := a, b
+		var ae String
+		var be cryptobyte.String
+		var at Tag
+		var bt cbasn1.Tag
+		aok, bok := a.ReadAnyASN1Element(&ae, &at), b.ReadAnyASN1Element(&be, &bt)
+		if aok != bok || aok && (byte(at) != byte(bt) || !bytes.Equal(ae, be) || len(a) != len(b)) {
+			t.Fatalf("ReadAnyASN1Element(%x): der %v, cryptobyte %v", []byte(a), aok, bok)
+		}
+	}
+	{
+		a, b := a, b
 		var ai, bi int64
 		aok, bok := a.ReadASN1Int64WithTag(&ai, tag), b.ReadASN1Int64WithTag(&bi, cbasn1.Tag(tag))
 		if aok != bok || aok && (ai != bi || len(a) != len(b)) {
