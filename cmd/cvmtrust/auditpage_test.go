@@ -57,11 +57,15 @@ func widgetSite(t *testing.T) (dir, buildJSON string) {
 	if err := os.WriteFile(filepath.Join(dir, "dist/cvmtrust.wasm"), append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte{7}, 4096)...), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// build-pins.mjs pins the bundled HPKE module too (scripts/build-wasm.sh makes it); any module stands in.
+	if err := os.WriteFile(filepath.Join(dir, "dist/hpke.js"), []byte("export const stand = 'in';\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command(node, "../../scripts/build-pins.mjs", filepath.Join(dir, "dist"), dir).CombinedOutput(); err != nil {
 		t.Fatalf("build-pins.mjs: %v\n%s", err, out)
 	}
 	files := map[string]map[string]any{}
-	for _, name := range []string{"dist/cvmtrust.wasm", "dist/wasm_exec.js", "dist/integrity.js"} {
+	for _, name := range []string{"dist/cvmtrust.wasm", "dist/wasm_exec.js", "dist/integrity.js", "dist/hpke.js"} {
 		files[name] = nil
 	}
 	for _, m := range mods {
@@ -237,14 +241,14 @@ func TestAuditPageDemo(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "PASS") || !strings.Contains(out, "inline module script #1") {
 		t.Fatalf("pristine demo: exit %d, want %d:\n%s%s", code, exitOK, out, errOut)
 	}
-	for _, name := range []string{"define.js", "cvm-attest.js", "verifier.js", "release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/cvmtrust.wasm"} {
+	for _, name := range []string{"define.js", "cvm-attest.js", "verifier.js", "release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/hpke.js", "dist/cvmtrust.wasm"} {
 		if !regexp.MustCompile(`ok +` + regexp.QuoteMeta(name) + ` +matches build\.json; pinned`).MatchString(out) {
 			t.Errorf("%s not listed as matching and pinned:\n%s", name, out)
 		}
 	}
 	code, out, _ = runAuditCLI(page, "--build", build, "--json")
 	var sum auditSummary
-	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 7 || len(sum.OtherScripts) != 1 {
+	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 8 || len(sum.OtherScripts) != 1 {
 		t.Errorf("--json: exit %d\n%s", code, out)
 	}
 	// A module edited after the build: /demo/ falls back to the source
