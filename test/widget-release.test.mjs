@@ -177,3 +177,23 @@ test('real bundles: the same Result in the browser as natively', async () => {
     }
   }
 });
+
+test('malformed bundles are refused in words and the verifier stays alive', async () => {
+  const good = fs.readFileSync(path.join(tmp, 'release.sigstore.json'), 'utf8');
+  const inputs = [
+    '', '{', 'null', '[]', '{"mediaType":1}', good.slice(0, good.length / 2), good.replace('"dsseEnvelope"', '"dsseEnvelop"'),
+    good.replace(/"payload":\s*"[^"]*"/, '"payload":"!!!"'), good.replace(/"payload":\s*"[^"]*"/, '"payload":"e30="'),
+    'x'.repeat((1 << 20) + 1),
+  ];
+  for (const bundle of inputs) {
+    const got = await call('verifyRelease', bundle, releasePolicy());
+    if (got.error) {
+      assert.match(got.error, /^Error: cvmtrust\.verifyRelease: /, `${bundle.slice(0, 40)}: ${got.error}`);
+    } else {
+      assert.equal(got.verified, false, bundle.slice(0, 40));
+      assert.ok(got.reason && !/cvmtrust\.|Err[A-Z]|undefined/.test(got.reason), got.reason);
+    }
+  }
+  const after = await call('verifyRelease', good, releasePolicy());
+  assert.equal(after.verified, true, 'the verifier still works after the malformed inputs');
+});
