@@ -367,7 +367,8 @@ async function launchWebKit() {
   return {
     name: 'webkit',
     async newPage({ width = 800, height = 900 } = {}) {
-      if (open) throw new Error('webkit: one page at a time');
+      // One window: a new page replaces the last one (tests use one page at a time).
+      if (open) await call('POST', `${s}/url`, { url: 'about:blank' });
       open = true;
       await call('POST', `${s}/window/rect`, { width, height }).catch(() => {});
       return {
@@ -421,7 +422,8 @@ export function readWidget(page, selector = 'cvm-attest') {
       receipt: q('receipt').textContent,
       failed: el.result ? el.result.checks.filter((c) => c.outcome === 'fail').map((c) => c.name) : null,
       events: window.__test ? window.__test.events.map((e) => e.type) : null,
-      cameraRequests: window.__test ? window.__test.cameraRequests : null,
+      // null unless the test site's instrument script counts them (a 0 from an unhooked page means nothing).
+      cameraRequests: window.__test?.cameraHooked ? window.__test.cameraRequests : null,
       csp: window.__test ? window.__test.csp : null,
       errors: window.__test ? window.__test.errors : null,
     };

@@ -9,11 +9,13 @@
 //     records the element's events, camera requests, CSP violations and
 //     uncaught errors in window.__test;
 //   - site.csp, when set, is sent as the pages' Content-Security-Policy.
+import fs from 'node:fs';
 import http from 'node:http';
 
-const instrument = `'use strict';
+const instrument = (picture) => `'use strict';
 (() => {
   const t = window.__test = { events: [], cameraRequests: 0, csp: [], errors: [] };
+  const picture = ${JSON.stringify(picture)};
   for (const type of ['cvm-verified', 'cvm-failed', 'cvm-enrolled']) {
     document.addEventListener(type, (e) => {
       t.events.push({ type, ctor: e.constructor.name, bubbles: e.bubbles, composed: e.composed });
@@ -24,13 +26,53 @@ const instrument = `'use strict';
   });
   window.addEventListener('error', (e) => { t.errors.push(String(e.message)); });
   window.addEventListener('unhandledrejection', (e) => { t.errors.push('unhandled rejection: ' + String(e.reason && e.reason.message || e.reason)); });
-  const md = navigator.mediaDevices;
-  if (md && md.getUserMedia) {
-    const original = md.getUserMedia.bind(md);
-    md.getUserMedia = (...args) => { t.cameraRequests++; return original(...args); };
+  // Wrapped on the prototype: WebKit ignores a getUserMedia set on navigator.mediaDevices itself.
+  const proto = window.MediaDevices && MediaDevices.prototype;
+  if (proto && proto.getUserMedia) {
+    const original = proto.getUserMedia;
+    proto.getUserMedia = async function (...args) {
+      t.cameraRequests++;
+      const stream = await original.apply(this, args);
+      if (!picture) return stream;
+      // The engine's camera was opened (and its permission path taken); the
+      // page films the test picture instead, as Chromium's file camera does.
+      stream.getTracks().forEach((track) => track.stop());
+      return pictureStream();
+    };
+    t.cameraHooked = true;
+  }
+  function pictureStream() {
+    const canvas = document.createElement('canvas');
+    canvas.width = picture.width;
+    canvas.height = picture.height;
+    const ctx = canvas.getContext('2d');
+    const gray = Uint8Array.from(atob(picture.gray), (c) => c.charCodeAt(0));
+    const img = ctx.createImageData(picture.width, picture.height);
+    for (let i = 0; i < gray.length; i++) {
+      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = gray[i];
+      img.data[4 * i + 3] = 255;
+    }
+    const paint = () => ctx.putImageData(img, 0, 0);
+    paint();
+    const out = canvas.captureStream(30);
+    const timer = setInterval(paint, 50);
+    out.getVideoTracks()[0].addEventListener('ended', () => clearInterval(timer));
+    const stop = out.getVideoTracks()[0].stop.bind(out.getVideoTracks()[0]);
+    out.getVideoTracks()[0].stop = () => { clearInterval(timer); stop(); };
+    return out;
   }
 })();
 `;
+
+/** The first frame's luma plane of a Y4M file: { width, height, gray (base64) }. */
+export function y4mPicture(file) {
+  const buf = fs.readFileSync(file);
+  const header = buf.subarray(0, buf.indexOf(0x0a)).toString('latin1');
+  const width = Number(/ W(\d+)/.exec(header)[1]);
+  const height = Number(/ H(\d+)/.exec(header)[1]);
+  const frame = buf.indexOf(Buffer.from('FRAME\n')) + 6;
+  return { width, height, gray: buf.subarray(frame, frame + width * height).toString('base64') };
+}
 
 /**
  * Starts the site in front of upstream (a gateway's base URL). Resolves with
@@ -44,6 +86,8 @@ export async function startTestSite(upstream) {
     url: '',
     requests: [],
     csp: null,
+    /** A picture ({ width, height, gray }, see y4mPicture) every getUserMedia stream shows instead of the engine's camera. */
+    cameraPicture: null,
     route(pathname, handler) { routes.set(pathname, handler); },
     /** Answers pathname with fn(the gateway's JSON answer), re-serialized. */
     mutateJSON(pathname, fn) {
@@ -69,7 +113,7 @@ export async function startTestSite(upstream) {
     site.requests.push({ method: req.method, path: u.pathname, ...(req.method === 'POST' ? { body: body.toString('utf8') } : {}) });
     if (u.pathname === '/__test/instrument.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
-      return res.end(instrument);
+      return res.end(instrument(site.cameraPicture));
     }
     const forward = async () => {
       const headers = { ...req.headers };
