@@ -11,11 +11,15 @@
 //   - site.csp, when set, is sent as the pages' Content-Security-Policy.
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 
-const instrument = (picture) => `'use strict';
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+const instrument = ({ picture, cameraError }) => `'use strict';
 (() => {
   const t = window.__test = { events: [], cameraRequests: 0, csp: [], errors: [] };
   const picture = ${JSON.stringify(picture)};
+  t.cameraError = ${JSON.stringify(cameraError)};
   for (const type of ['cvm-verified', 'cvm-failed', 'cvm-enrolled']) {
     document.addEventListener(type, (e) => {
       t.events.push({ type, ctor: e.constructor.name, bubbles: e.bubbles, composed: e.composed });
@@ -24,6 +28,12 @@ const instrument = (picture) => `'use strict';
   document.addEventListener('securitypolicyviolation', (e) => {
     t.csp.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample, source: e.sourceFile + ':' + e.lineNumber });
   });
+  // When the upload starts: a capture's click-to-upload time is enrollStartedAt - clickedAt.
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    if (new URL(String(input && input.url || input), location.href).pathname.endsWith("/enroll")) t.enrollStartedAt = performance.now();
+    return fetch0.apply(this, arguments);
+  };
   window.addEventListener('error', (e) => { t.errors.push(String(e.message)); });
   window.addEventListener('unhandledrejection', (e) => { t.errors.push('unhandled rejection: ' + String(e.reason && e.reason.message || e.reason)); });
   // Wrapped on the prototype: WebKit ignores a getUserMedia set on navigator.mediaDevices itself.
@@ -32,6 +42,8 @@ const instrument = (picture) => `'use strict';
     const original = proto.getUserMedia;
     proto.getUserMedia = async function (...args) {
       t.cameraRequests++;
+      // A refusal as the engine would give it (a person who said no, no camera at all).
+      if (t.cameraError) throw new DOMException('test: ' + t.cameraError, t.cameraError);
       const stream = await original.apply(this, args);
       if (!picture) return stream;
       // The engine's camera was opened (and its permission path taken); the
@@ -88,6 +100,8 @@ export async function startTestSite(upstream) {
     csp: null,
     /** A picture ({ width, height, gray }, see y4mPicture) every getUserMedia stream shows instead of the engine's camera. */
     cameraPicture: null,
+    /** When set (a DOMException name such as NotAllowedError), getUserMedia rejects with it. */
+    cameraError: null,
     route(pathname, handler) { routes.set(pathname, handler); },
     /** Answers pathname with fn(the gateway's JSON answer), re-serialized. */
     mutateJSON(pathname, fn) {
@@ -102,6 +116,7 @@ export async function startTestSite(upstream) {
       routes.clear();
       site.requests.length = 0;
       site.csp = null;
+      site.cameraError = null;
     },
   };
   const sockets = new Set();
@@ -111,9 +126,14 @@ export async function startTestSite(upstream) {
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
     site.requests.push({ method: req.method, path: u.pathname, ...(req.method === 'POST' ? { body: body.toString('utf8') } : {}) });
+    if (u.pathname === '/__test/axe.js') {
+      // axe-core, for accessibility checks; loaded by a test into the page under test.
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      return res.end(fs.readFileSync(axePath));
+    }
     if (u.pathname === '/__test/instrument.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
-      return res.end(instrument(site.cameraPicture));
+      return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError }));
     }
     const forward = async () => {
       const headers = { ...req.headers };
