@@ -87,13 +87,17 @@ for (const engine of selectedEngines()) {
         return { background: badge.backgroundColor, radius: badge.borderTopLeftRadius, summary: getComputedStyle(root.querySelector('[part~="summary"]')).display };
       });
       assert.deepEqual(style, { background: 'rgb(255, 244, 224)', radius: '999px', summary: 'grid' });
-      assert.deepEqual(ui.csp, [], 'no CSP violation');
+      // Firefox reports its own favicon request (made by browser code, source "resource:…") against the
+      // page's img-src; that is the browser's, not the page's or the element's, and the only one tolerated.
+      const fromPage = ui.csp.filter((v) => !(engine === 'firefox' && v.directive === 'img-src' && /\/favicon\.ico$/.test(v.blocked) && v.source.startsWith('resource:')));
+      assert.deepEqual(fromPage, [], 'no CSP violation');
       // The policy is in force, and the listener sees violations: markup from a string is refused.
       const probe = await page.evaluate(async () => {
+        const before = window.__test.csp.length;
         let threw = false;
         try { document.createElement('div').innerHTML = '<b>x</b>'; } catch { threw = true; }
         await new Promise((r) => setTimeout(r, 200));
-        return { threw, violations: window.__test.csp.map((v) => v.directive) };
+        return { threw, violations: window.__test.csp.slice(before).map((v) => v.directive) };
       });
       assert.equal(probe.threw, true, 'Trusted Types enforced');
       assert.ok(probe.violations.length >= 1 && probe.violations.every((d) => /trusted-types/.test(d)), JSON.stringify(probe.violations));
@@ -328,7 +332,7 @@ for (const engine of selectedEngines()) {
       await waitReceipt(page);
       const focused = await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.activeElement?.getAttribute('part'));
       assert.equal(focused, 'receipt');
-      assert.match((await announced(page)).text, /You are enrolled/);
+      assert.match((await announced(page)).text, /^Your photo was received by the verified server\. You (are|were already) enrolled\.$/);
       await axe(page, 'enrolled');
       await page.close();
       site.reset();
