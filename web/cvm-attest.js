@@ -396,6 +396,7 @@ export class CvmAttestElement extends BaseElement {
     try {
       globalThis.performance?.mark?.('cvmtrust:capture-start');
       const capture = await grabJPEG(this.#part('preview'));
+      globalThis.performance?.mark?.('cvmtrust:captured');
       const receipt = await enroll(result, capture, { timeoutMs: this.timeout * 1000 });
       capture.image.fill(0);
       if (run !== this.#run) return receipt;
