@@ -12,6 +12,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -86,8 +88,21 @@ export function y4mPicture(file) {
   return { width, height, gray: buf.subarray(frame, frame + width * height).toString('base64') };
 }
 
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
+const contentTypes = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html', '.css': 'text/css', '.pem': 'application/x-pem-file' };
+
+// Without a gateway: web/ as static files, and an empty page at /blank.html.
+function serveWeb(pathname) {
+  if (pathname === '/blank.html') return { status: 200, headers: { 'content-type': 'text/html' }, body: Buffer.from('<!doctype html><html lang="en"><head><title>cvmtrust</title></head><body></body></html>') };
+  const file = path.join(webDir, path.normalize(decodeURIComponent(pathname)));
+  if (!file.startsWith(webDir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    return { status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('not found') };
+  }
+  return { status: 200, headers: { 'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream' }, body: fs.readFileSync(file) };
+}
+
 /**
- * Starts the site in front of upstream (a gateway's base URL). Resolves with
+ * Starts the site in front of upstream (null: web/ as static files) (a gateway's base URL). Resolves with
  * { url, requests, route(pathname, handler), mutateJSON(pathname, fn), csp, reset(), close() }.
  * A handler is async (req, res, { forward, body }) and writes the answer;
  * forward() resolves with the gateway's { status, headers, body }.
@@ -136,6 +151,7 @@ export async function startTestSite(upstream) {
       return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError }));
     }
     const forward = async () => {
+      if (!upstream) return serveWeb(u.pathname);
       const headers = { ...req.headers };
       delete headers.host;
       delete headers['accept-encoding'];
@@ -143,7 +159,8 @@ export async function startTestSite(upstream) {
       return { status: r.status, headers: Object.fromEntries(r.headers), body: Buffer.from(await r.arrayBuffer()) };
     };
     try {
-      const handler = routes.get(u.pathname);
+      // A route ending in * takes every path it is a prefix of.
+      const handler = routes.get(u.pathname) ?? [...routes].find(([k]) => k.endsWith('*') && u.pathname.startsWith(k.slice(0, -1)))?.[1];
       if (handler) return await handler(req, res, { forward, body });
       const up = await forward();
       const headers = { ...up.headers, 'cache-control': 'no-store' };
