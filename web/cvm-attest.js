@@ -45,7 +45,7 @@ const css = `
   :host([state="simulated"]) [part~="badge"] { color: #6e3c00; background: #fff4e0; }
   :host([state="failed"]) [part~="badge"] { color: #a1221b; background: #fdecea; }
   [part~="warning"] { margin: .5em 0; padding: .4em .8em; border-left: 4px solid #8a4b00; background: #fff4e0; color: #4d2a00; font-weight: 600; }
-  [part~="summary"] { list-style: none; margin: .6em 0; padding: 0; display: grid; grid-template-columns: max-content max-content; gap: .15em 1em; }
+  [part~="summary"] { list-style: none; margin: .6em 0; padding: 0; display: grid; grid-template-columns: minmax(0, max-content) minmax(0, 1fr); gap: .15em 1em; }
   [part~="summary"] li { display: contents; }
   [part~="summary-outcome"] { font-weight: 600; }
   [part~="summary-outcome"][data-outcome="pass"] { color: #0b5c30; }
@@ -476,7 +476,10 @@ export class CvmAttestElement extends BaseElement {
   #renderResult(result, releases) {
     const r = result.report ?? {};
     const label = this.#part('badge-label');
-    const summary = this.#renderSummary(result);
+    // A release from a manifest (recomputed here) names itself; a bare measurement may carry a name.
+    const named = releases.find((x) => x.measurement === r.measurement?.toLowerCase());
+    const release = result.release ?? (named && { release: named.name || 'an expected release' });
+    const summary = this.#renderSummary(result, release?.release);
     const notChecked = summary.filter((s) => s.outcome === 'skipped').map((s) => s.short);
     const warning = this.#part('warning');
     warning.hidden = !result.simulated;
@@ -495,9 +498,6 @@ export class CvmAttestElement extends BaseElement {
       label.textContent = notChecked.length ? `${base} — not checked: ${notChecked.join(', ')}` : base;
       this.#message(this.badgeOnly ? 'The server checked out.' : 'The server checked out. You can take a photo; it is encrypted to this server before it leaves this page.');
     }
-    // A release from a manifest (recomputed here) names itself; a bare measurement may carry a name.
-    const named = releases.find((x) => x.measurement === r.measurement?.toLowerCase());
-    const release = result.release ?? (named && { release: named.name || 'an expected release' });
     const facts = [
       ['Verdict', result.verified ? (result.simulated ? 'verified against a SIMULATED root' : 'verified') : 'rejected'],
       ['Product', result.product || '—'],
@@ -524,8 +524,8 @@ export class CvmAttestElement extends BaseElement {
   }
 
   /** The four questions a person asks, each pass / fail / not checked; returns the rows. */
-  #renderSummary(result) {
-    const rows = summarize(result, { release: result?.release?.release });
+  #renderSummary(result, release) {
+    const rows = summarize(result, { release: release ?? result?.release?.release });
     const list = this.#part('summary');
     list.replaceChildren(...rows.map((row) => h('li', { 'data-topic': row.topic },
       h('span', { part: 'summary-name' }, row.name),
