@@ -381,3 +381,29 @@ for (const engine of selectedEngines()) {
     });
   });
 }
+
+// A page opened over plain http from another machine is not a secure context: no WebCrypto, no camera. Chromium
+// can be made to see one on loopback (a host name mapped to 127.0.0.1 is not "potentially trustworthy"); the
+// other engines have no such switch, so this runs in Chromium when it is selected.
+if (selectedEngines().includes('chromium')) {
+  test('chromium: plain http from another address explains https and localhost, asks for nothing', async () => {
+    const gw = await startWidgetGateway();
+    const site = await startTestSite(gw.url);
+    const browser = await launchEngine('chromium', { chromiumArgs: ['--host-resolver-rules=MAP enroll.test 127.0.0.1'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://enroll.test:${new URL(site.url).port}/demo/`);
+      assert.equal(await page.evaluate(() => window.isSecureContext), false);
+      assert.equal(await settled(page), 'failed');
+      const ui = await readWidget(page);
+      assert.match(ui.message, /^This page was opened over plain http from another address, so your browser switches off the encryption it needs\. Open it over https, or on the server itself as http:\/\/localhost\. Nothing was captured or sent\.$/);
+      assert.doesNotMatch(ui.message + ui.facts, /webcrypto|crypto\.subtle/);
+      assert.equal(ui.retryHidden, true);
+      assert.deepEqual(site.requests.filter((r) => ['/attestation', '/enroll'].includes(r.path)), []);
+    } finally {
+      await browser.close();
+      await site.close();
+      await gw.stop();
+    }
+  });
+}

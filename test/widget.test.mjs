@@ -254,6 +254,8 @@ for (const engine of selectedEngines()) {
       site.reset();
       site.cameraPicture = picture;
       await clickPart(page, 'retry');
+      // The retry button hides while checking; the focus is on the badge, not lost.
+      assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.activeElement?.getAttribute('part')), 'badge');
       await page.waitFor(() => document.querySelector('cvm-attest').getAttribute('state') === 'simulated');
       await page.close();
     });

@@ -190,6 +190,8 @@ export class CvmAttestElement extends BaseElement {
     this.#root.append(...shadowContent());
     this.#part('badge').addEventListener('click', () => this.#toggleDetails());
     this.#part('retry').addEventListener('click', () => {
+      // The retry button hides while checking: the focus goes to the badge, which stays.
+      this.#part('badge').focus();
       this.verify().catch(() => { /* shown in the element */ });
     });
     this.#part('capture').addEventListener('click', () => {

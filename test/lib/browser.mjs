@@ -240,9 +240,10 @@ const miniBrowserPath = process.env.WEBKIT_MINIBROWSER ?? '/usr/lib/x86_64-linux
 
 /**
  * Launches engine (chromium | firefox | webkit) headless with a fake camera
- * and a fresh profile. Resolves with { name, newPage({ width, height }), close() }.
+ * and a fresh profile (chromiumArgs: more Chromium flags). Resolves with
+ * { name, newPage({ width, height }), close() }.
  */
-export async function launchEngine(name, { videoFile } = {}) {
+export async function launchEngine(name, { videoFile, chromiumArgs = [] } = {}) {
   if (name === 'webkit') return launchWebKit();
   const { default: puppeteer } = await import('puppeteer-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), `cvmtrust-${name}-`));
@@ -266,6 +267,7 @@ export async function launchEngine(name, { videoFile } = {}) {
         '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
         '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
         ...(videoFile ? [`--use-file-for-fake-video-capture=${videoFile}`] : []),
+        ...chromiumArgs,
       ],
     });
   return {
