@@ -137,10 +137,13 @@ export async function startTestSite(upstream) {
   const sockets = new Set();
   const server = http.createServer(async (req, res) => {
     const u = new URL(req.url, 'http://x');
+    // Recorded on arrival, so a request belongs to the test during which it arrived.
+    const record = { method: req.method, path: u.pathname };
+    site.requests.push(record);
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
-    site.requests.push({ method: req.method, path: u.pathname, ...(req.method === 'POST' ? { body: body.toString('utf8') } : {}) });
+    if (req.method === 'POST') record.body = body.toString('utf8');
     if (u.pathname === '/__test/axe.js') {
       // axe-core, for accessibility checks; loaded by a test into the page under test.
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
