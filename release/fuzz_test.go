@@ -1,3 +1,8 @@
+//go:build !js
+
+// Writes statements (NewStatement is native only) or signs them with the
+// simulated Sigstore instance, which is native only.
+
 package release
 
 import (

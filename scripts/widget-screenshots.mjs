@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Takes a screenshot of each <cvm-attest> badge state for web/README.md,
-// into docs/widget-*.png. Run after ./scripts/build-wasm.sh:
+// Takes a screenshot of each <cvm-attest> state for web/README.md, into
+// docs/widget-*.png, and the demo page at a phone's size (390×844 CSS
+// pixels) into docs/phone-*.png. Run after ./scripts/build-wasm.sh:
 //   node scripts/widget-screenshots.mjs
 //
-// verifying, simulated, failed and enrolled come from the demo page against
-// the simulated gateway. "verified" needs a genuine AMD report, which no
+// verifying, simulated, enrolled, failed, could-not-check, camera-refused
+// and badge-only come from the demo page against the simulated gateway. "verified" needs a genuine AMD report, which no
 // gateway here can produce for a fresh nonce: that shot shows the real
 // oak-genoa report of testdata/snp-reports verified in the page against the
 // pinned AMD roots, with its own REPORT_DATA standing in for the nonce
@@ -24,11 +25,20 @@ async function shoot(name, page) {
   console.log(file, fs.statSync(file).size, 'bytes');
 }
 
-async function demo(query = '', setup) {
+async function shootPhone(name, page) {
+  const file = path.join(outDir, `phone-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(file, fs.statSync(file).size, 'bytes');
+}
+
+// The phone shots enroll the same picture again: a gateway of their own says "enrolled", not "already".
+const phoneGateway = await startSimulatedGateway();
+
+async function demo(query = '', setup, { phone = false } = {}) {
   const page = await browser.context.newPage();
-  await page.setViewportSize({ width: 720, height: 900 });
+  await page.setViewportSize(phone ? { width: 390, height: 844 } : { width: 720, height: 900 });
   if (setup) await setup(page);
-  await page.goto(new URL(`demo/${query}`, gw.url).href);
+  await page.goto(new URL(`demo/${query}`, (phone ? phoneGateway : gw).url).href);
   return page;
 }
 
@@ -65,6 +75,42 @@ try {
   await shoot('failed', page);
   await page.close();
 
+  // could not check: the gateway does not answer.
+  page = await demo('', (p) => p.route('**/attestation?*', (route) => route.abort('connectionrefused')));
+  await settledState(page);
+  await shoot('could-not-check', page);
+  await page.close();
+
+  // camera refused: the person said no.
+  const refuseCamera = (p) => p.addInitScript(() => {
+    MediaDevices.prototype.getUserMedia = async () => { throw new DOMException('Permission denied', 'NotAllowedError'); };
+  });
+  page = await demo('', refuseCamera);
+  await settledState(page);
+  await page.waitForFunction(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').textContent === 'Try the camera again');
+  await shoot('camera-refused', page);
+  await page.close();
+
+  // badge only: no camera at all.
+  page = await demo('?badge-only');
+  await settledState(page);
+  await shoot('badge-only', page);
+  await page.close();
+
+  // A phone: the demo page as a whole, verified and after capture, and rejected.
+  page = await demo('', null, { phone: true });
+  await settledState(page);
+  await cameraLive(page);
+  await shootPhone('simulated', page);
+  await page.click('cvm-attest >> [part~="capture"]');
+  await page.waitForFunction(() => document.querySelector('cvm-attest').receipt);
+  await shootPhone('enrolled', page);
+  await page.close();
+  page = await demo(`?measurements=expected-release=${'ab'.repeat(48)}`, null, { phone: true });
+  await settledState(page);
+  await shootPhone('failed', page);
+  await page.close();
+
   // verified: a real AMD report (see the comment at the top).
   const dir = path.join(repoRoot, 'testdata/snp-reports/oak-genoa');
   const kase = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8'));
@@ -72,7 +118,8 @@ try {
     version: 1,
     report: fs.readFileSync(path.join(dir, 'report.bin')).toString('base64'),
     certs: { vcek: fs.readFileSync(path.join(dir, 'vcek.der')).toString('base64'), chain: fs.readFileSync(path.join(dir, 'chain.pem'), 'utf8') },
-    hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
+    // A placeholder: protocol v1 evidence carries a key, and this one is never sealed to.
+    hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: Buffer.alloc(1216, 1).toString('base64') },
   });
   page = await demo(`?measurements=oak-genoa=${kase.measurement}&trust-simulated-root=`, async (p) => {
     await p.route('**/attestation?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: evidence }));
@@ -97,4 +144,5 @@ try {
 } finally {
   await browser.close();
   await gw.stop();
+  await phoneGateway.stop();
 }

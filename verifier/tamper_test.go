@@ -167,8 +167,8 @@ func knownDifference(c *realCase, m mutation, theirs error) string {
 	return ""
 }
 
-// TestTamper flips every bit listed by mutations on every real report and
-// checks that each is rejected; every 16th mutation (every one with
+// TestTamper flips every bit listed by mutations on every real report (every
+// 8th under -short) and checks that each is rejected; every 16th mutation (every one with
 // -differential.full) is also put to go-sev-guest, whose verdict must agree
 // but for the documented differences.
 func TestTamper(t *testing.T) {
@@ -182,6 +182,17 @@ func TestTamper(t *testing.T) {
 		first := !seenChain[string(c.chain)]
 		seenChain[string(c.chain)] = true
 		ms := mutations(t, c, first)
+		if testing.Short() {
+			// Under -short (what CI runs) each report gets every 8th
+			// mutation, a different eighth for each report, so that
+			// together they still touch every field; without -short every
+			// bit of every report is flipped.
+			var some []mutation
+			for j := i % 8; j < len(ms); j += 8 {
+				some = append(some, ms[j])
+			}
+			ms = some
+		}
 		offset := i % stride // different reports ask about different bits
 		t.Run(c.ID, func(t *testing.T) {
 			t.Parallel()

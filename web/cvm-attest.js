@@ -33,56 +33,90 @@ export class CvmEnrolledEvent extends BaseEvent {
   }
 }
 
-const markup = `
-<style>
+// The element's styles, adopted as a constructable stylesheet: a page whose
+// Content-Security-Policy has style-src 'self' (no 'unsafe-inline') styles it
+// all the same, and no markup is parsed from strings (Trusted Types).
+const css = `
   :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2125; max-width: 40rem; }
   [part~="badge"] { display: inline-flex; align-items: center; gap: .5em; border: 1px solid currentColor; border-radius: 999px;
-    padding: .3em .9em; background: #fff; font: inherit; font-weight: 600; cursor: pointer; }
-  [part~="badge"]::after { content: "▸"; font-weight: 400; }
-  [part~="badge"][aria-expanded="true"]::after { content: "▾"; }
-  :host([state="verifying"]) [part~="badge"] { color: #52606d; }
-  :host([state="verified"]) [part~="badge"] { color: #11703c; background: #e8f6ee; }
-  :host([state="simulated"]) [part~="badge"] { color: #8a4b00; background: #fff4e0; }
-  :host([state="failed"]) [part~="badge"] { color: #b3261e; background: #fdecea; }
+    padding: .3em .9em; background: #fff; font: inherit; font-weight: 600; cursor: pointer; color: #3d4852; }
+  [part~="badge"]:focus-visible, button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
+  [part~="badge-toggle"] { font-weight: 400; font-size: 12px; text-decoration: underline; }
+  :host([state="verified"]) [part~="badge"] { color: #0b5c30; background: #e8f6ee; }
+  :host([state="simulated"]) [part~="badge"] { color: #6e3c00; background: #fff4e0; }
+  :host([state="failed"]) [part~="badge"] { color: #a1221b; background: #fdecea; }
+  [part~="warning"] { margin: .5em 0; padding: .4em .8em; border-left: 4px solid #8a4b00; background: #fff4e0; color: #4d2a00; font-weight: 600; }
+  [part~="summary"] { list-style: none; margin: .6em 0; padding: 0; display: grid; grid-template-columns: minmax(0, max-content) minmax(0, 1fr); gap: .15em 1em; }
+  [part~="summary"] li { display: contents; }
+  [part~="summary-outcome"] { font-weight: 600; }
+  [part~="summary-outcome"][data-outcome="pass"] { color: #0b5c30; }
+  [part~="summary-outcome"][data-outcome="fail"] { color: #a1221b; }
+  [part~="summary-outcome"][data-outcome="skipped"] { color: #6e3c00; }
   [part~="details"] { margin: .6em 0; padding: .6em .9em; border: 1px solid #d0d7de; border-radius: 8px; background: #fafbfc; }
   [part~="facts"] { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; margin: 0 0 .6em; }
-  [part~="facts"] dt { color: #52606d; }
+  [part~="facts"] dt { color: #3d4852; }
   [part~="facts"] dd { margin: 0; font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
   [part~="checks"], [part~="failures"] { margin: .3em 0 0; padding-left: 1.4em; font-size: 12px; overflow-wrap: anywhere; }
   [part~="failures"]:empty { display: none; }
-  [part~="failures"] li, [part~="checks"] li[data-outcome="fail"] { color: #b3261e; font-weight: 600; }
-  [part~="checks"] li[data-outcome="skipped"] { color: #8a4b00; }
+  [part~="failures"] li, [part~="checks"] li[data-outcome="fail"] { color: #a1221b; font-weight: 600; }
+  [part~="checks"] li[data-outcome="skipped"] { color: #6e3c00; }
   [part~="checks-summary"] { cursor: pointer; font-size: 13px; }
   [part~="camera"] { display: flex; flex-direction: column; gap: .5em; margin-top: .8em; align-items: flex-start; }
   [part~="preview"] { width: 320px; max-width: 100%; aspect-ratio: 4 / 3; background: #222; border-radius: 8px; object-fit: cover; }
   [part~="preview"]:not([data-live]) { display: none; }
-  [part~="capture"] { font: inherit; padding: .4em 1em; }
-  [part~="message"]:empty, [part~="receipt"]:empty { display: none; }
+  [part~="capture"], [part~="retry"] { font: inherit; padding: .4em 1em; }
+  [part~="capture-note"] { margin: 0; font-size: 13px; color: #3d4852; }
+  [part~="message"]:empty, [part~="receipt"]:empty, [part~="capture-note"]:empty { display: none; }
   [part~="message"] { margin: .5em 0; }
   [part~="receipt"] { margin: .6em 0 0; padding: .5em .8em; border-radius: 8px; background: #e8f6ee; font-size: 13px; }
+  [part~="receipt"] p { margin: 0; }
   [hidden] { display: none !important; }
-</style>
-<button part="badge" type="button" aria-expanded="false" aria-controls="details"><span part="badge-label">Checking the server…</span></button>
-<p part="message" role="status" aria-live="polite"></p>
-<div part="details" id="details" hidden>
-  <dl part="facts"></dl>
-  <ul part="failures"></ul>
-  <details part="all-checks"><summary part="checks-summary"></summary><ol part="checks"></ol></details>
-</div>
-<div part="camera">
-  <video part="preview" autoplay muted playsinline></video>
-  <button part="capture" type="button" disabled>Take photo and send securely</button>
-</div>
-<div part="receipt"></div>
 `;
 
-let template;
-function shadowContent() {
-  if (!template) {
-    template = document.createElement('template');
-    template.innerHTML = markup;
+let sheet;
+function styles() {
+  if (sheet === undefined) {
+    sheet = null;
+    try {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+    } catch {
+      sheet = null; // no constructable stylesheets: a <style> element instead
+    }
   }
-  return template.content.cloneNode(true);
+  return sheet;
+}
+
+/** Builds an element: h('p', { part: 'message' }, 'text', child). Attributes only, no markup from strings. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === true) el.setAttribute(k, '');
+    else if (v !== false && v != null) el.setAttribute(k, String(v));
+  }
+  el.append(...children);
+  return el;
+}
+
+function shadowContent() {
+  return [
+    h('button', { part: 'badge', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'details' },
+      h('span', { part: 'badge-label' }, 'Checking the server…'),
+      h('span', { part: 'badge-toggle' }, 'Show details')),
+    h('p', { part: 'warning', hidden: true }),
+    h('ul', { part: 'summary', 'aria-label': 'What was checked', hidden: true }),
+    h('p', { part: 'message', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }),
+    h('div', { part: 'details', id: 'details', hidden: true, role: 'region', 'aria-label': 'Details of the check' },
+      h('dl', { part: 'facts' }),
+      h('ul', { part: 'failures', 'aria-label': 'Checks that failed' }),
+      h('details', { part: 'all-checks' }, h('summary', { part: 'checks-summary' }), h('ol', { part: 'checks' }))),
+    h('button', { part: 'retry', type: 'button', hidden: true }, 'Check the server again'),
+    h('div', { part: 'camera', hidden: true },
+      h('video', { part: 'preview', autoplay: true, muted: true, playsinline: true, 'aria-label': 'Camera preview' }),
+      h('button', { part: 'capture', type: 'button', 'aria-describedby': 'capture-note' }, 'Take photo and send securely'),
+      h('p', { part: 'capture-note', id: 'capture-note' })),
+    h('div', { part: 'receipt', tabindex: '-1' }),
+  ];
 }
 
 // Importing this file outside a browser (a bundler, server rendering) must not throw.
@@ -90,8 +124,51 @@ const BaseElement = globalThis.HTMLElement ?? class {};
 
 const states = ['verifying', 'verified', 'simulated', 'failed'];
 
+/** A page's setup that cannot be checked against: the page's fault, said as such. */
+class SetupError extends Error {
+  constructor(message) {
+    super(message);
+    this.code = 'page_setup';
+  }
+}
+
+const tcbParts = ['bl', 'tee', 'snp', 'ucode', 'fmc'];
+
+/** Parses min-tcb "bl=3,tee=0,snp=14,ucode=209[,fmc=0]" into {bl, tee, snp, ucode, fmc}; null when empty. */
+export function parseMinTCB(value) {
+  const s = String(value ?? '').trim();
+  if (!s) return null;
+  const floor = {};
+  for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)\s*=\s*(\d{1,3})$/.exec(item);
+    if (!m || !tcbParts.includes(m[1]) || Number(m[2]) > 255 || m[1] in floor) {
+      throw new SetupError(`This page is set up wrong: its min-tcb "${s}" is not a list like "bl=3,tee=0,snp=14,ucode=209" (each 0 to 255, once).`);
+    }
+    floor[m[1]] = Number(m[2]);
+  }
+  return floor;
+}
+
+function formatMinTCB(floor) {
+  return tcbParts.filter((k) => floor[k] !== undefined).map((k) => `${k}=${floor[k]}`).join(',');
+}
+
+function booleanAttribute(el, name, v) {
+  if (v) el.setAttribute(name, '');
+  else el.removeAttribute(name);
+}
+
+function stringAttribute(el, name, v) {
+  if (v) el.setAttribute(name, v);
+  else el.removeAttribute(name);
+}
+
 export class CvmAttestElement extends BaseElement {
-  static observedAttributes = ['gateway', 'measurements', 'manifest', 'manifests', 'trust-simulated-root', 'kds-proxy', ...Object.keys(releaseAttributes)];
+  static observedAttributes = [
+    'gateway', 'measurements', 'manifest', 'manifests', 'trust-simulated-root', 'kds-proxy',
+    'vmpl', 'min-tcb', 'min-guest-svn', 'require-revocation', 'require-no-smt', 'badge-only', 'timeout',
+    ...Object.keys(releaseAttributes),
+  ];
 
   /** Registers the element as tag (default cvm-attest) in registry (default customElements). */
   static define(tag = 'cvm-attest', registry = customElements) {
@@ -109,9 +186,22 @@ export class CvmAttestElement extends BaseElement {
   constructor() {
     super();
     this.#root = this.attachShadow({ mode: 'open' });
-    this.#root.append(shadowContent());
+    const adopted = styles();
+    if (adopted) this.#root.adoptedStyleSheets = [adopted];
+    else this.#root.append(h('style', {}, css));
+    this.#root.append(...shadowContent());
     this.#part('badge').addEventListener('click', () => this.#toggleDetails());
+    this.#part('retry').addEventListener('click', () => {
+      // The retry button hides while checking: the focus goes to the badge, which stays.
+      this.#part('badge').focus();
+      this.verify().catch(() => { /* shown in the element */ });
+    });
     this.#part('capture').addEventListener('click', () => {
+      if (this.#result?.verified && !this.#stream) {
+        // The camera could not be opened: this button asks again.
+        this.#startCamera(this.#run);
+        return;
+      }
       this.capture().catch(() => { /* shown in the element */ });
     });
   }
@@ -126,31 +216,70 @@ export class CvmAttestElement extends BaseElement {
 
   /** URL of a release manifest whose launch digest, recomputed in the page, is accepted. */
   get manifest() { return this.getAttribute('manifest') ?? ''; }
-  set manifest(v) {
-    if (v) this.setAttribute('manifest', v);
-    else this.removeAttribute('manifest');
-  }
+  set manifest(v) { stringAttribute(this, 'manifest', v); }
 
   /** URLs of release manifests, comma-separated; each one's recomputed launch digest is accepted. */
   get manifests() { return this.getAttribute('manifests') ?? ''; }
-  set manifests(v) {
-    if (v) this.setAttribute('manifests', v);
-    else this.removeAttribute('manifests');
-  }
+  set manifests(v) { stringAttribute(this, 'manifests', v); }
 
   /** URL of a simulated AMD root to trust besides the real ones. Development only. */
   get trustSimulatedRoot() { return this.getAttribute('trust-simulated-root') ?? ''; }
-  set trustSimulatedRoot(v) {
-    if (v) this.setAttribute('trust-simulated-root', v);
-    else this.removeAttribute('trust-simulated-root');
-  }
+  set trustSimulatedRoot(v) { stringAttribute(this, 'trust-simulated-root', v); }
 
   /** URL of a KDS proxy (kdsproxy/) for evidence that does not carry its certificates, and for the CRL. */
   get kdsProxy() { return this.getAttribute('kds-proxy') ?? ''; }
-  set kdsProxy(v) {
-    if (v) this.setAttribute('kds-proxy', v);
-    else this.removeAttribute('kds-proxy');
+  set kdsProxy(v) { stringAttribute(this, 'kds-proxy', v); }
+
+  /**
+   * The VMPL the gateway must run at: 0 to 3, default 0. null (attribute "any") accepts any VMPL, and the
+   * badge says that VMPL was not checked.
+   */
+  get vmpl() {
+    const v = this.getAttribute('vmpl');
+    if (v === null || v.trim() === '') return 0;
+    if (v.trim() === 'any') return null;
+    return /^[0-3]$/.test(v.trim()) ? Number(v) : NaN;
   }
+  set vmpl(v) { this.setAttribute('vmpl', v === null ? 'any' : String(v)); }
+
+  /** Lowest acceptable TCB (reported, committed, current, launch), or null for no floor. */
+  get minTcb() {
+    try {
+      return parseMinTCB(this.getAttribute('min-tcb'));
+    } catch {
+      return null;
+    }
+  }
+  set minTcb(v) {
+    if (v == null || v === '') this.removeAttribute('min-tcb');
+    else this.setAttribute('min-tcb', typeof v === 'string' ? v : formatMinTCB(v));
+  }
+
+  /** Lowest acceptable guest SVN; 0 (the default) checks none. */
+  get minGuestSvn() { return Number(this.getAttribute('min-guest-svn') ?? 0); }
+  set minGuestSvn(v) {
+    if (!v) this.removeAttribute('min-guest-svn');
+    else this.setAttribute('min-guest-svn', String(v));
+  }
+
+  /** Fail when revocation could not be checked (no CRL from the KDS proxy). */
+  get requireRevocation() { return this.hasAttribute('require-revocation'); }
+  set requireRevocation(v) { booleanAttribute(this, 'require-revocation', v); }
+
+  /** Fail when the guest policy allows SMT (simultaneous multithreading). */
+  get requireNoSmt() { return this.hasAttribute('require-no-smt'); }
+  set requireNoSmt(v) { booleanAttribute(this, 'require-no-smt', v); }
+
+  /** Show the trust badge only: never ask for the camera, never upload. */
+  get badgeOnly() { return this.hasAttribute('badge-only'); }
+  set badgeOnly(v) { booleanAttribute(this, 'badge-only', v); }
+
+  /** Seconds each network step (evidence, manifests, upload) may take; default 20. */
+  get timeout() {
+    const v = Number(this.getAttribute('timeout') ?? 20);
+    return Number.isFinite(v) && v > 0 ? v : 20;
+  }
+  set timeout(v) { this.setAttribute('timeout', String(v)); }
 
   /** verifying | verified | simulated | failed. Set by the element. */
   get state() { return this.getAttribute('state') ?? 'verifying'; }
@@ -186,10 +315,27 @@ export class CvmAttestElement extends BaseElement {
     });
   }
 
+  /** The expectation this element's policy attributes ask for; throws a SetupError for a malformed one. */
+  #expectation() {
+    const vmpl = this.vmpl;
+    if (Number.isNaN(vmpl)) throw new SetupError(`This page is set up wrong: its vmpl "${this.getAttribute('vmpl')}" is not 0, 1, 2, 3 or "any".`);
+    const minTcb = parseMinTCB(this.getAttribute('min-tcb'));
+    const svn = this.getAttribute('min-guest-svn');
+    if (svn !== null && !/^\d{1,10}$/.test(svn.trim())) throw new SetupError(`This page is set up wrong: its min-guest-svn "${svn}" is not a whole number.`);
+    return {
+      ...(vmpl === null ? {} : { vmpl }),
+      ...(minTcb ? { minTcb } : {}),
+      ...(this.minGuestSvn ? { minGuestSvn: this.minGuestSvn } : {}),
+      ...(this.requireNoSmt ? { policy: { requireNoSmt: true } } : {}),
+      ...(this.requireRevocation ? { requireRevocationCheck: true } : {}),
+    };
+  }
+
   /** Verifies the gateway again with a fresh nonce. Resolves with the Result. */
   async verify() {
     const run = ++this.#run;
     this.#result = null;
+    this.#receipt = null;
     this.#stopCamera();
     this.#setState('verifying');
     this.#renderVerifying();
@@ -197,9 +343,21 @@ export class CvmAttestElement extends BaseElement {
     const manifests = [this.manifest, ...this.manifests.split(',')].map((s) => s.trim()).filter(Boolean);
     let result;
     try {
-      if (!this.gateway) throw new Error('No gateway is set on this element.');
-      const signedReleases = releaseOptionsOf(this) ?? undefined;
-      if (releases.length === 0 && manifests.length === 0 && !signedReleases) throw new Error('No expected measurement, release manifest or release signer is set on this element.');
+      if (globalThis.isSecureContext === false) {
+        const err = new Error('This page was opened over plain http from another address, so your browser switches off the encryption it needs. Open it over https, or on the server itself as http://localhost.');
+        err.code = 'insecure_context';
+        throw err;
+      }
+      if (!this.gateway) throw new SetupError('This page is set up wrong: it does not say which server to check (the gateway attribute is missing).');
+      let signedReleases;
+      try {
+        signedReleases = releaseOptionsOf(this) ?? undefined;
+      } catch (err) {
+        throw new SetupError(`This page is set up wrong: ${err.message}`);
+      }
+      if (releases.length === 0 && manifests.length === 0 && !signedReleases) throw new SetupError('This page is set up wrong: it does not say which software the server must run (set measurements, manifest or release-repository).');
+      const bad = releases.find((r) => !/^[0-9a-f]{96}$/.test(r.measurement));
+      if (bad) throw new SetupError(`This page is set up wrong: the expected measurement "${bad.measurement.slice(0, 20)}${bad.measurement.length > 20 ? '…' : ''}" is not 96 hexadecimal digits.`);
       result = await verifyGateway({
         gateway: this.gateway,
         measurements: releases.map((r) => r.measurement),
@@ -207,6 +365,8 @@ export class CvmAttestElement extends BaseElement {
         signedReleases,
         trustSimulatedRoot: this.trustSimulatedRoot || undefined,
         kdsProxy: this.kdsProxy || undefined,
+        expectation: this.#expectation(),
+        timeoutMs: this.timeout * 1000,
       });
     } catch (error) {
       if (run !== this.#run) return null;
@@ -226,32 +386,42 @@ export class CvmAttestElement extends BaseElement {
     this.#setState(result.simulated ? 'simulated' : 'verified');
     this.#renderResult(result, releases);
     this.dispatchEvent(new CvmVerifiedEvent(result));
-    await this.#startCamera(run);
+    if (!this.badgeOnly) await this.#startCamera(run);
     return result;
   }
 
   /** Captures a frame, seals it to the verified gateway and uploads it. Resolves with the Receipt. */
   async capture() {
     const result = this.#result;
+    if (this.badgeOnly) throw new Error('This element shows the badge only: it takes no photo.');
     if (!result?.verified || !this.#stream || this.#busy) {
       throw new Error('The server has not been verified yet: nothing was captured.');
     }
     this.#busy = true;
     const button = this.#part('capture');
+    const hadFocus = this.#root.activeElement === button;
     button.disabled = true;
+    this.#note('');
     this.#message('Encrypting your photo to the verified server and sending it…');
+    const run = this.#run;
     try {
+      globalThis.performance?.mark?.('cvmtrust:capture-start');
       const capture = await grabJPEG(this.#part('preview'));
-      const receipt = await enroll(result, capture);
+      globalThis.performance?.mark?.('cvmtrust:captured');
+      const receipt = await enroll(result, capture, { timeoutMs: this.timeout * 1000 });
       capture.image.fill(0);
+      if (run !== this.#run) return receipt;
       this.#receipt = receipt;
       this.#stopCamera();
+      this.#part('camera').hidden = true;
       this.#renderReceipt(receipt);
+      if (hadFocus) this.#part('receipt').focus();
       this.dispatchEvent(new CvmEnrolledEvent(receipt));
       return receipt;
     } catch (error) {
-      this.#message(`${error.message} You can try again.`);
+      this.#message(`${sentence(error.message)} You can try again.`);
       button.disabled = !this.#stream;
+      if (button.disabled) this.#note('The camera stopped. Select “Check the server again” to start over.');
       throw error;
     } finally {
       this.#busy = false;
@@ -269,20 +439,27 @@ export class CvmAttestElement extends BaseElement {
     const badge = this.#part('badge');
     const open = badge.getAttribute('aria-expanded') !== 'true';
     badge.setAttribute('aria-expanded', String(open));
+    this.#part('badge-toggle').textContent = open ? 'Hide details' : 'Show details';
     this.#part('details').hidden = !open;
   }
 
   #message(text) { this.#part('message').textContent = text; }
+  #note(text) { this.#part('capture-note').textContent = text; }
 
   #renderVerifying() {
     this.#part('badge-label').textContent = 'Checking the server…';
-    this.#part('capture').disabled = true;
+    this.#part('camera').hidden = true;
+    this.#part('retry').hidden = true;
+    this.#part('warning').hidden = true;
+    this.#part('summary').hidden = true;
+    this.#part('summary').replaceChildren();
     this.#part('facts').replaceChildren();
     this.#part('checks').replaceChildren();
     this.#part('failures').replaceChildren();
     this.#part('checks-summary').textContent = '';
     this.#part('receipt').replaceChildren();
-    this.#message('');
+    this.#note('');
+    this.#message('Checking that the server is genuine before anything is sent…');
   }
 
   #renderError(error) {
@@ -290,25 +467,39 @@ export class CvmAttestElement extends BaseElement {
       this.#renderReleaseRefused(error);
       return;
     }
-    const refused = error.code === 'manifest_refused';
-    this.#part('badge-label').textContent = refused ? 'Not verified — release manifest refused' : 'Could not check the server';
-    this.#part('capture').disabled = true;
-    // A refused manifest is worded for a person; what exactly did not add up is in the details.
-    this.#message(refused
-      ? 'The description of the software this page expects (its release manifest) does not add up, so the server was not checked. Nothing was captured or sent. Select the badge for the details.'
-      : `${error.message} Nothing was captured or sent.`);
-    this.#part('facts').replaceChildren(...fact('Error', error.message));
+    const code = error.code;
+    const label = code === 'manifest_refused' ? 'Not verified — release description refused'
+      : code === 'page_setup' ? 'Not verified — this page is set up wrong'
+        : 'Could not check the server';
+    this.#part('badge-label').textContent = label;
+    this.#part('camera').hidden = true;
+    this.#part('retry').hidden = code === 'page_setup' || code === 'insecure_context';
+    let text;
+    if (code === 'manifest_refused') {
+      // What exactly did not add up is in the details.
+      text = 'The description of the software this page expects (its release manifest) does not add up, so the server was not checked. Nothing was captured or sent. Select “Show details” to see why.';
+    } else if (code === 'page_setup' || code === 'insecure_context') {
+      text = `${sentence(error.message)} Nothing was captured or sent.`;
+    } else {
+      text = `${sentence(error.message)} Nothing was captured or sent. You can check the server again.`;
+    }
+    this.#message(text);
+    this.#part('facts').replaceChildren(...fact('Error', plain(error.message)), ...fact('Checked at', new Date().toISOString()));
+    this.#renderSummary(null);
   }
 
   #renderReleaseRefused(error) {
     this.#part('badge-label').textContent = 'Not verified — release not proven';
-    this.#part('capture').disabled = true;
-    this.#message(`${error.message} So the server was not checked, and nothing was captured or sent. Select the badge for the details.`);
+    this.#part('camera').hidden = true;
+    this.#part('retry').hidden = false;
+    this.#message(`${sentence(error.message)} So the server was not checked, and nothing was captured or sent. Select “Show details” to see why.`);
     const facts = [
-      ['Why', error.detail || error.message],
+      ['Why', plain(error.detail || error.message)],
       ...(error.bundleUrl ? [['Signed release', error.bundleUrl]] : []),
+      ['Checked at', new Date().toISOString()],
     ];
     this.#part('facts').replaceChildren(...facts.flatMap(([k, v]) => fact(k, String(v))));
+    this.#renderSummary(null);
     const checks = error.result?.checks ?? [];
     this.#part('failures').replaceChildren(...checks.filter((c) => c.outcome === 'fail').map(checkItem));
     this.#part('checks').replaceChildren(...checks.map(checkItem));
@@ -317,21 +508,29 @@ export class CvmAttestElement extends BaseElement {
   #renderResult(result, releases) {
     const r = result.report ?? {};
     const label = this.#part('badge-label');
-    if (!result.verified) {
-      label.textContent = 'Not verified — do not send';
-      this.#message(`${explainFailure(result)} Nothing was captured or sent. Select the badge for the details.`);
-    } else if (result.simulated) {
-      label.textContent = 'SIMULATED — not real AMD hardware';
-      this.#message(result.simulatedSigstore
-        ? 'This server checked out against SIMULATED roots that this page chose to trust for development: its release was signed through a SIMULATED Sigstore instance. It proves nothing about hardware or about a published release.'
-        : 'This server checked out against a SIMULATED root that this page chose to trust for development. It proves nothing about hardware.');
-    } else {
-      label.textContent = `Verified: genuine AMD SEV-SNP${result.product ? ` (${result.product})` : ''}, expected code`;
-      this.#message('');
-    }
     // A release from a manifest (recomputed here) names itself; a bare measurement may carry a name.
     const named = releases.find((x) => x.measurement === r.measurement?.toLowerCase());
     const release = result.release ?? (named && { release: named.name || 'an expected release' });
+    const summary = this.#renderSummary(result, release?.release);
+    const notChecked = summary.filter((s) => s.outcome === 'skipped').map((s) => s.short);
+    const warning = this.#part('warning');
+    warning.hidden = !result.simulated;
+    warning.textContent = !result.simulated ? ''
+      : result.simulatedSigstore
+        ? 'SIMULATED: this server was checked against a fake AMD root, and its release against a SIMULATED Sigstore instance, that this page trusts for development. It proves nothing about real hardware or a published release.'
+        : 'SIMULATED: this server was checked against a fake AMD root that this page trusts for development. It proves nothing about real hardware.';
+    this.#part('retry').hidden = result.verified;
+    if (!result.verified) {
+      label.textContent = 'Not verified — do not send';
+      this.#message(`${explainFailure(result)} Nothing was captured or sent. Select “Show details” to see which check failed.`);
+    } else if (result.simulated) {
+      label.textContent = 'SIMULATED — not real AMD hardware';
+      this.#message(this.badgeOnly ? 'The checks passed against a simulated root.' : 'The checks passed against a simulated root. You can take a photo to try the flow; it is encrypted before it leaves this page.');
+    } else {
+      const base = `Verified: genuine AMD SEV-SNP${result.product ? ` (${result.product})` : ''}, expected code`;
+      label.textContent = notChecked.length ? `${base} — not checked: ${notChecked.join(', ')}` : base;
+      this.#message(this.badgeOnly ? 'The server checked out.' : 'The server checked out. You can take a photo; it is encrypted to this server before it leaves this page.');
+    }
     const facts = [
       ['Verdict', result.verified ? (result.simulated ? 'verified against a SIMULATED root' : 'verified') : 'rejected'],
       ['Product', result.product || '—'],
@@ -347,7 +546,7 @@ export class CvmAttestElement extends BaseElement {
       ['VMPL', r.vmpl ?? '—'],
       ['Revocation', result.revocation || '—'],
       ['Report SHA-384', r.sha384 || '—'],
-      ['Verified at', result.verifiedAt || '—'],
+      ['Checked at', result.verifiedAt || '—'],
     ];
     this.#part('facts').replaceChildren(...facts.flatMap(([k, v]) => fact(k, String(v))));
     const checks = result.checks ?? [];
@@ -355,25 +554,44 @@ export class CvmAttestElement extends BaseElement {
     this.#part('checks').replaceChildren(...checks.map(checkItem));
     const count = (o) => checks.filter((c) => c.outcome === o).length;
     this.#part('checks-summary').textContent =
-      `All ${checks.length} checks: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`;
+      `All ${checks.length} checks: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} not checked`;
+  }
+
+  /** The four questions a person asks, each pass / fail / not checked; returns the rows. */
+  #renderSummary(result, release) {
+    const rows = summarize(result, { release: release ?? result?.release?.release });
+    const list = this.#part('summary');
+    list.replaceChildren(...rows.map((row) => h('li', { 'data-topic': row.topic },
+      h('span', { part: 'summary-name' }, row.name),
+      h('span', { part: 'summary-outcome', 'data-outcome': row.outcome }, row.text))));
+    list.hidden = false;
+    return rows;
   }
 
   #renderReceipt(receipt) {
     const box = this.#part('receipt');
-    const p = document.createElement('p');
-    p.style.margin = '0';
-    p.textContent = receipt.status === 'already_enrolled'
-      ? 'Received. You were already enrolled.'
-      : 'Received. You are enrolled.';
-    const id = document.createElement('code');
-    id.textContent = receipt.receipt_id;
-    box.replaceChildren(p, document.createTextNode('Receipt '), id);
-    this.#message('');
+    const p = h('p', {}, receipt.status === 'already_enrolled'
+      ? 'Received. You were already enrolled, so nothing new was stored.'
+      : 'Received. You are enrolled.');
+    box.replaceChildren(p, h('p', {}, 'Receipt ', h('code', {}, receipt.receipt_id)));
+    this.#message(receipt.status === 'already_enrolled'
+      ? 'Your photo was received by the verified server. You were already enrolled.'
+      : 'Your photo was received by the verified server. You are enrolled.');
   }
 
   async #startCamera(run) {
+    const camera = this.#part('camera');
     const button = this.#part('capture');
+    camera.hidden = false;
+    button.disabled = true;
+    button.textContent = 'Take photo and send securely';
+    this.#note('Waiting for the camera… your browser may ask you to allow it.');
     try {
+      if (!navigator.mediaDevices?.getUserMedia) {
+        const err = new Error('no mediaDevices');
+        err.name = globalThis.isSecureContext === false ? 'InsecureContext' : 'NotSupportedError';
+        throw err;
+      }
       const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
       if (run !== this.#run || !this.isConnected) {
         stream.getTracks().forEach((t) => t.stop());
@@ -383,12 +601,16 @@ export class CvmAttestElement extends BaseElement {
       const video = this.#part('preview');
       video.srcObject = stream;
       video.setAttribute('data-live', '');
-      await video.play().catch(() => {});
+      await Promise.all([video.play().catch(() => {}), warmEncoder()]);
       button.disabled = false;
+      this.#note('');
     } catch (error) {
       if (run !== this.#run) return;
-      button.disabled = true;
-      this.#message(`The server is verified, but the camera could not be opened (${error.name || error.message}).`);
+      // The button stays, enabled, to ask for the camera again; the note says why.
+      button.disabled = false;
+      button.textContent = 'Try the camera again';
+      this.#note(cameraWords(error));
+      this.#message('The server checked out, but the camera could not be opened. Nothing was captured or sent.');
     }
   }
 
@@ -402,6 +624,25 @@ export class CvmAttestElement extends BaseElement {
     }
     const button = this.#root.querySelector('[part~="capture"]');
     if (button) button.disabled = true;
+  }
+}
+
+/** Why the camera could not be opened, and what the person can do. */
+function cameraWords(error) {
+  switch (error?.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return 'The camera is blocked for this page. Allow the camera in your browser’s site settings (often the icon beside the address), then select “Try the camera again”.';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'No camera was found on this device. Connect a camera, or open this page on a phone, then select “Try the camera again”.';
+    case 'NotReadableError':
+    case 'AbortError':
+      return 'The camera is in use by another app or could not start. Close other apps that use it, then select “Try the camera again”.';
+    case 'InsecureContext':
+      return 'Your browser allows the camera only on pages opened over https (or as localhost on this device). Open this page over https.';
+    default:
+      return 'Your browser could not open the camera. Check that this page may use it, then select “Try the camera again”.';
   }
 }
 
@@ -427,9 +668,60 @@ const failureWords = [
   [/^reportData$/, 'This server’s proof is not fresh, or not tied to the key your photo would be encrypted to.'],
   [/^(policy\.|vmpl$)/, 'This server’s security settings are not acceptable.'],
   [/tcb|guestSvn/i, 'This server’s firmware or software is older than this page accepts.'],
-  [/^revocation$/, 'A certificate in this server’s proof has been revoked, or revocation could not be checked.'],
+  [/^revocation$/, 'A certificate in this server’s proof has been revoked, or this page requires a revocation check that could not be done (it needs a KDS proxy).'],
   [/^report\./, 'The server sent a proof that is damaged or in an unknown format.'],
 ];
+
+// The summary a person reads without opening the details: which checks
+// answer which question.
+const topics = [
+  { topic: 'hardware', name: 'Genuine AMD hardware', short: 'hardware', re: /^(chain\.|product$|certificates$|report\.|vcek\.|vlek\.|validity\.)/ },
+  { topic: 'code', name: 'Expected code', short: 'code', re: /^measurement$/ },
+  { topic: 'fresh', name: 'Fresh, bound to this session', short: 'freshness', re: /^reportData$/ },
+  { topic: 'settings', name: 'Security settings and firmware', short: 'settings', re: /^(policy\.|vmpl$|tcb\.|guestSvn$)/ },
+  { topic: 'revocation', name: 'Certificates not revoked', short: 'revocation', re: /^revocation$/ },
+];
+
+/**
+ * Rows {topic, name, short, outcome: pass|fail|skipped, text} for a Result
+ * (null: nothing was checked). A topic passes only when every check in it
+ * passed; one that the page did not ask for is "not checked", never "pass".
+ */
+export function summarize(result, { release } = {}) {
+  const checks = result?.checks ?? [];
+  return topics.map(({ topic, name, short: topicShort, re }) => {
+    let short = topicShort;
+    const mine = checks.filter((c) => re.test(c.name));
+    // A chip ID masked by the guest skips vcek.hwid (the VCEK's signature still binds the chip), and no
+    // minimum guest SVN skips guestSvn (the measurement already pins the code): neither is a gap.
+    const counted = mine.filter((c) => !(c.outcome === 'skipped' && (/hwid$/.test(c.name) || c.name === 'guestSvn')));
+    let outcome;
+    if (mine.length === 0) outcome = 'skipped';
+    else if (mine.some((c) => c.outcome === 'fail')) outcome = 'fail';
+    else if (counted.every((c) => c.outcome === 'pass')) outcome = 'pass';
+    else outcome = 'skipped';
+    let text = { pass: 'pass', fail: 'FAIL', skipped: 'not checked' }[outcome];
+    if (outcome === 'pass' && topic === 'code' && release) text = `pass (release ${release})`;
+    if (outcome === 'skipped' && topic === 'settings' && counted.some((c) => c.outcome === 'pass')) {
+      const missing = [...new Set(counted.filter((c) => c.outcome === 'skipped').map((c) => (c.name.startsWith('tcb.') ? 'firmware floor' : c.name === 'vmpl' ? 'VMPL' : c.name)))];
+      text = `partly: ${missing.join(', ')} not checked`;
+      short = missing.join(', ');
+    }
+    if (outcome === 'skipped' && topic === 'revocation' && result) text = 'not checked (no revocation list)';
+    if (outcome === 'skipped' && topic === 'code' && mine.length) text = 'NOT CHECKED: any code accepted';
+    return { topic, name, short, outcome, text };
+  });
+}
+
+/** A message ending in a full stop, without the verifier's internal prefix. */
+function sentence(message) {
+  const s = plain(message).trim();
+  return /[.!?…]$/.test(s) ? s : `${s}.`;
+}
+
+function plain(message) {
+  return String(message ?? '').replace(/^cvmtrust(\.[a-zA-Z]+)?:\s*/, '');
+}
 
 function explainFailure(result) {
   const failed = (result.checks ?? []).find((c) => c.outcome === 'fail');
@@ -462,14 +754,31 @@ function formatTCB(t) {
   return `${t.raw} (${parts.join(', ')})`;
 }
 
+// The capture is the camera's own resolution (640×480 asked for): what the
+// matcher gets is not reduced to make the encode faster. Two things make it
+// fast instead: a canvas the CPU reads (willReadFrequently: no readback from
+// the GPU), and a JPEG encoder warmed up on a blank 8×8 canvas while the
+// camera starts, since the first encode of a page pays the encoder's set-up
+// (about 200 ms in WebKitGTK).
+let warmed;
+function warmEncoder() {
+  warmed ??= new Promise((resolve) => {
+    const c = document.createElement('canvas');
+    c.width = c.height = 8;
+    c.getContext('2d', { willReadFrequently: true }).fillRect(0, 0, 8, 8);
+    c.toBlob(() => resolve(), 'image/jpeg', 0.92);
+  });
+  return warmed;
+}
+
 async function grabJPEG(video) {
   const width = video.videoWidth;
   const height = video.videoHeight;
-  if (!width || !height) throw new Error('The camera has not produced a picture yet.');
+  if (!width || !height) throw new Error('The camera has not produced a picture yet. Wait a moment and try again.');
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
-  canvas.getContext('2d').drawImage(video, 0, 0, width, height);
+  canvas.getContext('2d', { willReadFrequently: true }).drawImage(video, 0, 0, width, height);
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92));
   canvas.width = canvas.height = 0;
   if (!blob) throw new Error('The photo could not be encoded.');

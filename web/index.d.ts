@@ -125,6 +125,13 @@ export interface VerifyGatewayOptions extends LoadOptions {
   /** URL of a KDS proxy (untrusted) for a VCEK and chain the evidence lacks, and for AMD's CRL. */
   kdsProxy?: string | URL;
   expectation?: Expectation;
+  /**
+   * How long each request (evidence, manifest, simulated root) may take, in milliseconds; default 20000. A request
+   * past it rejects with error.code 'timeout'; an answer larger than its cap (evidence 256 KiB, manifest 1 MiB)
+   * rejects with error.code 'too_large', read no further than the cap. Evidence without a report or an HPKE key
+   * rejects with error.code 'incomplete_evidence'.
+   */
+  timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -177,10 +184,6 @@ export interface Verifier {
 }
 
 export function loadVerifier(options?: LoadOptions): Promise<Verifier>;
-/**
- * Fetches a release manifest (or takes the parsed object) and recomputes its launch digest. Rejects, with
- * error.code 'manifest_refused' when the manifest is unusable or its measurement does not follow from it.
- */
 /** Who may sign the releases a page accepts, as cvmtrust.verifyRelease takes it. */
 export interface ReleasePolicy {
   issuer: string;
@@ -234,17 +237,40 @@ export const releaseAttributes: Record<string, string>;
 /** Verifies one release bundle (a URL, or its JSON) against policy; rejects with error.code 'release_refused'. */
 export function loadRelease(bundle: string | URL, policy: ReleasePolicy, options?: LoadOptions & { fetch?: typeof fetch; simulatedTrustedRoot?: string }): Promise<SignedRelease>;
 
-export function loadManifest(manifest: string | URL | object, options?: LoadOptions & { fetch?: typeof fetch }): Promise<Release>;
+/**
+ * Fetches a release manifest (or takes the parsed object) and recomputes its launch digest. Rejects, with
+ * error.code 'manifest_refused' when the manifest is unusable or its measurement does not follow from it.
+ */
+export function loadManifest(manifest: string | URL | object, options?: LoadOptions & { fetch?: typeof fetch; timeoutMs?: number }): Promise<Release>;
 /** Resolves with the Result, verified or not; rejects only when verification could not take place. */
 export function verifyGateway(options: VerifyGatewayOptions): Promise<Result>;
 /** Seals bytes (HPKE, in the page) to the key bound in the report of a Result verifyGateway verified. */
 export function sealFor(result: Result, bytes: Uint8Array, options?: LoadOptions): Promise<SealedRequest>;
 /**
  * Seals a capture to a verified gateway, uploads it, and resolves with the Receipt only when its MAC verifies
- * (rejects with error.code 'receipt_invalid' otherwise).
+ * (rejects with error.code 'receipt_invalid' otherwise). The answer is bounded like verifyGateway's requests
+ * (timeoutMs, default 20000; a receipt larger than 64 KiB rejects with error.code 'too_large').
  */
-export function enroll(result: Result, capture: Capture, options?: LoadOptions & { fetch?: typeof fetch }): Promise<Receipt>;
+export function enroll(result: Result, capture: Capture, options?: LoadOptions & { fetch?: typeof fetch; timeoutMs?: number }): Promise<Receipt>;
 export function parseMeasurements(value: string): { name: string; measurement: string }[];
+/** Parses a min-tcb attribute ("bl=3,tee=0,snp=14,ucode=209[,fmc=0]"); null when empty; throws when malformed. */
+export function parseMinTCB(value: string | null): TCBFloor | null;
+
+export interface TCBFloor { bl?: number; tee?: number; snp?: number; ucode?: number; fmc?: number }
+
+/** One line of the summary a person reads without opening the details. */
+export interface SummaryRow {
+  topic: 'hardware' | 'code' | 'fresh' | 'settings' | 'revocation';
+  /** The row's words, e.g. "Genuine AMD hardware". */
+  name: string;
+  /** What the badge names when the row was not checked, e.g. "revocation". */
+  short: string;
+  /** pass only when every check of the topic passed; skipped ("not checked") when the page did not ask for it. */
+  outcome: 'pass' | 'fail' | 'skipped';
+  text: string;
+}
+/** The summary of a Result (null: nothing could be checked). */
+export function summarize(result: Result | null, options?: { release?: string }): SummaryRow[];
 
 export type CvmAttestState = 'verifying' | 'verified' | 'simulated' | 'failed';
 
@@ -262,10 +288,11 @@ export class CvmEnrolledEvent extends Event {
 
 /**
  * <cvm-attest gateway="..." manifest="URL" manifests="URL,URL" measurements="name=hex,hex" trust-simulated-root="URL"
- *             kds-proxy="URL">
+ *             kds-proxy="URL" vmpl="0" min-tcb="bl=3,tee=0,snp=14,ucode=209" min-guest-svn="N" require-revocation
+ *             require-no-smt badge-only timeout="20">
  *
- * Parts: badge, badge-label, message, details, facts, failures, all-checks, checks-summary, checks, camera, preview,
- * capture, receipt.
+ * Parts: badge, badge-label, badge-toggle, warning, summary, summary-name, summary-outcome, message, details, facts,
+ * failures, all-checks, checks-summary, checks, retry, camera, preview, capture, capture-note, receipt.
  */
 export class CvmAttestElement extends HTMLElement {
   static define(tag?: string, registry?: CustomElementRegistry): typeof CvmAttestElement;
@@ -277,6 +304,20 @@ export class CvmAttestElement extends HTMLElement {
   manifests: string;
   trustSimulatedRoot: string;
   kdsProxy: string;
+  /** The exact VMPL required, 0 to 3; default 0. null (attribute "any") checks none, and the badge says so. */
+  vmpl: number | null;
+  /** The lowest TCB accepted (reported, committed, current and launch); null for none, and the badge says so. */
+  minTcb: TCBFloor | null;
+  /** The lowest guest SVN accepted; 0 checks none. */
+  minGuestSvn: number;
+  /** Reject when revocation could not be checked (no CRL through the KDS proxy). */
+  requireRevocation: boolean;
+  /** Reject a guest policy that allows SMT. */
+  requireNoSmt: boolean;
+  /** The badge only: the camera is never asked for and nothing is uploaded. */
+  badgeOnly: boolean;
+  /** Seconds each network step may take; default 20. */
+  timeout: number;
   readonly state: CvmAttestState;
   readonly result: Result | null;
   readonly receipt: Receipt | null;

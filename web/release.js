@@ -102,15 +102,23 @@ function refused(message, props = {}) {
   return err;
 }
 
-async function fetchBundle(fetchFn, url) {
+// Bounded like the evidence: a server that never answers fails the check.
+const defaultTimeoutMs = 15000;
+
+async function fetchBundle(fetchFn, url, timeoutMs = defaultTimeoutMs) {
   let res;
   try {
-    res = await fetchFn(url, { cache: 'no-store', credentials: 'omit' });
+    res = await fetchFn(url, { cache: 'no-store', credentials: 'omit', signal: AbortSignal.timeout(timeoutMs) });
   } catch (cause) {
     throw refused(`The signed release could not be fetched from ${url.origin}.`, { bundleUrl: url.href, cause });
   }
   if (!res.ok) throw refused(`The server did not send the signed release (HTTP ${res.status} for ${url.href}).`, { bundleUrl: url.href });
-  const text = await res.text();
+  let text;
+  try {
+    text = await res.text();
+  } catch (cause) {
+    throw refused(`The signed release could not be read from ${url.origin} in time.`, { bundleUrl: url.href, cause });
+  }
   if (text.length > maxBundleBytes) throw refused(`The signed release at ${url.href} is larger than ${maxBundleBytes} bytes.`, { bundleUrl: url.href });
   return text;
 }
@@ -122,12 +130,12 @@ async function fetchBundle(fetchFn, url) {
  * simulated, result); rejects with an Error whose code is
  * 'release_refused' and whose message says why in plain words.
  */
-export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, ...load } = {}) {
+export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, timeoutMs, ...load } = {}) {
   let url;
   let body = bundle;
   if (typeof bundle === 'string' && !bundle.trimStart().startsWith('{') || bundle instanceof URL) {
     url = new URL(bundle, globalThis.document?.baseURI);
-    body = await fetchBundle(fetchFn, url);
+    body = await fetchBundle(fetchFn, url, timeoutMs);
   }
   const ns = await loadVerifier(load);
   const got = await ns.verifyRelease(body, { ...policy, ...(simulatedTrustedRoot ? { simulatedTrustedRoot } : {}) });
@@ -142,16 +150,16 @@ export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.
  * bundles it names, or else the one the gateway serves at gatewayBundlePath.
  * Any bundle that is refused rejects the whole (capture stays disabled).
  */
-export async function loadSignedReleases({ policy, bundles, trustSimulatedRoot }, { gateway, fetch: fetchFn = globalThis.fetch, ...load }) {
+export async function loadSignedReleases({ policy, bundles, trustSimulatedRoot }, { gateway, fetch: fetchFn = globalThis.fetch, timeoutMs, ...load }) {
   const urls = bundles.length ? bundles.map((b) => new URL(b, globalThis.document?.baseURI)) : [new URL(gatewayBundlePath, gateway)];
   let simulatedTrustedRoot;
   if (trustSimulatedRoot) {
     const url = new URL(trustSimulatedRoot, globalThis.document?.baseURI);
-    simulatedTrustedRoot = await fetchBundle(fetchFn, url).catch((err) => {
+    simulatedTrustedRoot = await fetchBundle(fetchFn, url, timeoutMs).catch((err) => {
       throw refused(`The simulated Sigstore trusted root could not be fetched from ${url.href}.`, { cause: err });
     });
   }
-  return Promise.all(urls.map((u) => loadRelease(u, policy, { fetch: fetchFn, simulatedTrustedRoot, ...load })));
+  return Promise.all(urls.map((u) => loadRelease(u, policy, { fetch: fetchFn, simulatedTrustedRoot, timeoutMs, ...load })));
 }
 
 /** The rows <cvm-attest> shows for a signed release. */

@@ -77,6 +77,14 @@ function mark(name) {
 
 /** The largest release manifest accepted, as package measure's ParseManifest. */
 const maxManifestBytes = 1 << 20;
+/** Evidence is a 1184-byte report, a certificate chain and an HPKE key: a few KB. */
+const maxEvidenceBytes = 256 << 10;
+/** A simulated root is one PEM certificate. */
+const maxRootBytes = 64 << 10;
+/** A receipt is a few hundred bytes of JSON. */
+const maxReceiptBytes = 64 << 10;
+/** How long each request may take when the caller sets no timeoutMs. */
+const defaultTimeoutMs = 20000;
 
 /**
  * Loads a release manifest (format cvmtrust-launch-manifest/v1, see
@@ -89,19 +97,18 @@ const maxManifestBytes = 1 << 20;
  * @param {import('./index.js').LoadOptions & { fetch?: typeof fetch }} [options]
  * @returns {Promise<import('./index.js').Release>}
  */
-export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch, ...load } = {}) {
-  const read = await readManifest(manifest, fetchFn);
+export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = {}) {
+  const read = await readManifest(manifest, fetchFn, timeoutMs);
   return measureManifest(await loadVerifier(load), read);
 }
 
 /** Fetches (or takes) a manifest: { body, url, claim }, claim being the measurement it states, if readable. */
-async function readManifest(manifest, fetchFn) {
+async function readManifest(manifest, fetchFn, timeoutMs) {
   let url;
   let body = manifest;
   if (typeof manifest === 'string' || manifest instanceof URL) {
     url = new URL(manifest, globalThis.document?.baseURI);
-    body = await fetchText(fetchFn, url, 'the release manifest');
-    if (body.length > maxManifestBytes) throw new Error(`The release manifest at ${url.href} is larger than ${maxManifestBytes} bytes.`);
+    body = await fetchText(fetchFn, url, 'the release manifest', { maxBytes: maxManifestBytes, timeoutMs });
   } else if (manifest === null || typeof manifest !== 'object') {
     throw new TypeError('loadManifest: manifest must be a URL or a manifest object');
   }
@@ -141,7 +148,7 @@ async function measureManifest(ns, { body, url, claim }) {
  * @param {import('./index.js').VerifyGatewayOptions} options
  * @returns {Promise<import('./index.js').Result>}
  */
-export async function verifyGateway({ gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+export async function verifyGateway({ gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, timeoutMs = defaultTimeoutMs, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
   if (measurements != null && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
   if (manifests != null && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
@@ -152,19 +159,20 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
   // Signed releases (release.js) are verified, and their manifests
   // recomputed, while the evidence is on its way; one that is refused stops
   // everything before the evidence is verified.
-  const signed = signedReleases ? loadSignedReleases(signedReleases, { gateway: base, fetch: fetchFn, ...load }) : Promise.resolve([]);
+  const signed = signedReleases ? loadSignedReleases(signedReleases, { gateway: base, fetch: fetchFn, timeoutMs, ...load }) : Promise.resolve([]);
   signed.catch(() => {}); // reported below, after the other downloads
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(32)));
   // The wasm compiles while the evidence and the manifests are on their way.
   const [ns, evidence, simulatedRoot, read] = await Promise.all([
     loadVerifier(load),
-    fetchText(fetchFn, new URL(`attestation?nonce=${nonce}`, base), 'the server’s attestation'),
-    trustSimulatedRoot ? fetchText(fetchFn, new URL(trustSimulatedRoot, globalThis.document?.baseURI), 'the simulated root') : '',
-    Promise.all((manifests ?? []).map((m) => readManifest(m, fetchFn))),
+    fetchText(fetchFn, new URL(`attestation?nonce=${nonce}`, base), 'the server’s attestation', { maxBytes: maxEvidenceBytes, timeoutMs }),
+    trustSimulatedRoot ? fetchText(fetchFn, new URL(trustSimulatedRoot, globalThis.document?.baseURI), 'the simulated root', { maxBytes: maxRootBytes, timeoutMs }) : '',
+    Promise.all((manifests ?? []).map((m) => readManifest(m, fetchFn, timeoutMs))),
   ]);
   // The signed releases' measurements are the ones the report must carry.
   const signedList = await signed;
   mark('cvmtrust:evidence');
+  checkEvidenceComplete(evidence);
   // The evidence is verified against the measurements the manifests state
   // while their launch digests are recomputed (the verifier mostly waits for
   // WebCrypto, the recomputation is hashing). The Result is returned only if
@@ -272,7 +280,7 @@ export async function sealFor(result, bytes, load = {}) {
  * @param {import('./index.js').Result} result
  * @param {import('./index.js').Capture} capture
  */
-export async function enroll(result, { image, contentType = 'image/jpeg', width, height }, { fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+export async function enroll(result, { image, contentType = 'image/jpeg', width, height }, { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = {}) {
   const entry = verifiedEvidence.get(result);
   if (!entry) throw new TypeError('enroll: only a verified Result returned by verifyGateway can be enrolled with');
   const plaintext = new TextEncoder().encode(JSON.stringify({
@@ -288,13 +296,27 @@ export async function enroll(result, { image, contentType = 'image/jpeg', width,
     plaintext.fill(0);
   }
   const url = new URL('enroll', entry.gateway);
+  const deadline = withTimeout(timeoutMs);
   let res;
+  let body = null;
   try {
-    res = await fetchFn(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
-  } catch (err) {
-    throw new Error(`Could not reach the server at ${url.origin} to upload.`, { cause: err });
+    try {
+      res = await fetchFn(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request), signal: deadline.signal });
+    } catch (err) {
+      if (deadline.expired()) throw timeoutError(url, 'to upload', timeoutMs, err);
+      throw new Error(`Could not reach the server at ${url.origin} to upload.`, { cause: err });
+    }
+    // The answer is read up to a receipt's size, and not waited for beyond the timeout.
+    const text = await readCapped(res, maxReceiptBytes, 'its answer to the upload', url, deadline, timeoutMs);
+    try { body = JSON.parse(text); } catch { body = null; }
+  } finally {
+    deadline.clear();
   }
-  const body = await res.json().catch(() => null);
+  if (res.ok && (typeof body?.receipt_id !== 'string' || !body.status)) {
+    const err = new Error(`The server at ${url.origin} accepted the upload but sent no valid receipt. This is the server’s fault.`);
+    err.code = 'bad_receipt';
+    throw err;
+  }
   if (!res.ok) {
     const err = new Error(body?.error ? `The server refused the upload: ${body.error}` : `The server refused the upload (HTTP ${res.status}).`);
     err.code = body?.code;
@@ -384,18 +406,98 @@ function gatewayBase(gateway) {
   return url;
 }
 
-async function fetchText(fetchFn, url, what) {
-  let res;
+// Every request is bounded: a timeout covers the answer's headers and body,
+// and a body is read as a stream up to a size cap, never whole first.
+function withTimeout(timeoutMs) {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort();
+  }, timeoutMs);
+  return { signal: controller.signal, expired: () => expired, clear: () => clearTimeout(timer), abort: () => controller.abort() };
+}
+
+function timeoutError(url, what, timeoutMs, cause) {
+  const err = new Error(`The server at ${url.origin} did not answer ${what} within ${Math.round(timeoutMs / 1000)} seconds. It may be overloaded or down; try again later.`, { cause });
+  err.code = 'timeout';
+  return err;
+}
+
+async function readCapped(res, maxBytes, what, url, deadline, timeoutMs) {
+  const declared = Number(res.headers.get('content-length'));
+  const tooLarge = () => {
+    deadline.abort();
+    const err = new Error(`The server at ${url.origin} sent more than ${maxBytes} bytes for ${what}, far more than it should. This is the server’s fault; nothing was used.`);
+    err.code = 'too_large';
+    return err;
+  };
+  if (declared > maxBytes) throw tooLarge();
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks = [];
+  let n = 0;
   try {
-    res = await fetchFn(url, { cache: 'no-store' });
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.length;
+      if (n > maxBytes) {
+        reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
   } catch (err) {
-    throw new Error(`Could not reach ${url.origin} to fetch ${what}.`, { cause: err });
+    if (err.code === 'too_large') throw err;
+    if (deadline.expired()) throw timeoutError(url, `with ${what}`, timeoutMs, err);
+    throw new Error(`The connection to ${url.origin} broke while it sent ${what}. Try again.`, { cause: err });
   }
-  if (!res.ok) {
-    const body = await res.json().catch(() => null);
-    throw new Error(`The server did not send ${what} (HTTP ${res.status}${body?.error ? `: ${body.error}` : ''}).`);
+  const bytes = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    bytes.set(c, off);
+    off += c.length;
   }
-  return res.text();
+  return new TextDecoder().decode(bytes);
+}
+
+async function fetchText(fetchFn, url, what, { maxBytes, timeoutMs = defaultTimeoutMs }) {
+  const deadline = withTimeout(timeoutMs);
+  try {
+    let res;
+    try {
+      res = await fetchFn(url, { cache: 'no-store', signal: deadline.signal });
+    } catch (err) {
+      if (deadline.expired()) throw timeoutError(url, `with ${what}`, timeoutMs, err);
+      throw new Error(`Could not reach ${url.origin} to fetch ${what}. Check your connection and try again.`, { cause: err });
+    }
+    const text = await readCapped(res, maxBytes, what, url, deadline, timeoutMs);
+    if (!res.ok) {
+      let body = null;
+      try { body = JSON.parse(text); } catch { /* not JSON */ }
+      throw new Error(`The server did not send ${what} (HTTP ${res.status}${body?.error ? `: ${body.error}` : ''}).`);
+    }
+    return text;
+  } finally {
+    deadline.clear();
+  }
+}
+
+// Evidence that lacks what protocol v1 requires is the server's fault, and
+// is said so before the verifier sees it.
+function checkEvidenceComplete(text) {
+  let ev;
+  try { ev = JSON.parse(text); } catch { ev = null; }
+  const missing = !ev || typeof ev !== 'object' ? 'is not JSON'
+    : typeof ev.report !== 'string' || !ev.report ? 'has no attestation report'
+      : typeof ev.hpke?.public_key !== 'string' || !ev.hpke.public_key ? 'has no encryption key (hpke.public_key)'
+        : '';
+  if (missing) {
+    const err = new Error(`The server sent incomplete evidence: it ${missing}. This is the server’s fault, not yours; its operator must fix it.`);
+    err.code = 'incomplete_evidence';
+    throw err;
+  }
 }
 
 function base64(bytes) {

@@ -1,3 +1,8 @@
+//go:build !js
+
+// Writes statements (NewStatement is native only) or signs them with the
+// simulated Sigstore instance, which is native only.
+
 package provenance
 
 import (
@@ -49,7 +54,7 @@ func instance(t *testing.T) (*simulated.Instance, *sigstore.Verifier) {
 
 // releasePolicy is what the release cases are judged by.
 var releasePolicy = sigstore.Policy{
-	Issuer:         simulated.GitHubActionsIssuer,
+	Issuer:     simulated.GitHubActionsIssuer,
 	Repository: simulated.ReleaseRepository,
 	Workflow:   simulated.ReleaseWorkflow,
 	RefPattern: "refs/tags/*",

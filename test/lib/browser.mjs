@@ -2,6 +2,7 @@
 // camera, and a simulated gateway serving web/ on 127.0.0.1.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -213,4 +214,233 @@ export async function openVerifierPage(browser) {
  */
 export function withoutClock(result) {
   return JSON.parse(JSON.stringify(result).replaceAll(result.verifiedAt, '<verification time>'));
+}
+
+// ---------------------------------------------------------------------------
+// The same tests in Chromium, Firefox ESR and WebKitGTK.
+//
+// CVMTRUST_BROWSERS=chromium,firefox,webkit (the default) picks the engines.
+// Chromium and Firefox are driven by puppeteer-core (CDP and WebDriver BiDi),
+// WebKitGTK's MiniBrowser by WebKitWebDriver (W3C WebDriver) under Xvfb. A
+// page offers only what all three can do: goto, evaluate (async functions
+// too), waitFor, press (keyboard), screenshot, close. Anything a test needs
+// to change on the wire goes through a test site (test/lib/testsite.mjs),
+// not through browser-specific request interception.
+
+/** Engines named in CVMTRUST_BROWSERS; all three when unset. */
+export function selectedEngines() {
+  const names = (process.env.CVMTRUST_BROWSERS ?? 'chromium,firefox,webkit').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!['chromium', 'firefox', 'webkit'].includes(n)) throw new Error(`CVMTRUST_BROWSERS: unknown engine ${n}`);
+  return names;
+}
+
+const firefoxPath = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
+const webkitDriverPath = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
+const miniBrowserPath = process.env.WEBKIT_MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+
+/**
+ * Launches engine (chromium | firefox | webkit) headless with a fake camera
+ * and a fresh profile (chromiumArgs: more Chromium flags). Resolves with
+ * { name, newPage({ width, height }), close() }.
+ */
+export async function launchEngine(name, { videoFile, chromiumArgs = [] } = {}) {
+  if (name === 'webkit') return launchWebKit();
+  const { default: puppeteer } = await import('puppeteer-core');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), `cvmtrust-${name}-`));
+  const browser = name === 'firefox'
+    ? await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: firefoxPath,
+      headless: true,
+      userDataDir: profile,
+      extraPrefsFirefox: {
+        'media.navigator.streams.fake': true,
+        'media.navigator.permission.disabled': true,
+      },
+    })
+    : await puppeteer.launch({
+      browser: 'chrome',
+      executablePath: chromiumPath,
+      headless: true,
+      userDataDir: profile,
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+        ...(videoFile ? [`--use-file-for-fake-video-capture=${videoFile}`] : []),
+        ...chromiumArgs,
+      ],
+    });
+  return {
+    name,
+    async newPage({ width = 800, height = 900 } = {}) {
+      const page = await browser.newPage();
+      await page.setViewport({ width, height });
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e));
+      return {
+        errors,
+        async goto(url) { await page.goto(url, { waitUntil: 'load' }); },
+        evaluate: (fn, ...args) => page.evaluate(fn, ...args),
+        waitFor: (fn, arg, { timeout = 20000 } = {}) => waitFor((a) => page.evaluate(fn, a), arg, timeout, fn),
+        async press(key) { await page.keyboard.press(key); },
+        async screenshot(file) { await page.screenshot({ path: file }); },
+        close: () => page.close(),
+      };
+    },
+    async close() {
+      await browser.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls probe(arg) until it resolves truthy; bounded by timeout. */
+async function waitFor(probe, arg, timeout, what) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await probe(arg);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${String(what).slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const webdriverKeys = { Tab: '\uE004', Enter: '\uE007', Space: ' ', Escape: '\uE00C', Shift: '\uE008' };
+
+async function launchWebKit() {
+  const port = await freePort();
+  // xvfb-run -a finds a free display; it runs the driver in its own process group.
+  const driver = spawn('xvfb-run', ['-a', webkitDriverPath, `--port=${port}`, '--host=127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  driver.stderr.on('data', (d) => { stderr += d; });
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, p, body) => {
+    const res = await fetch(base + p, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`WebDriver ${method} ${p}: ${json.value?.error}: ${json.value?.message}`);
+    return json.value;
+  };
+  const kill = () => { try { process.kill(-driver.pid, 'SIGTERM'); } catch { /* gone */ } };
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      if ((await call('GET', '/status')).ready) break;
+    } catch { /* not listening yet */ }
+    if (driver.exitCode !== null || Date.now() > deadline) {
+      kill();
+      throw new Error(`WebKitWebDriver did not start:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const session = await call('POST', '/session', {
+    capabilities: {
+      alwaysMatch: {
+        'webkitgtk:browserOptions': {
+          binary: miniBrowserPath,
+          args: ['--automation', '--enable-media-stream=true', '--enable-mock-capture-devices=true'],
+        },
+      },
+    },
+  });
+  const s = `/session/${session.sessionId}`;
+  await call('POST', `${s}/timeouts`, { script: 60000, pageLoad: 30000 });
+  const evaluate = async (fn, ...args) => {
+    // The function's source runs in the page; its (awaited) value comes back as JSON.
+    const script = `const done = arguments[arguments.length - 1];
+      Promise.resolve().then(() => (${fn}).apply(null, Array.prototype.slice.call(arguments, 0, -1)))
+        .then((v) => done({ value: v === undefined ? null : JSON.parse(JSON.stringify(v)) }),
+              (e) => done({ error: String(e && e.stack ? e.message + '\\n' + e.stack : e) }));`;
+    const out = await call('POST', `${s}/execute/async`, { script, args });
+    if (out?.error) throw new Error(`in WebKit: ${out.error}`);
+    return out?.value;
+  };
+  let open = false;
+  return {
+    name: 'webkit',
+    async newPage({ width = 800, height = 900 } = {}) {
+      // One window: a new page replaces the last one (tests use one page at a time).
+      if (open) await call('POST', `${s}/url`, { url: 'about:blank' });
+      open = true;
+      await call('POST', `${s}/window/rect`, { width, height }).catch(() => {});
+      return {
+        errors: [],
+        async goto(url) { await call('POST', `${s}/url`, { url }); },
+        evaluate,
+        waitFor: (fn, arg, { timeout = 20000 } = {}) => waitFor((a) => evaluate(fn, a), arg, timeout, fn),
+        async press(key) {
+          const k = webdriverKeys[key] ?? key;
+          await call('POST', `${s}/actions`, { actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: k }, { type: 'keyUp', value: k }] }] });
+          await call('DELETE', `${s}/actions`);
+        },
+        async screenshot(file) { fs.writeFileSync(file, Buffer.from(await call('GET', `${s}/screenshot`), 'base64')); },
+        async close() {
+          open = false;
+          await call('POST', `${s}/url`, { url: 'about:blank' });
+        },
+      };
+    },
+    async close() {
+      await call('DELETE', s).catch(() => {});
+      kill();
+    },
+  };
+}
+
+/**
+ * What a <cvm-attest> shows, read from its shadow root: state, words, the
+ * summary rows, the camera and what its button says, events and camera
+ * requests recorded by the test site's instrument script.
+ */
+export function readWidget(page, selector = 'cvm-attest') {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    const q = (p) => el.shadowRoot.querySelector(`[part~="${p}"]`);
+    return {
+      state: el.getAttribute('state'),
+      label: q('badge-label').textContent,
+      toggle: q('badge-toggle').textContent,
+      expanded: q('badge').getAttribute('aria-expanded'),
+      message: q('message').textContent,
+      warning: q('warning').hidden ? null : q('warning').textContent,
+      summary: Object.fromEntries([...el.shadowRoot.querySelectorAll('[part~="summary"] li')].map((li) => [li.dataset.topic, li.querySelector('[part~="summary-outcome"]').dataset.outcome])),
+      summaryText: q('summary').hidden ? '' : q('summary').textContent,
+      cameraHidden: q('camera').hidden,
+      capture: { text: q('capture').textContent, disabled: q('capture').disabled, note: q('capture-note').textContent },
+      live: q('preview').srcObject !== null,
+      retryHidden: q('retry').hidden,
+      detailsHidden: q('details').hidden,
+      facts: q('facts').textContent,
+      receipt: q('receipt').textContent,
+      failed: el.result ? el.result.checks.filter((c) => c.outcome === 'fail').map((c) => c.name) : null,
+      events: window.__test ? window.__test.events.map((e) => e.type) : null,
+      // null unless the test site's instrument script counts them (a 0 from an unhooked page means nothing).
+      cameraRequests: window.__test?.cameraHooked ? window.__test.cameraRequests : null,
+      csp: window.__test ? window.__test.csp : null,
+      errors: window.__test ? window.__test.errors : null,
+    };
+  }, selector);
+}
+
+/** Waits until the element's state leaves "verifying"; returns it. */
+export function settled(page, selector = 'cvm-attest', timeout = 30000) {
+  return page.waitFor((sel) => {
+    const s = document.querySelector(sel)?.getAttribute('state');
+    return s && s !== 'verifying' ? s : null;
+  }, selector, { timeout });
+}
+
+/** Clicks a part of the element's shadow root (a script click: no pointer needed). */
+export function clickPart(page, part, selector = 'cvm-attest') {
+  return page.evaluate(([sel, p]) => { document.querySelector(sel).shadowRoot.querySelector(`[part~="${p}"]`).click(); }, [selector, part]);
 }
