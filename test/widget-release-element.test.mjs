@@ -51,6 +51,7 @@ async function openDemo({ fixture, query = '' } = {}) {
     disabled: el.shadowRoot.querySelector('[part~="capture"]').disabled,
     label: el.shadowRoot.querySelector('[part~="badge-label"]').textContent,
     message: el.shadowRoot.querySelector('[part~="message"]').textContent,
+    warning: el.shadowRoot.querySelector('[part~="warning"]')?.textContent ?? '',
     facts: el.shadowRoot.querySelector('[part~="facts"]').textContent,
     checks: el.shadowRoot.querySelector('[part~="checks"]').textContent,
     release: el.result?.release ?? null,
@@ -65,7 +66,7 @@ test('the demo verifies its signed release and says what it is, and that Sigstor
   // Capture is enabled once the server and its release verified and the camera started.
   await page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled, null, { timeout: 10000 });
   assert.match(ui.label, /SIMULATED/);
-  assert.match(ui.message, /SIMULATED Sigstore instance/);
+  assert.match(ui.warning, /SIMULATED Sigstore instance/);
   assert.deepEqual(ui.reflected, { repository: 'cvmtrust/cvmtrust', ref: 'refs/tags/*' });
   for (const want of ['Repository', 'https://github.com/cvmtrust/cvmtrust', 'Commit', 'Workflow', '.github/workflows/release.yml',
     'Tag', 'cvmtrust-demo-simulated', 'Transparency log', 'entry ', 'recomputed in this browser', 'SIMULATED Sigstore instance']) {
