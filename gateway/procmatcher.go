@@ -145,7 +145,6 @@ func (p *ProcessMatcher) start() (*matcherProc, error) {
 	go func() {
 		err := cmd.Wait()
 		se := <-stderrDone
-		close(proc.exited)
 		attrs := []any{"pid", cmd.Process.Pid, "wrote_stderr", se.total > 0}
 		if p.cfg.Simulated {
 			attrs = append(attrs, "exit", exitDescription(err), "stderr_bytes", se.total)
@@ -154,6 +153,9 @@ func (p *ProcessMatcher) start() (*matcherProc, error) {
 			}
 		}
 		p.log.Warn("matcher process exited", attrs...)
+		// Closed after the log line, so whoever waits for the exit (discard,
+		// Close) finds it written.
+		close(proc.exited)
 	}()
 	p.log.Info("matcher process started", "pid", cmd.Process.Pid)
 	return proc, nil
