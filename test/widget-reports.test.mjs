@@ -175,6 +175,54 @@ for (const engine of selectedEngines()) {
     return asked;
   }
 
+  test('a KDS proxy that stalls or answers without end fails the certificates check within its bounds, nothing else', async () => {
+    const kase = load('oak-genoa');
+    const evidence = JSON.stringify({
+      version: 1,
+      report: fs.readFileSync(path.join(kase.dir, 'report.bin')).toString('base64'),
+      certs: {},
+      hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
+    });
+    const exp = { measurements: [kase.c.measurement], reportData: kase.c.report_data, kdsProxy: new URL('kds/', site.url).href };
+    const verify = () => page.evaluate(async ([ev, x]) => {
+      const start = performance.now();
+      const r = await window.verifier.verify(ev, x);
+      return { ms: performance.now() - start, verified: r.verified, failed: r.checks.filter((c) => c.outcome === 'fail').map((c) => [c.name, c.detail ?? '']) };
+    }, [evidence, exp]);
+
+    // 200 MB, streamed: the page stops reading at the cap and cancels.
+    let sent = 0;
+    let closed = false;
+    site.route('/kds/*', (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(1 << 16, 0x30);
+      const pump = () => {
+        while (sent < 200e6 && !closed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => { closed = true; });
+      pump();
+    });
+    const big = await verify();
+    assert.equal(big.verified, false);
+    assert.deepEqual(big.failed.map(([n]) => n), ['certificates']);
+    assert.match(big.failed[0][1], /more than any KDS document/);
+    assert.ok(sent < 20e6, `the page stopped reading early (${sent} bytes sent)`);
+
+    // Stalled: headers never come. The fetch is given up after the KDS timeout.
+    site.reset();
+    site.route('/kds/*', () => {});
+    const stalled = await verify();
+    assert.equal(stalled.verified, false);
+    assert.deepEqual(stalled.failed.map(([n]) => n), ['certificates']);
+    assert.match(stalled.failed[0][1], /KDS proxy did not answer/);
+    assert.ok(stalled.ms < 15000, `gave up in ${Math.round(stalled.ms)} ms`);
+    site.reset();
+  });
+
   test('evidence without certificates verifies through a KDS proxy; its CRL is checked and a bad one rejected', async () => {
     const kase = load('oak-genoa');
     const evidence = JSON.stringify({

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hack-pad/safejs"
 
@@ -13,8 +14,13 @@ import (
 )
 
 // maxKDSDocument bounds what is read from a KDS proxy: AMD's largest
-// document, a CRL, is far smaller.
+// document, a CRL, is far smaller. The answer is read as a stream and the
+// read stops (the stream is cancelled) as soon as it passes the bound.
 const maxKDSDocument = 1 << 20
+
+// kdsTimeout bounds one request to the KDS proxy, answer included: a proxy
+// that stalls must not hold a verification for the whole call's time.
+const kdsTimeout = 10 * time.Second
 
 // kdsFetcher implements verifier.Fetcher with the page's fetch() against a
 // KDS proxy (see kdsproxy/): AMD KDS itself sends no CORS headers. The proxy
@@ -27,14 +33,51 @@ type kdsFetcher struct {
 var _ verifier.Fetcher = kdsFetcher{}
 
 // Fetch implements verifier.Fetcher. path is a KDS path such as
-// "/vcek/v1/Milan/cert_chain".
+// "/vcek/v1/Milan/cert_chain". The request is aborted when ctx ends or
+// kdsTimeout passes, whichever is first.
 func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
-	url := k.base + path
+	ctx, cancel := context.WithTimeout(ctx, kdsTimeout)
+	defer cancel()
+	abort, err := safejs.Global().Get("AbortController")
+	if err != nil {
+		return nil, err
+	}
+	controller, err := abort.New()
+	if err != nil {
+		return nil, err
+	}
+	signal, err := controller.Get("signal")
+	if err != nil {
+		return nil, err
+	}
+	// Abort the request (and any body read in flight) once ctx ends.
+	stop := context.AfterFunc(ctx, func() { _, _ = controller.Call("abort") })
+	defer stop()
+
+	b, err := k.fetch(ctx, path, signal)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("KDS proxy did not answer %s within %s", path, kdsTimeout)
+	}
+	return b, err
+}
+
+func (k kdsFetcher) fetch(ctx context.Context, path string, signal safejs.Value) ([]byte, error) {
 	fetch, err := safejs.Global().Get("fetch")
 	if err != nil {
 		return nil, err
 	}
-	p, err := fetch.Invoke(url)
+	object, err := safejs.Global().Get("Object")
+	if err != nil {
+		return nil, err
+	}
+	init, err := object.New()
+	if err != nil {
+		return nil, err
+	}
+	if err := init.Set("signal", signal); err != nil {
+		return nil, err
+	}
+	p, err := fetch.Invoke(k.base+path, init)
 	if err != nil {
 		return nil, err
 	}
@@ -47,34 +90,45 @@ func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 		n, _ := status.Int()
 		return nil, fmt.Errorf("KDS proxy answered HTTP %d for %s", n, path)
 	}
-	p, err = res.Call("arrayBuffer")
+	body, err := res.Get("body")
+	if err != nil || !truthy(body) {
+		return nil, fmt.Errorf("KDS proxy sent no body for %s", path)
+	}
+	reader, err := body.Call("getReader")
 	if err != nil {
 		return nil, err
 	}
-	buf, err := await(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("KDS proxy: %w", err)
+	var out []byte
+	for {
+		p, err := reader.Call("read")
+		if err != nil {
+			return nil, err
+		}
+		chunk, err := await(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("KDS proxy: %w", err)
+		}
+		if done, err := chunk.Get("done"); err != nil || truthy(done) {
+			return out, err
+		}
+		value, err := chunk.Get("value")
+		if err != nil {
+			return nil, err
+		}
+		n, err := value.Length()
+		if err != nil {
+			return nil, err
+		}
+		if len(out)+n > maxKDSDocument {
+			_, _ = reader.Call("cancel")
+			return nil, fmt.Errorf("KDS proxy sent more than %d bytes for %s, more than any KDS document", maxKDSDocument, path)
+		}
+		part := make([]byte, n)
+		if _, err := safejs.CopyBytesToGo(part, value); err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
 	}
-	u8, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
-		return nil, err
-	}
-	arr, err := u8.New(buf)
-	if err != nil {
-		return nil, err
-	}
-	n, err := arr.Length()
-	if err != nil {
-		return nil, err
-	}
-	if n > maxKDSDocument {
-		return nil, fmt.Errorf("KDS proxy sent %d bytes for %s, more than any KDS document", n, path)
-	}
-	b := make([]byte, n)
-	if _, err := safejs.CopyBytesToGo(b, arr); err != nil {
-		return nil, err
-	}
-	return b, nil
 }
 
 func newKDSFetcher(base string) (verifier.Fetcher, error) {
