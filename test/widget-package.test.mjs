@@ -25,7 +25,8 @@ before(async () => {
   const [{ filename }] = JSON.parse(out.slice(out.indexOf('[')));
   execFileSync('tar', ['-xzf', path.join(tmp, filename), '-C', tmp]);
   pkg = path.join(tmp, 'package');
-  gw = await startSimulatedGateway();
+  // As scripts/demo.sh runs it: the demo page pins a signed release, which the gateway signs and serves.
+  gw = await startSimulatedGateway(['--sim-release-manifest', path.join(repoRoot, 'web/demo/release.json')]);
   browser = await launchBrowser();
 });
 

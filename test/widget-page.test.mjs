@@ -206,11 +206,25 @@ for (const engine of selectedEngines()) {
     test('200 MB release manifest: refused after the cap', async () => {
       const written = {};
       site.route('/demo/release.json', (req, res) => endless(res, 'application/json', written));
-      const page = await openDemo();
+      const page = await openDemo('?manifest=release.json');
       assert.equal(await settled(page), 'failed');
       const ui = await readWidget(page);
       assert.match(ui.message, /sent more than 1048576 bytes for the release manifest/);
       assert.ok(written.bytes < 200 * MB, `the page stopped reading after ${written.bytes} bytes`);
+      assert.deepEqual(uploads(), []);
+      await page.close();
+    });
+
+    test('200 MB signed release: refused after the cap', async () => {
+      const written = {};
+      site.route('/release/bundle.sigstore.json', (req, res) => endless(res, 'application/json', written));
+      const page = await openDemo();
+      assert.equal(await settled(page), 'failed');
+      const ui = await readWidget(page);
+      assert.match(ui.message, /signed release/);
+      assert.match(ui.facts, /sent more than \d+ bytes for the signed release/);
+      assert.ok(written.bytes < 200 * MB, `the page stopped reading after ${written.bytes} bytes`);
+      assert.equal(ui.cameraRequests, 0);
       assert.deepEqual(uploads(), []);
       await page.close();
     });

@@ -6,7 +6,7 @@
 // No DOM here; <cvm-attest> reads its release-* attributes with
 // releaseOptionsOf and shows releaseFacts.
 
-import { loadVerifier } from './verifier.js';
+import { fetchText, loadVerifier } from './verifier.js';
 
 /** The GitHub Actions OIDC issuer: the default release-issuer. */
 export const githubActionsIssuer = 'https://token.actions.githubusercontent.com';
@@ -106,21 +106,12 @@ function refused(message, props = {}) {
 const defaultTimeoutMs = 15000;
 
 async function fetchBundle(fetchFn, url, timeoutMs = defaultTimeoutMs) {
-  let res;
   try {
-    res = await fetchFn(url, { cache: 'no-store', credentials: 'omit', signal: AbortSignal.timeout(timeoutMs) });
+    // Read as a stream up to the cap and no further, within the timeout.
+    return await fetchText(fetchFn, url, 'the signed release', { maxBytes: maxBundleBytes, timeoutMs });
   } catch (cause) {
-    throw refused(`The signed release could not be fetched from ${url.origin}.`, { bundleUrl: url.href, cause });
+    throw refused(`The signed release could not be loaded. ${cause.message}`, { bundleUrl: url.href, cause });
   }
-  if (!res.ok) throw refused(`The server did not send the signed release (HTTP ${res.status} for ${url.href}).`, { bundleUrl: url.href });
-  let text;
-  try {
-    text = await res.text();
-  } catch (cause) {
-    throw refused(`The signed release could not be read from ${url.origin} in time.`, { bundleUrl: url.href, cause });
-  }
-  if (text.length > maxBundleBytes) throw refused(`The signed release at ${url.href} is larger than ${maxBundleBytes} bytes.`, { bundleUrl: url.href });
-  return text;
 }
 
 /**

@@ -462,7 +462,8 @@ async function readCapped(res, maxBytes, what, url, deadline, timeoutMs) {
   return new TextDecoder().decode(bytes);
 }
 
-async function fetchText(fetchFn, url, what, { maxBytes, timeoutMs = defaultTimeoutMs }) {
+/** Fetches url as text, read as a stream up to maxBytes and within timeoutMs; errors in plain words. */
+export async function fetchText(fetchFn, url, what, { maxBytes, timeoutMs = defaultTimeoutMs }) {
   const deadline = withTimeout(timeoutMs);
   try {
     let res;
