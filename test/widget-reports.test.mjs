@@ -210,7 +210,10 @@ for (const engine of selectedEngines()) {
     assert.equal(big.verified, false);
     assert.deepEqual(big.failed.map(([n]) => n), ['certificates']);
     assert.match(big.failed[0][1], /more than any KDS document/);
-    assert.ok(sent < 20e6, `the page stopped reading early (${sent} bytes sent)`);
+    // The page cancelled the answer: the connection closes before the 200 MB are all written (loopback socket
+    // buffers take some tens of MB, and the server sees the close a moment after the page gave up).
+    for (const until = Date.now() + 5000; !closed && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(closed && sent < 200e6, `the page stopped reading early (${sent} bytes sent, closed: ${closed})`);
 
     // Stalled: headers never come. The fetch is given up after the KDS timeout.
     site.reset();
