@@ -89,7 +89,8 @@ function buildFloor() {
 buildFloor();
 const floorBrotli = (await import('node:zlib')).brotliCompressSync(fs.readFileSync(path.join(floorDir, 'floor.wasm'))).length;
 
-const gw = await startSimulatedGateway();
+// As scripts/demo.sh runs it: the demo page verifies the gateway's signed release first.
+const gw = await startSimulatedGateway(['--sim-release-manifest', path.join(repoRoot, 'web/demo/release.json')]);
 const demo = new URL('demo/', gw.url).href;
 
 async function coldRun() {
