@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cvmtrust/cvmtrust/internal/browserdeps"
 )
 
 // TestBrowserBuildDeps keeps the js/wasm build lean: JSON through
@@ -15,31 +17,10 @@ import (
 // initialisation links math/big (about 50 KB of brotli-compressed wasm);
 // nothing else on the browser path links math/big.
 func TestBrowserBuildDeps(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", ".")
-	cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	for _, want := range []string{"github.com/cvmtrust/cvmtrust/internal/der", "github.com/cvmtrust/cvmtrust/internal/strictjson"} {
-		if !slices.Contains(deps, want) {
-			t.Fatalf("dependency list looks wrong, %s missing: %v", want, deps)
-		}
-	}
-	for _, banned := range []string{"encoding/json", "crypto/x509", "crypto/rsa", "crypto/ecdsa", "crypto/ed25519",
-		"net/http", "net/url", "google.golang.org/protobuf/proto", "github.com/sigstore/sigstore-go/pkg/verify",
-		"github.com/sigstore/sigstore-go/pkg/bundle", "regexp",
-		"encoding/asn1", "math/big", "golang.org/x/crypto/cryptobyte", "golang.org/x/crypto/cryptobyte/asn1"} {
-		if slices.Contains(deps, banned) {
-			t.Errorf("the browser build of sigstore links %s", banned)
-		}
-	}
-	for _, d := range deps {
-		if strings.HasPrefix(d, "github.com/sigstore/") {
-			t.Errorf("the browser build of sigstore links %s", d)
-		}
-	}
+	deps := browserdeps.List(t, ".", "github.com/cvmtrust/cvmtrust/internal/der", "github.com/cvmtrust/cvmtrust/internal/strictjson")
+	browserdeps.Refuse(t, "sigstore", deps, "encoding/json", "crypto/x509", "crypto/rsa", "crypto/ecdsa", "crypto/ed25519",
+		"net/http", "net/url", "google.golang.org/protobuf/proto", "github.com/sigstore", "regexp",
+		"encoding/asn1", "math/big", "golang.org/x/crypto/cryptobyte")
 }
 
 // TestNoSyscallJS: the package itself never touches the JS world.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cvmtrust/cvmtrust/internal/browserdeps"
 )
 
 // TestBrowserBuildDeps keeps the verifier's js/wasm build lean: certificates
@@ -15,23 +17,10 @@ import (
 // cryptobyte imports) links math/big's formatting through its
 // initialisation: 50 KB of brotli-compressed wasm.
 func TestBrowserBuildDeps(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", ".")
-	cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "github.com/cvmtrust/cvmtrust/internal/der") {
-		t.Fatalf("dependency list looks wrong: %v", deps)
-	}
-	for _, banned := range []string{"crypto/x509", "crypto/rsa", "crypto/ecdsa", "crypto/hpke", "net/http",
+	deps := browserdeps.List(t, ".", "github.com/cvmtrust/cvmtrust/internal/der")
+	browserdeps.Refuse(t, "verifier", deps, "crypto/x509", "crypto/rsa", "crypto/ecdsa", "crypto/hpke", "net/http",
 		"github.com/google/go-sev-guest/abi", "google.golang.org/protobuf/proto",
-		"encoding/asn1", "math/big", "golang.org/x/crypto/cryptobyte"} {
-		if slices.Contains(deps, banned) {
-			t.Errorf("the browser build of verifier links %s", banned)
-		}
-	}
+		"encoding/asn1", "math/big", "golang.org/x/crypto/cryptobyte")
 }
 
 // TestNoSyscallJS: the package itself never touches the JS world (the

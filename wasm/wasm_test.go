@@ -6,12 +6,12 @@ import (
 	"go/build/constraint"
 	"go/parser"
 	"go/token"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cvmtrust/cvmtrust/internal/browserdeps"
 )
 
 // TestEveryFileIsJSWasm keeps the native build free of syscall/js: every
@@ -70,16 +70,7 @@ func TestBrowserBuildLeavesOutHeavyPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list for js/wasm; skipped with -short")
 	}
-	cmd := exec.Command("go", "list", "-deps", ".")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "github.com/cvmtrust/cvmtrust/verifier") || !slices.Contains(deps, "syscall/js") {
-		t.Fatalf("go list -deps does not look like the browser build:\n%s", out)
-	}
+	deps := browserdeps.List(t, ".", "github.com/cvmtrust/cvmtrust/verifier", "syscall/js")
 	for _, want := range []string{"github.com/cvmtrust/cvmtrust/sigstore", "github.com/cvmtrust/cvmtrust/release/provenance"} {
 		if !slices.Contains(deps, want) {
 			t.Errorf("the browser build does not link %s: release provenance is not in it", want)
@@ -88,17 +79,9 @@ func TestBrowserBuildLeavesOutHeavyPackages(t *testing.T) {
 	// encoding/json's decoder alone is about 100 KB of brotli; manifests,
 	// statements and bundles are read with internal/strictjson. regexp and
 	// its Unicode tables are as much.
-	forbidden := []string{
+	browserdeps.Refuse(t, "the widget", deps,
 		"net/http", "crypto/x509", "crypto/tls", "crypto/rsa", "crypto/ecdsa", "encoding/json", "regexp",
 		"crypto/hpke", "crypto/ecdh", "crypto/mlkem", "encoding/asn1", "math/big",
 		"golang.org/x/crypto/cryptobyte", "github.com/cvmtrust/cvmtrust/protocol/seal",
-		"google.golang.org/protobuf", "github.com/google/go-sev-guest", "github.com/sigstore",
-	}
-	for _, dep := range deps {
-		for _, bad := range forbidden {
-			if dep == bad || strings.HasPrefix(dep, bad+"/") {
-				t.Errorf("the browser build links %s", dep)
-			}
-		}
-	}
+		"google.golang.org/protobuf", "github.com/google/go-sev-guest", "github.com/sigstore")
 }
