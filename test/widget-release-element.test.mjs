@@ -88,7 +88,7 @@ for (const engine of selectedEngines()) {
       // The gateway's own bundle was fetched and checked, not a fixture's.
       assert.ok(site.requests.some((r) => r.path === '/release/bundle.sigstore.json'), 'the page fetched the release bundle');
       // Capture is enabled once the server and its release verified and the camera started.
-      await page.waitFor(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled, null, { timeout: 15000 });
+      await page.waitFor(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled, null, { timeout: 20000 });
       assert.match(ui.label, /SIMULATED/);
       assert.match(ui.warning, /SIMULATED Sigstore instance/);
       assert.deepEqual(ui.reflected, { repository: 'cvmtrust/cvmtrust', ref: 'refs/tags/*' });
