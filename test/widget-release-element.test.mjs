@@ -60,7 +60,10 @@ for (const engine of selectedEngines()) {
     let browser;
 
     before(async () => { browser = await launchEngine(engine); });
-    after(async () => { await browser?.close(); });
+    after(async () => {
+      await closeRefusalPage().catch(() => {});
+      await browser?.close();
+    });
     beforeEach(() => site.reset());
 
     /** Opens the demo page with query; resolves when the element settled. */
@@ -115,7 +118,6 @@ for (const engine of selectedEngines()) {
       await refusalPage?.close();
       refusalPage = null;
     }
-    after(closeRefusalPage);
 
     /** Serves fixture and checks again in the refusal page with attrs; resolves with what the element shows after. */
     async function refuse(fixture, attrs) {
