@@ -5,20 +5,13 @@ package sigstore
 import (
 	"context"
 	"crypto/sha256"
+	"sync"
 	"testing"
 )
 
 // ourVerify runs this package's verifier on the same input as oracleVerify.
 func ourVerify(in oracleInput) (*Result, error) {
-	var opts Options
-	if in.trustedRoot != nil {
-		tr, err := ParseTrustedRoot(in.trustedRoot)
-		if err != nil {
-			return nil, err
-		}
-		opts.TrustedRoot = tr
-	}
-	v, err := New(opts)
+	v, err := ourVerifier(in.trustedRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +28,30 @@ func ourVerify(in oracleInput) (*Result, error) {
 		p.Issuer, p.Identity = in.issuer, in.identity
 	}
 	return v.Verify(context.Background(), in.bundle, p)
+}
+
+// ourVerifiers holds a Verifier for each trusted root, by its JSON (""
+// for the embedded one): trust material is set once, policy per call.
+var ourVerifiers sync.Map
+
+func ourVerifier(trustedRoot []byte) (*Verifier, error) {
+	if v, ok := ourVerifiers.Load(string(trustedRoot)); ok {
+		return v.(*Verifier), nil
+	}
+	var opts Options
+	if trustedRoot != nil {
+		tr, err := ParseTrustedRoot(trustedRoot)
+		if err != nil {
+			return nil, err
+		}
+		opts.TrustedRoot = tr
+	}
+	v, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ourVerifiers.Store(string(trustedRoot), v)
+	return v, nil
 }
 
 func (c conformanceCase) input(byDigest bool) oracleInput {

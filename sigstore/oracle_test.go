@@ -5,6 +5,7 @@ package sigstore
 import (
 	"bytes"
 	"crypto/sha256"
+	"sync"
 	"time"
 
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
@@ -39,7 +40,7 @@ func oracleVerify(in oracleInput) error {
 	if trJSON == nil {
 		trJSON = publicGoodJSON
 	}
-	tr, err := root.NewTrustedRootFromJSON(trJSON)
+	tr, err := oracleTrustedRoot(trJSON)
 	if err != nil {
 		return err
 	}
@@ -94,4 +95,21 @@ func oracleVerify(in oracleInput) error {
 	}
 	_, err = v.Verify(&b, verify.NewPolicy(artifactOpt, policyOpts...))
 	return err
+}
+
+// oracleRoots holds each trusted root sigstore-go has parsed, by its JSON:
+// the exhaustive tamper test verifies hundreds of thousands of bundles
+// against a handful of roots, and parsing one costs more than verifying.
+var oracleRoots sync.Map
+
+func oracleTrustedRoot(trJSON []byte) (*root.TrustedRoot, error) {
+	if tr, ok := oracleRoots.Load(string(trJSON)); ok {
+		return tr.(*root.TrustedRoot), nil
+	}
+	tr, err := root.NewTrustedRootFromJSON(trJSON)
+	if err != nil {
+		return nil, err
+	}
+	oracleRoots.Store(string(trJSON), tr)
+	return tr, nil
 }
