@@ -6,8 +6,9 @@
 //
 //   click      the capture button's click → the page's fetch of /enroll
 //              (test/lib/testsite.mjs's instrument script records it)
-//   grab       click → the frame encoded (cvm-attest.js's performance marks
-//              cvmtrust:capture-start → cvmtrust:captured)
+//   frame      click → the frame's pixels in the canvas (cvm-attest.js's
+//              performance mark cvmtrust:frame)
+//   encode     → the JPEG's bytes (cvmtrust:captured)
 //   seal       the frame encoded → upload start: HPKE seal, base64, JSON
 //
 // Each run is a fresh page load of the demo: it verifies the simulated
@@ -46,7 +47,7 @@ const median = (xs) => {
 };
 const load = () => os.loadavg().map((x) => round(x));
 
-/** One capture in a freshly loaded demo page: { size, click, grab, seal }. */
+/** One capture in a freshly loaded demo page: { size, click, frame, encode, seal }. */
 async function captureOnce(browser, site) {
   const page = await browser.newPage();
   try {
@@ -69,7 +70,7 @@ async function captureOnce(browser, site) {
       const at = (name) => performance.getEntriesByName(name).at(-1)?.startTime;
       const upload = window.__test.enrollStartedAt;
       if (!upload) return { size, error: el.shadowRoot.querySelector('[part~="message"]').textContent };
-      return { size, click: upload - clickedAt, grab: at('cvmtrust:captured') - clickedAt, seal: upload - at('cvmtrust:captured') };
+      return { size, click: upload - clickedAt, frame: at('cvmtrust:frame') - clickedAt, encode: at('cvmtrust:captured') - at('cvmtrust:frame'), seal: upload - at('cvmtrust:captured') };
     });
     if (out.error) throw new Error(`no upload: ${out.error}`);
     // The upload's answer is not part of the figure; let it land before the page goes.
@@ -209,7 +210,7 @@ try {
         each.push(await captureOnce(browser, site));
       }
       r.size = [...new Set(each.map((e) => e.size))].join(', ');
-      r.median = { click: median(each.map((e) => e.click)), grab: median(each.map((e) => e.grab)), seal: median(each.map((e) => e.seal)) };
+      r.median = Object.fromEntries(['click', 'frame', 'encode', 'seal'].map((k) => [k, median(each.map((e) => e[k]))]));
       r.click = each.map((e) => Math.round(e.click));
       if (variants) r.variants = await measureVariants(browser, site);
     } finally {
