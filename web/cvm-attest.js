@@ -435,7 +435,7 @@ export class CvmAttestElement extends BaseElement {
   #part(name) { return this.#root.querySelector(`[part~="${name}"]`); }
 
   // A failure here shows when the capture seals (enroll sets up a context anew and says why).
-  #prepareSeal() { prepareSeal(this.#result).catch(() => {}); }
+  #prepareSeal() { return prepareSeal(this.#result).catch(() => {}); }
 
   #setState(state) {
     if (!states.includes(state)) throw new Error(`bad state ${state}`);
@@ -593,6 +593,9 @@ export class CvmAttestElement extends BaseElement {
     button.disabled = true;
     button.textContent = 'Take photo and send securely';
     this.#note('Waiting for the camera… your browser may ask you to allow it.');
+    // The server is verified and a capture is offered: the key encapsulation is done while the camera starts,
+    // not after the click.
+    const sealing = this.#prepareSeal();
     try {
       if (!navigator.mediaDevices?.getUserMedia) {
         const err = new Error('no mediaDevices');
@@ -605,15 +608,14 @@ export class CvmAttestElement extends BaseElement {
         return;
       }
       this.#stream = stream;
-      // The camera is open, so a capture is likely: the key encapsulation is done now, not after the click.
-      this.#prepareSeal();
       const video = this.#part('preview');
       video.srcObject = stream;
       video.setAttribute('data-live', '');
       // The camera's size is known before its first frame plays.
       const { width = 640, height = 480 } = stream.getVideoTracks()[0]?.getSettings?.() ?? {};
       const canvas = captureCanvas(width, height);
-      await video.play().catch(() => {});
+      // The button waits for the sealing to be set up too: a click then only grabs, encrypts and sends.
+      await Promise.all([video.play().catch(() => {}), sealing]);
       if (run !== this.#run || this.#stream !== stream) {
         canvas.width = canvas.height = 0;
         return;
