@@ -40,7 +40,7 @@ const variantRuns = arg('--variant-runs', 7);
 
 const round = (x) => Math.round(x * 10) / 10;
 const median = (xs) => {
-  const s = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (!s.length) return null;
   const m = s.length >> 1;
   return round(s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2);
