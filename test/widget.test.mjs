@@ -89,18 +89,8 @@ for (const engine of selectedEngines()) {
     }
 
     test('verified against the simulated root: summary, details by keyboard, capture, sealed upload, receipt, template from the camera', async () => {
+      site.countSenderContexts = true;
       const page = await openDemo();
-      // Counts the HPKE sender contexts the page sets up, from before the element has verified (it loads the
-      // module only once verified, and this is the same module).
-      await page.evaluate(async () => {
-        const { CipherSuite } = await import('../dist/hpke.js');
-        const create = CipherSuite.prototype.createSenderContext;
-        window.__contexts = 0;
-        CipherSuite.prototype.createSenderContext = function (...args) {
-          window.__contexts++;
-          return create.apply(this, args);
-        };
-      });
       assert.equal(await settled(page), 'simulated');
       let ui = await readWidget(page);
       assert.match(ui.label, /SIMULATED/);
@@ -138,14 +128,14 @@ for (const engine of selectedEngines()) {
       assert.equal(ui.capture.text, 'Take photo and send securely');
       assert.equal(ui.capture.note, '');
       // The key encapsulation was done while the camera showed, once: the click only encrypts.
-      await page.waitFor(() => window.__contexts > 0);
-      assert.equal(await page.evaluate(() => window.__contexts), 1, 'one sender context set up before the click');
+      assert.equal(await page.evaluate(() => window.__test.senderContextsHooked), true);
+      assert.equal(await page.evaluate(() => window.__test.senderContexts), 1, 'one sender context set up before the click');
       await clickPart(page, 'capture');
       await page.waitFor(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 20000 })
         .catch(async (err) => { throw new Error(`${err.message}; the element shows: ${JSON.stringify(await readWidget(page))}`); });
       const receipt = await page.evaluate(() => document.querySelector('cvm-attest').receipt);
       assert.equal(receipt.status, 'enrolled');
-      assert.equal(await page.evaluate(() => window.__contexts), 1, 'the upload was sealed with the context set up before the click');
+      assert.equal(await page.evaluate(() => window.__test.senderContexts), 1, 'the upload was sealed with the context set up before the click');
       // Shown as enrolled only because its MAC verified: keyed by this upload's HPKE exporter secret, which only
       // the attested key's holder has (forged, replayed and unsigned receipts: widget-receipt.test.mjs).
       assert.equal(typeof receipt.mac, 'string', 'the gateway MACs its receipt');
@@ -187,7 +177,7 @@ for (const engine of selectedEngines()) {
         && document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="preview"]').videoWidth > 0);
       const again = await page.evaluate(() => document.querySelector('cvm-attest').capture());
       assert.equal(again.status, 'already_enrolled');
-      assert.equal(await page.evaluate(() => window.__contexts), 2, 'the second upload, to the new Result, had its own context');
+      assert.equal(await page.evaluate(() => window.__test.senderContexts), 2, 'the second upload, to the new Result, had its own context');
       assert.match((await readWidget(page)).receipt, /already enrolled/);
       assert.equal((await (await fetch(new URL('test/templates', gw.url))).json()).stored.length, 1);
       assert.deepEqual((await readWidget(page)).errors, []);
