@@ -89,6 +89,7 @@ for (const engine of selectedEngines()) {
     }
 
     test('verified against the simulated root: summary, details by keyboard, capture, sealed upload, receipt, template from the camera', async () => {
+      site.countSenderContexts = true;
       const page = await openDemo();
       assert.equal(await settled(page), 'simulated');
       let ui = await readWidget(page);
@@ -126,11 +127,15 @@ for (const engine of selectedEngines()) {
       ui = await readWidget(page);
       assert.equal(ui.capture.text, 'Take photo and send securely');
       assert.equal(ui.capture.note, '');
+      // The key encapsulation was done while the camera showed, once: the click only encrypts.
+      assert.equal(await page.evaluate(() => window.__test.senderContextsHooked), true);
+      assert.equal(await page.evaluate(() => window.__test.senderContexts), 1, 'one sender context set up before the click');
       await clickPart(page, 'capture');
       await page.waitFor(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 20000 })
         .catch(async (err) => { throw new Error(`${err.message}; the element shows: ${JSON.stringify(await readWidget(page))}`); });
       const receipt = await page.evaluate(() => document.querySelector('cvm-attest').receipt);
       assert.equal(receipt.status, 'enrolled');
+      assert.equal(await page.evaluate(() => window.__test.senderContexts), 1, 'the upload was sealed with the context set up before the click');
       // Shown as enrolled only because its MAC verified: keyed by this upload's HPKE exporter secret, which only
       // the attested key's holder has (forged, replayed and unsigned receipts: widget-receipt.test.mjs).
       assert.equal(typeof receipt.mac, 'string', 'the gateway MACs its receipt');
@@ -172,6 +177,7 @@ for (const engine of selectedEngines()) {
         && document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="preview"]').videoWidth > 0);
       const again = await page.evaluate(() => document.querySelector('cvm-attest').capture());
       assert.equal(again.status, 'already_enrolled');
+      assert.equal(await page.evaluate(() => window.__test.senderContexts), 2, 'the second upload, to the new Result, had its own context');
       assert.match((await readWidget(page)).receipt, /already enrolled/);
       assert.equal((await (await fetch(new URL('test/templates', gw.url))).json()).stored.length, 1);
       assert.deepEqual((await readWidget(page)).errors, []);
@@ -268,16 +274,17 @@ for (const engine of selectedEngines()) {
     test('sealFor refuses a Result that did not verify, or was not produced by verifyGateway', async () => {
       const page = await openDemo(`?measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async () => {
-        const { verifyGateway, sealFor } = await import('../index.js');
+        const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
         const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem' });
         const errs = [];
         for (const r of [bad, { ...bad, verified: true }]) {
           try { await sealFor(r, new Uint8Array([1])); errs.push(null); } catch (e) { errs.push(e.constructor.name); }
+          try { await prepareSeal(r); errs.push(null); } catch (e) { errs.push(e.constructor.name); }
         }
         return { verified: bad.verified, errs };
       });
       assert.equal(out.verified, false);
-      assert.deepEqual(out.errs, ['TypeError', 'TypeError']);
+      assert.deepEqual(out.errs, ['TypeError', 'TypeError', 'TypeError', 'TypeError']);
       await page.close();
     });
 
@@ -285,7 +292,7 @@ for (const engine of selectedEngines()) {
       const theirs = (await (await fetch(new URL(`attestation?nonce=${Buffer.alloc(32, 9).toString('base64url')}`, other.url))).json()).hpke.public_key;
       const page = await openDemo(`?badge-only&measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async ([measurement, theirs]) => {
-        const { verifyGateway, sealFor } = await import('../index.js');
+        const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
         const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' };
         const ok = await verifyGateway(opts);
         const sealed = await sealFor(ok, new Uint8Array([1, 2, 3]));
@@ -300,16 +307,20 @@ for (const engine of selectedEngines()) {
         const swapped = await verifyGateway({ ...opts, fetch: changing((h) => { h.public_key = theirs; }) });
         let refused;
         try { await sealFor(swapped, new Uint8Array([1])); } catch (e) { refused = e.constructor.name; }
+        let refusedPrepare;
+        try { await prepareSeal(swapped); } catch (e) { refusedPrepare = e.constructor.name; }
         // The suite names are not in REPORT_DATA, the key bytes are: a KEM renamed on the way verifies, and
         // sealing to those bytes under it fails in words; a KDF or AEAD the page does not use is refused.
         const suites = [];
         for (const change of [(h) => { h.kem = 'DHKEM-X25519-HKDF-SHA256'; }, (h) => { h.kdf = 'HKDF-SHA512'; }, (h) => { h.aead = 'ChaCha20Poly1305'; }]) {
           const r = await verifyGateway({ ...opts, fetch: changing(change) });
-          try { await sealFor(r, new Uint8Array([1])); suites.push([r.verified, 'sealed']); } catch (e) { suites.push([r.verified, e.message]); }
+          // Set up ahead of time, it fails the same way, and so does the seal that would take it.
+          const prepared = await prepareSeal(r).then(() => 'prepared', (e) => e.message);
+          try { await sealFor(r, new Uint8Array([1])); suites.push([r.verified, 'sealed', prepared]); } catch (e) { suites.push([r.verified, e.message, prepared]); }
         }
         return {
           verified: ok.verified, keys: Object.keys(ok), sealedKeys: Object.keys(sealed), kem: sealed.kem,
-          swappedVerified: swapped.verified, swappedReportData: swapped.checks.find((c) => c.name === 'reportData').outcome, refused, suites,
+          swappedVerified: swapped.verified, swappedReportData: swapped.checks.find((c) => c.name === 'reportData').outcome, refused, refusedPrepare, suites,
         };
       }, [simulatedMeasurement, theirs]);
       assert.equal(out.verified, true);
@@ -319,7 +330,9 @@ for (const engine of selectedEngines()) {
       assert.equal(out.swappedVerified, false);
       assert.equal(out.swappedReportData, 'fail');
       assert.equal(out.refused, 'TypeError');
+      assert.equal(out.refusedPrepare, 'TypeError', 'no context is set up to a key the report does not bind');
       assert.deepEqual(out.suites.map(([v]) => v), [true, true, true]);
+      for (const [, sealed, prepared] of out.suites) assert.equal(prepared, sealed);
       assert.match(out.suites[0][1], /^Could not encrypt to the server’s key \(DHKEM-X25519-HKDF-SHA256\).*Nothing was sent\.$/);
       assert.match(out.suites[1][1], /^The server offers an encryption suite this page does not use \(MLKEM768-X25519, HKDF-SHA512, AES-256-GCM\)/);
       assert.match(out.suites[2][1], /^The server offers an encryption suite this page does not use .*ChaCha20Poly1305/);
@@ -333,7 +346,14 @@ for (const engine of selectedEngines()) {
           const page = await browser.newPage();
           await page.goto(new URL(`demo/?badge-only&measurements=${'ab'.repeat(48)}`, g.url).href);
           const out = await page.evaluate(async (measurement) => {
-            const { verifyGateway, sealFor } = await import('../index.js');
+            const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
+            const { CipherSuite } = await import('../dist/hpke.js');
+            const create = CipherSuite.prototype.createSenderContext;
+            let contexts = 0;
+            CipherSuite.prototype.createSenderContext = function (...args) {
+              contexts++;
+              return create.apply(this, args);
+            };
             const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' });
             const canvas = document.createElement('canvas');
             canvas.width = 64;
@@ -345,12 +365,19 @@ for (const engine of selectedEngines()) {
             for (const b of png) bin += String.fromCharCode(b);
             const plaintext = new TextEncoder().encode(JSON.stringify({ content_type: 'image/png', image: btoa(bin), width: 64, height: 48 }));
             const post = (body) => fetch('../enroll', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+            // The upload is sealed with a context set up ahead (asked for twice: the same one); the next seal,
+            // the one tampered with below, sets up its own.
+            await prepareSeal(result);
+            await prepareSeal(result);
+            const prepared = contexts;
+            const request = await sealFor(result, plaintext);
+            const afterPrepared = contexts;
             // A ciphertext with one byte changed must not open.
             const tampered = await sealFor(result, plaintext);
             const ct = Uint8Array.from(atob(tampered.ciphertext), (c) => c.charCodeAt(0));
             ct[ct.length - 1] ^= 1;
             const bad = await post({ ...tampered, ciphertext: btoa(String.fromCharCode(...ct)) });
-            const request = await sealFor(result, plaintext);
+            const encOf = (r) => r.ciphertext.slice(0, 64);
             const res = await post(request);
             const receipt = await res.json();
             const check = (r) => request.verifyReceipt(r).then((x) => x.status, (e) => e.code);
@@ -358,11 +385,14 @@ for (const engine of selectedEngines()) {
             return {
               verified: result.verified, kem: request.kem, enc: Uint8Array.from(atob(request.ciphertext), (c) => c.charCodeAt(0)).length - plaintext.length - 16,
               badStatus: bad.status, status: res.status, receipt, checked: await check(receipt), forged: await check(forged),
+              contexts: [prepared, afterPrepared, contexts], sameEnc: encOf(request) === encOf(tampered),
             };
           }, simulatedMeasurement);
           assert.equal(out.verified, true);
           assert.equal(out.kem, kem);
           assert.equal(out.enc, encSize, `${kem}: the encapsulation is ${encSize} bytes`);
+          assert.deepEqual(out.contexts, [1, 1, 2], `${kem}: the prepared context sealed the first upload, a new one the second`);
+          assert.equal(out.sameEnc, false, `${kem}: two seals never share an encapsulation`);
           assert.ok(out.badStatus >= 400 && out.badStatus < 500, `${kem}: a changed ciphertext is refused (HTTP ${out.badStatus})`);
           assert.equal(out.status, 200, `${kem}: the gateway opened the upload (${JSON.stringify(out.receipt)})`);
           assert.equal(out.receipt.status, 'enrolled');
@@ -468,7 +498,7 @@ for (const engine of selectedEngines()) {
       assert.equal(out.target, 'my-attest');
       assert.ok(['simulated', 'verifying'].includes(out.state), out.state);
       assert.equal(out.removed, false);
-      assert.deepEqual(out.exports, ['CvmAttestElement', 'CvmEnrolledEvent', 'CvmFailedEvent', 'CvmVerifiedEvent', 'enroll', 'loadManifest', 'loadRelease', 'loadVerifier', 'parseMeasurements', 'parseMinTCB', 'releaseAttributes', 'sealFor', 'summarize', 'verifyGateway']);
+      assert.deepEqual(out.exports, ['CvmAttestElement', 'CvmEnrolledEvent', 'CvmFailedEvent', 'CvmVerifiedEvent', 'enroll', 'loadManifest', 'loadRelease', 'loadVerifier', 'parseMeasurements', 'parseMinTCB', 'prepareSeal', 'releaseAttributes', 'sealFor', 'summarize', 'verifyGateway']);
       assert.deepEqual(out.parsed, [{ name: 'a', measurement: 'ab' }, { name: '', measurement: 'cd' }]);
       // Removing the simulated root re-verified, and now it fails.
       assert.equal(await settled(page, 'my-attest'), 'failed');

@@ -3,7 +3,7 @@
 // capture, sealed to the attested key and uploaded. This file defines the
 // class and its events and registers nothing (see define.js).
 
-import { verifyGateway, enroll } from './verifier.js';
+import { verifyGateway, prepareSeal, enroll } from './verifier.js';
 import { releaseAttributes, defineReleaseProperties, releaseOptionsOf, releaseFacts } from './release.js';
 
 /** Fired when the gateway verified (detail: the Result; result.simulated tells a simulated root). */
@@ -181,6 +181,8 @@ export class CvmAttestElement extends BaseElement {
   #receipt = null;
   #run = 0;
   #stream = null;
+  /** The canvas captures are encoded from while the camera is open, its encoder set up (captureCanvas). */
+  #canvas = null;
   #busy = false;
 
   constructor() {
@@ -406,7 +408,7 @@ export class CvmAttestElement extends BaseElement {
     const run = this.#run;
     try {
       globalThis.performance?.mark?.('cvmtrust:capture-start');
-      const capture = await grabJPEG(this.#part('preview'));
+      const capture = await grabJPEG(this.#part('preview'), this.#canvas ?? document.createElement('canvas'));
       globalThis.performance?.mark?.('cvmtrust:captured');
       const receipt = await enroll(result, capture, { timeoutMs: this.timeout * 1000 });
       capture.image.fill(0);
@@ -420,6 +422,8 @@ export class CvmAttestElement extends BaseElement {
       return receipt;
     } catch (error) {
       this.#message(`${sentence(error.message)} You can try again.`);
+      // A try again seals with a new context (each upload its own); have it ready too.
+      if (this.#stream && run === this.#run) this.#prepareSeal();
       button.disabled = !this.#stream;
       if (button.disabled) this.#note('The camera stopped. Select “Check the server again” to start over.');
       throw error;
@@ -429,6 +433,9 @@ export class CvmAttestElement extends BaseElement {
   }
 
   #part(name) { return this.#root.querySelector(`[part~="${name}"]`); }
+
+  // A failure here shows when the capture seals (enroll sets up a context anew and says why).
+  #prepareSeal() { return prepareSeal(this.#result).catch(() => {}); }
 
   #setState(state) {
     if (!states.includes(state)) throw new Error(`bad state ${state}`);
@@ -586,6 +593,9 @@ export class CvmAttestElement extends BaseElement {
     button.disabled = true;
     button.textContent = 'Take photo and send securely';
     this.#note('Waiting for the camera… your browser may ask you to allow it.');
+    // The server is verified and a capture is offered: the key encapsulation is done while the camera starts,
+    // not after the click.
+    const sealing = this.#prepareSeal();
     try {
       if (!navigator.mediaDevices?.getUserMedia) {
         const err = new Error('no mediaDevices');
@@ -601,7 +611,16 @@ export class CvmAttestElement extends BaseElement {
       const video = this.#part('preview');
       video.srcObject = stream;
       video.setAttribute('data-live', '');
-      await Promise.all([video.play().catch(() => {}), warmEncoder()]);
+      // The camera's size is known before its first frame plays.
+      const { width = 640, height = 480 } = stream.getVideoTracks()[0]?.getSettings?.() ?? {};
+      const canvas = captureCanvas(width, height);
+      // The button waits for the sealing to be set up too: a click then only grabs, encrypts and sends.
+      await Promise.all([video.play().catch(() => {}), sealing]);
+      if (run !== this.#run || this.#stream !== stream) {
+        canvas.width = canvas.height = 0;
+        return;
+      }
+      this.#canvas = canvas;
       button.disabled = false;
       this.#note('');
     } catch (error) {
@@ -617,6 +636,8 @@ export class CvmAttestElement extends BaseElement {
   #stopCamera() {
     this.#stream?.getTracks().forEach((t) => t.stop());
     this.#stream = null;
+    if (this.#canvas) this.#canvas.width = this.#canvas.height = 0;
+    this.#canvas = null;
     const video = this.#root.querySelector('[part~="preview"]');
     if (video) {
       video.srcObject = null;
@@ -754,33 +775,110 @@ function formatTCB(t) {
   return `${t.raw} (${parts.join(', ')})`;
 }
 
-// The capture is the camera's own resolution (640×480 asked for): what the
-// matcher gets is not reduced to make the encode faster. Two things make it
-// fast instead: a canvas the CPU reads (willReadFrequently: no readback from
-// the GPU), and a JPEG encoder warmed up on a blank 8×8 canvas while the
-// camera starts, since the first encode of a page pays the encoder's set-up
-// (about 200 ms in WebKitGTK).
-let warmed;
-function warmEncoder() {
-  warmed ??= new Promise((resolve) => {
-    const c = document.createElement('canvas');
-    c.width = c.height = 8;
-    c.getContext('2d', { willReadFrequently: true }).fillRect(0, 0, 8, 8);
-    c.toBlob(() => resolve(), 'image/jpeg', 0.92);
-  });
-  return warmed;
-}
+// The capture is the camera's own resolution (640×480 asked for), JPEG
+// quality 0.92: what the matcher gets is not reduced to make it faster.
+// What makes it fast instead, measured in each engine by
+// scripts/bench-capture.mjs (WebKitGTK's figures on a loaded machine):
+//   - a frame the camera delivers as RGB (WebKitGTK's) is copied out of a
+//     VideoFrame as it is, rather than drawn: WebKitGTK's drawImage converts
+//     the frame for the canvas, 90–660 ms from the video element and 25–790 ms
+//     from a VideoFrame, where the copy takes 10–50 ms. A YUV frame
+//     (Chromium's, Firefox's) is drawn, which is fast there, where copying it
+//     out would convert it in script (Firefox: 57 ms);
+//   - the JPEG is encoded with toDataURL, which does it at once (3–15 ms),
+//     where toBlob and reading the Blob each wait for a turn of the page's
+//     event loop, 30–400 ms on a busy machine;
+//   - one canvas per open camera, at the camera's size, that the CPU reads
+//     (willReadFrequently: no readback from the GPU) and that encoded once
+//     while the camera started: the first encodes of a page pay the
+//     encoder's set-up (200–280 ms in WebKitGTK). It is cleared after each
+//     capture.
+const jpegQuality = 0.92;
+const jpegPrefix = 'data:image/jpeg;base64,';
 
-async function grabJPEG(video) {
-  const width = video.videoWidth;
-  const height = video.videoHeight;
-  if (!width || !height) throw new Error('The camera has not produced a picture yet. Wait a moment and try again.');
+/** A canvas for captures of width×height whose JPEG encoder is set up (it has encoded its blank self once). */
+function captureCanvas(width, height) {
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
-  canvas.getContext('2d', { willReadFrequently: true }).drawImage(video, 0, 0, width, height);
-  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92));
-  canvas.width = canvas.height = 0;
-  if (!blob) throw new Error('The photo could not be encoded.');
-  return { image: new Uint8Array(await blob.arrayBuffer()), contentType: 'image/jpeg', width, height };
+  canvas.getContext('2d', { willReadFrequently: true });
+  canvas.toDataURL('image/jpeg', jpegQuality);
+  return canvas;
+}
+
+/** How red and blue sit in the RGB layouts a frame is copied from, and whether its fourth byte is alpha. */
+const rgbLayouts = {
+  RGBA: { swap: false, alpha: true },
+  RGBX: { swap: false, alpha: false },
+  BGRA: { swap: true, alpha: true },
+  BGRX: { swap: true, alpha: false },
+};
+
+/** The video's current frame as a JPEG, encoded through canvas (which is left cleared). */
+async function grabJPEG(video, canvas) {
+  if (!video.videoWidth || !video.videoHeight) throw new Error('The camera has not produced a picture yet. Wait a moment and try again.');
+  let frame = null;
+  try {
+    frame = typeof VideoFrame === 'function' ? new VideoFrame(video) : null;
+  } catch {
+    // No frame to be had this way (an engine without it for video elements): draw the element.
+  }
+  const width = frame ? frame.displayWidth : video.videoWidth;
+  const height = frame ? frame.displayHeight : video.videoHeight;
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+  }
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  let url;
+  try {
+    try {
+      if (!(frame && await copyRGB(frame, ctx))) ctx.drawImage(frame ?? video, 0, 0, width, height);
+    } finally {
+      frame?.close();
+    }
+    globalThis.performance?.mark?.('cvmtrust:frame');
+    url = canvas.toDataURL('image/jpeg', jpegQuality);
+  } finally {
+    ctx.clearRect(0, 0, width, height);
+  }
+  if (!url.startsWith(jpegPrefix)) throw new Error('The photo could not be encoded.');
+  return { image: fromBase64(url.slice(jpegPrefix.length)), contentType: 'image/jpeg', width, height };
+}
+
+function fromBase64(s) {
+  if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(s);
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+// Puts a frame in an RGB layout, shown as stored (not scaled, rotated or
+// mirrored), into ctx's canvas as it is; false for any other frame.
+async function copyRGB(frame, ctx) {
+  const layout = rgbLayouts[frame.format];
+  const { width, height } = frame.visibleRect ?? {};
+  if (!layout || width !== frame.displayWidth || height !== frame.displayHeight || frame.rotation || frame.flip) return false;
+  const image = new ImageData(width, height);
+  const px = image.data;
+  try {
+    await frame.copyTo(px, { layout: [{ offset: 0, stride: width * 4 }] });
+  } catch {
+    return false;
+  }
+  // ImageData is RGBA. A camera's picture is opaque: a fourth byte that is not alpha is made so.
+  if (layout.swap || !layout.alpha) {
+    for (let i = 0; i < px.length; i += 4) {
+      if (layout.swap) {
+        const b = px[i];
+        px[i] = px[i + 2];
+        px[i + 2] = b;
+      }
+      px[i + 3] = 255;
+    }
+  }
+  ctx.putImageData(image, 0, 0);
+  px.fill(0);
+  return true;
 }

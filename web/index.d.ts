@@ -247,6 +247,11 @@ export function verifyGateway(options: VerifyGatewayOptions): Promise<Result>;
 /** Seals bytes (HPKE, in the page) to the key bound in the report of a Result verifyGateway verified. */
 export function sealFor(result: Result, bytes: Uint8Array, options?: LoadOptions): Promise<SealedRequest>;
 /**
+ * Sets up the HPKE sender context (the KEM encapsulation and key schedule) for the next sealFor or enroll with
+ * this verified Result, so that sealing then only encrypts. Single use: each seal takes its own context.
+ */
+export function prepareSeal(result: Result, options?: LoadOptions): Promise<void>;
+/**
  * Seals a capture to a verified gateway, uploads it, and resolves with the Receipt only when its MAC verifies
  * (rejects with error.code 'receipt_invalid' otherwise). The answer is bounded like verifyGateway's requests
  * (timeoutMs, default 20000; a receipt larger than 64 KiB rejects with error.code 'too_large').

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-const instrument = ({ picture, cameraError }) => `'use strict';
+const instrument = ({ picture, cameraError, countSenderContexts }) => `'use strict';
 (() => {
   const t = window.__test = { events: [], cameraRequests: 0, csp: [], errors: [] };
   const picture = ${JSON.stringify(picture)};
@@ -36,6 +36,19 @@ const instrument = ({ picture, cameraError }) => `'use strict';
     if (new URL(String(input && input.url || input), location.href).pathname.endsWith("/enroll")) t.enrollStartedAt = performance.now();
     return fetch0.apply(this, arguments);
   };
+  // The HPKE sender contexts the page sets up (site.countSenderContexts): the module is patched before the
+  // verifier, which loads it only once a gateway verified, gets hold of it.
+  if (${JSON.stringify(!!countSenderContexts)}) {
+    t.senderContexts = 0;
+    import('/dist/hpke.js').then(({ CipherSuite }) => {
+      const create = CipherSuite.prototype.createSenderContext;
+      CipherSuite.prototype.createSenderContext = function () {
+        t.senderContexts++;
+        return create.apply(this, arguments);
+      };
+      t.senderContextsHooked = true;
+    });
+  }
   window.addEventListener('error', (e) => { t.errors.push(String(e.message)); });
   window.addEventListener('unhandledrejection', (e) => { t.errors.push('unhandled rejection: ' + String(e.reason && e.reason.message || e.reason)); });
   // Wrapped on the prototype: WebKit ignores a getUserMedia set on navigator.mediaDevices itself.
@@ -117,6 +130,8 @@ export async function startTestSite(upstream) {
     cameraPicture: null,
     /** When set (a DOMException name such as NotAllowedError), getUserMedia rejects with it. */
     cameraError: null,
+    /** When set, window.__test.senderContexts counts the HPKE sender contexts the page sets up. */
+    countSenderContexts: false,
     route(pathname, handler) { routes.set(pathname, handler); },
     /** Answers pathname with fn(the gateway's JSON answer), re-serialized. */
     mutateJSON(pathname, fn) {
@@ -132,6 +147,7 @@ export async function startTestSite(upstream) {
       site.requests.length = 0;
       site.csp = null;
       site.cameraError = null;
+      site.countSenderContexts = false;
     },
   };
   const sockets = new Set();
@@ -151,7 +167,7 @@ export async function startTestSite(upstream) {
     }
     if (u.pathname === '/__test/instrument.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
-      return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError }));
+      return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError, countSenderContexts: site.countSenderContexts }));
     }
     const forward = async () => {
       if (!upstream) return serveWeb(u.pathname);
