@@ -81,7 +81,7 @@ function buildFloor() {
     fs.writeFileSync(path.join(src, 'go.mod'), 'module floor\ngo 1.26\n');
     fs.writeFileSync(path.join(src, 'main.go'), 'package main\n\nimport "syscall/js"\n\nfunc main() {\n\tjs.Global().Call("__floorReady")\n\tselect {}\n}\n');
     fs.mkdirSync(floorDir, { recursive: true });
-    execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w -buildid=', '-o', path.join(floorDir, 'floor.wasm'), '.'], {
+    execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w -buildid=', ...(build.gcflags ? [`-gcflags=${build.gcflags}`] : []), '-o', path.join(floorDir, 'floor.wasm'), '.'], {
       cwd: src, stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, GOOS: 'js', GOARCH: 'wasm', CGO_ENABLED: '0', GOWASM: 'satconv,signext', GOFLAGS: '-buildvcs=false' },
     });

@@ -76,11 +76,11 @@ for (const engine of selectedEngines()) {
       await page.close();
     });
 
-    // The demo page preloads the wasm with its integrity and the loader fetches
-    // it with the same: served other bytes, neither may hand them to the engine.
+    // The loader streams the wasm into the compiler and hashes it meanwhile:
+    // served other bytes, it must not instantiate what it compiled.
     const served = {
       'as application/wasm (streaming compilation)': 'application/wasm',
-      'as application/octet-stream (the loader\'s fallback without streaming)': 'application/octet-stream',
+      'as application/octet-stream (the loader streams it all the same)': 'application/octet-stream',
     };
     for (const [how, contentType] of Object.entries(served)) {
       test(`a wasm that is not the pinned build, served ${how}, never runs and nothing is verified`, async () => {
