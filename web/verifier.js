@@ -74,7 +74,10 @@ async function compile(wasmURL, integrity) {
     : bytes.then((b) => WebAssembly.compile(b));
   compiling.catch(() => {}); // an integrity failure is the error to report
   if (integrity && !await matchesIntegrity(await bytes, integrity)) {
-    throw new Error(`cvmtrust: the verifier at ${res.url} is not the build this page pins (its integrity does not match ${integrity}), so it was not run.`);
+    const err = new Error('The verifier this page loaded is not the build the page pins, so it was not run. The site serves other files than its page expects; its operator must fix that.',
+      { cause: new Error(`${res.url} does not match the integrity ${integrity}`) });
+    err.code = 'verifier_integrity';
+    throw err;
   }
   return compiling;
 }
