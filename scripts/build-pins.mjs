@@ -3,8 +3,8 @@
 // after the wasm, wasm_exec.js and hpke.js are in OUT_DIR; writes there:
 //
 //   integrity.js     the wasm's Subresource Integrity, which the loader
-//                    (verifier.js) passes to fetch: pinning the loader pins
-//                    the wasm
+//                    (verifier.js) checks before it runs the wasm: pinning
+//                    the loader pins the wasm
 //   importmap.json   an import map with `integrity` for every module of the
 //                    widget, keys relative to the package root ("./define.js");
 //                    a page copies it, with "./" replaced by where it serves
@@ -28,7 +28,7 @@ const sri = (file) => 'sha384-' + createHash('sha384').update(fs.readFileSync(fi
 // 1. The wasm's integrity, for the loader.
 fs.writeFileSync(path.join(out, 'integrity.js'),
   '// Written by scripts/build-pins.mjs: the Subresource Integrity of the wasm this\n' +
-  '// build of the widget loads. verifier.js fetches the wasm with it.\n' +
+  '// build of the widget loads. verifier.js runs the wasm only if its bytes match it.\n' +
   `export const wasmIntegrity = '${sri(path.join(out, 'cvmtrust.wasm'))}';\n`);
 
 // 2. The import map: every module of the widget, by its path in the package.
@@ -52,10 +52,10 @@ fs.writeFileSync(path.join(out, 'importmap.json'), JSON.stringify(importMap('./'
 const demoSrc = path.join(web, 'demo', 'index.html');
 if (fs.existsSync(demoSrc)) {
   const prefix = '../';
-  const hashes = {
-    ...importMap(prefix).integrity,
-    [`${prefix}dist/cvmtrust.wasm`]: sri(path.join(out, 'cvmtrust.wasm')),
-  };
+  // Not the wasm's preload: the loader fetches it without fetch's integrity
+  // option and checks its hash itself (verifier.js), and a preload with
+  // integrity would not serve that fetch.
+  const hashes = importMap(prefix).integrity;
   let html = fs.readFileSync(demoSrc, 'utf8');
   html = html.replace(/<(script|link)\b([^>]*?)\s(src|href)="([^"]+)"([^>]*)>/g, (tag, name, before, attr, url, after) => {
     if (!(url in hashes) || /\sintegrity=/.test(tag)) return tag;

@@ -23,13 +23,20 @@ mkdir -p "$out"
 export GOOS=js GOARCH=wasm CGO_ENABLED=0 GOWASM=satconv,signext
 export GOFLAGS=-buildvcs=false
 ldflags="-s -w -buildid="
+# No inlining (all=-l): the wasm is 108 KB brotli smaller, and Chromium,
+# which compiles each function on its first call, gets to the first verdict
+# sooner (smaller functions, less compiled for code never run); warm
+# verification stays within its budget (web/README.md, Build). GCFLAGS
+# replaces it, e.g. GCFLAGS= for the compiler's default, to measure another
+# build; build.json records what was used.
+gcflags="${GCFLAGS-all=-l}"
 # REBUILD_ALL=1 rebuilds every package instead of reusing the build cache
 # (the reproducibility test's second build).
 rebuild=()
 [[ "${REBUILD_ALL:-}" == 1 ]] && rebuild=(-a)
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-go build "${rebuild[@]}" -trimpath -ldflags="$ldflags" -o "$tmp/cvmtrust.wasm" ./wasm
+go build "${rebuild[@]}" -trimpath -ldflags="$ldflags" ${gcflags:+"-gcflags=$gcflags"} -o "$tmp/cvmtrust.wasm" ./wasm
 # The same module with its initial memory written as a few data segments
 # instead of ~47,000: 56 KB less brotli, the memory image identical (the
 # script checks it; see its header).
@@ -49,13 +56,13 @@ fi
 node scripts/build-pins.mjs "$out"
 
 go_version="$(go env GOVERSION)"
-node - "$out" "$go_version" "$ldflags" <<'JS'
+node - "$out" "$go_version" "$ldflags" "$gcflags" <<'JS'
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { createHash } = require('node:crypto');
 {
-  const [out, goVersion, ldflags] = process.argv.slice(2);
+  const [out, goVersion, ldflags, gcflags] = process.argv.slice(2);
   // The wasm, its loader and the widget's modules: everything a page loads.
   const files = [
     [path.join(out, 'cvmtrust.wasm'), 'dist/cvmtrust.wasm'],
@@ -67,7 +74,8 @@ const { createHash } = require('node:crypto');
   const report = {
     go: goVersion,
     goos: 'js', goarch: 'wasm', gowasm: 'satconv,signext',
-    flags: `-trimpath -ldflags="${ldflags}" GOFLAGS=-buildvcs=false CGO_ENABLED=0`,
+    flags: `-trimpath -ldflags="${ldflags}"${gcflags ? ` -gcflags="${gcflags}"` : ''} GOFLAGS=-buildvcs=false CGO_ENABLED=0`,
+    gcflags,
     post: 'node scripts/pack-wasm-data.mjs (data segments joined across gaps of up to 256 zero bytes)',
     files: {},
   };

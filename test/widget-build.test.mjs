@@ -57,6 +57,9 @@ test('two builds give the same bytes and build.json hashes them', () => {
       assert.ok(!wasm.includes(name), `the wasm links ${name}`);
     }
     assert.equal(a.go, execFileSync('go', ['env', 'GOVERSION']).toString().trim());
+    // The flags it was built with, no inlining included (scripts/build-wasm.sh says why).
+    assert.equal(a.gcflags, process.env.GCFLAGS ?? 'all=-l');
+    assert.ok(a.flags.includes(`-gcflags="${a.gcflags}"`) || !a.gcflags, a.flags);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -183,6 +183,10 @@ export interface Verifier {
   readonly version: number;
 }
 
+/**
+ * Loads and starts the wasm verifier once per page. Rejects with error.code 'verifier_integrity', without running
+ * it, when the wasm's bytes do not match options.integrity (default: this build's, from dist/integrity.js).
+ */
 export function loadVerifier(options?: LoadOptions): Promise<Verifier>;
 /** Who may sign the releases a page accepts, as cvmtrust.verifyRelease takes it. */
 export interface ReleasePolicy {

@@ -115,20 +115,34 @@ async function fetchBundle(fetchFn, url, timeoutMs = defaultTimeoutMs) {
 }
 
 /**
- * Verifies one release bundle (its JSON, or a URL to fetch it from) against
- * policy, in the wasm. Resolves with the release (name, measurement,
- * repository, commit, workflow, tag, logIndex, integratedTime, recomputed,
- * simulated, result); rejects with an Error whose code is
- * 'release_refused' and whose message says why in plain words.
+ * The launch measurement a release bundle states (its DSSE payload's
+ * predicate.measurement), read without verifying anything, or undefined.
+ * It lets the evidence be verified while the bundle is (verifyGateway); the
+ * measurement that counts is the one the wasm verifies and recomputes.
  */
-export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, timeoutMs, ...load } = {}) {
+export function claimedMeasurement(body) {
+  try {
+    const bundle = typeof body === 'string' ? JSON.parse(body) : body;
+    const m = JSON.parse(atob(bundle.dsseEnvelope.payload)).predicate.measurement;
+    return typeof m === 'string' && /^[0-9a-fA-F]{96}$/.test(m) ? m.toLowerCase() : undefined;
+  } catch {
+    return undefined; // the wasm says what is wrong with it
+  }
+}
+
+/** A bundle given as JSON or fetched from its URL: { body, url, claim }. */
+async function readBundle(bundle, fetchFn, timeoutMs) {
   let url;
   let body = bundle;
   if (typeof bundle === 'string' && !bundle.trimStart().startsWith('{') || bundle instanceof URL) {
     url = new URL(bundle, globalThis.document?.baseURI);
     body = await fetchBundle(fetchFn, url, timeoutMs);
   }
-  const ns = await loadVerifier(load);
+  return { body, url, claim: claimedMeasurement(body) };
+}
+
+/** Verifies a read bundle against policy in the wasm; resolves with the release or rejects as loadRelease. */
+async function verifyBundle(ns, { body, url }, policy, simulatedTrustedRoot) {
   const got = await ns.verifyRelease(body, { ...policy, ...(simulatedTrustedRoot ? { simulatedTrustedRoot } : {}) });
   if (!got.verified) {
     throw refused(got.reason, { detail: got.detail, result: got.result, bundleUrl: url?.href });
@@ -137,20 +151,40 @@ export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.
 }
 
 /**
- * Fetches and verifies every bundle of a page's release options: the
- * bundles it names, or else the one the gateway serves at gatewayBundlePath.
- * Any bundle that is refused rejects the whole (capture stays disabled).
+ * Verifies one release bundle (its JSON, or a URL to fetch it from) against
+ * policy, in the wasm. Resolves with the release (name, measurement,
+ * repository, commit, workflow, tag, logIndex, integratedTime, recomputed,
+ * simulated, result); rejects with an Error whose code is
+ * 'release_refused' and whose message says why in plain words.
  */
-export async function loadSignedReleases({ policy, bundles, trustSimulatedRoot }, { gateway, fetch: fetchFn = globalThis.fetch, timeoutMs, ...load }) {
+export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, timeoutMs, ...load } = {}) {
+  // The bundle is fetched while the wasm loads.
+  const [read, ns] = await Promise.all([readBundle(bundle, fetchFn, timeoutMs), loadVerifier(load)]);
+  return verifyBundle(ns, read, policy, simulatedTrustedRoot);
+}
+
+/**
+ * Fetches every bundle of a page's release options, and the simulated
+ * trusted root if it names one, all at once: the bundles it names, or else
+ * the one the gateway serves at gatewayBundlePath. Resolves with
+ * { claims, verify(ns) }: the measurements the bundles state (undefined for
+ * one that states none readably), and a function that verifies them all in
+ * the wasm and resolves with the releases; any bundle that is refused
+ * rejects the whole (capture stays disabled).
+ */
+export async function fetchSignedReleases({ policy, bundles, trustSimulatedRoot }, { gateway, fetch: fetchFn = globalThis.fetch, timeoutMs }) {
   const urls = bundles.length ? bundles.map((b) => new URL(b, globalThis.document?.baseURI)) : [new URL(gatewayBundlePath, gateway)];
-  let simulatedTrustedRoot;
-  if (trustSimulatedRoot) {
-    const url = new URL(trustSimulatedRoot, globalThis.document?.baseURI);
-    simulatedTrustedRoot = await fetchBundle(fetchFn, url, timeoutMs).catch((err) => {
-      throw refused(`The simulated Sigstore trusted root could not be fetched from ${url.href}.`, { cause: err });
-    });
-  }
-  return Promise.all(urls.map((u) => loadRelease(u, policy, { fetch: fetchFn, simulatedTrustedRoot, timeoutMs, ...load })));
+  const rootURL = trustSimulatedRoot && new URL(trustSimulatedRoot, globalThis.document?.baseURI);
+  const [simulatedTrustedRoot, ...read] = await Promise.all([
+    rootURL && fetchBundle(fetchFn, rootURL, timeoutMs).catch((err) => {
+      throw refused(`The simulated Sigstore trusted root could not be fetched from ${rootURL.href}.`, { cause: err });
+    }),
+    ...urls.map((u) => readBundle(u, fetchFn, timeoutMs)),
+  ]);
+  return {
+    claims: read.map((r) => r.claim),
+    verify: (ns) => Promise.all(read.map((r) => verifyBundle(ns, r, policy, simulatedTrustedRoot))),
+  };
 }
 
 /** The rows <cvm-attest> shows for a signed release. */

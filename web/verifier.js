@@ -6,7 +6,7 @@
 // The build's pin of the wasm (scripts/build-pins.mjs): a page that pins
 // this module, through its import map, pins the wasm too.
 import { wasmIntegrity } from './dist/integrity.js';
-import { loadSignedReleases } from './release.js';
+import { fetchSignedReleases } from './release.js';
 
 const defaultWasmURL = new URL('./dist/cvmtrust.wasm', import.meta.url);
 const defaultWasmExecURL = new URL('./dist/wasm_exec.js', import.meta.url);
@@ -58,16 +58,41 @@ async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWa
   return Promise.race([ready, exited]);
 }
 
+// The wasm is compiled while it streams in, and hashed at the same time;
+// compile() returns the module only when the bytes are the ones integrity
+// pins, so a wasm that is not this build is compiled, maybe, but never
+// instantiated: never run. (fetch's own integrity option holds the body back
+// until the whole of it is checked, and measured slower in Chromium.)
 async function compile(wasmURL, integrity) {
-  const response = fetch(wasmURL, integrity ? { integrity } : {});
-  try {
-    return await WebAssembly.compileStreaming(response);
-  } catch {
-    // A server that does not send application/wasm defeats streaming; fall back.
-    const res = await response;
-    if (!res.ok) throw new Error(`cvmtrust: cannot load the verifier (${res.status} ${res.statusText} for ${res.url})`);
-    return WebAssembly.compile(await res.clone().arrayBuffer());
+  const res = await fetch(wasmURL);
+  if (!res.ok || !res.body) throw new Error(`cvmtrust: cannot load the verifier (${res.status} ${res.statusText} for ${res.url})`);
+  const [toCompile, toHash] = res.body.tee();
+  const bytes = new Response(toHash).arrayBuffer();
+  // Streaming whatever type the server sends: the bytes are checked below.
+  const compiling = typeof WebAssembly.compileStreaming === 'function'
+    ? WebAssembly.compileStreaming(new Response(toCompile, { headers: { 'Content-Type': 'application/wasm' } }))
+    : bytes.then((b) => WebAssembly.compile(b));
+  compiling.catch(() => {}); // an integrity failure is the error to report
+  if (integrity && !await matchesIntegrity(await bytes, integrity)) {
+    const err = new Error('The verifier this page loaded is not the build the page pins, so it was not run. The site serves other files than its page expects; its operator must fix that.',
+      { cause: new Error(`${res.url} does not match the integrity ${integrity}`) });
+    err.code = 'verifier_integrity';
+    throw err;
   }
+  return compiling;
+}
+
+const sriAlgorithms = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+
+/** Whether bytes match one of the hashes of a Subresource Integrity value ("sha384-…", space-separated). */
+async function matchesIntegrity(bytes, integrity) {
+  for (const token of integrity.trim().split(/\s+/)) {
+    const m = /^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})(?:\?.*)?$/.exec(token);
+    if (!m) continue;
+    const digest = new Uint8Array(await crypto.subtle.digest(sriAlgorithms[m[1]], bytes));
+    if (base64(digest) === m[2]) return true;
+  }
+  return false;
 }
 
 // Performance marks let a page (and scripts/bench-browser.mjs) see where time goes.
@@ -156,38 +181,61 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
     throw new TypeError('verifyGateway: measurements, manifests or signedReleases must give at least one launch measurement');
   }
   const base = gatewayBase(gateway);
-  // Signed releases (release.js) are verified, and their manifests
-  // recomputed, while the evidence is on its way; one that is refused stops
-  // everything before the evidence is verified.
-  const signed = signedReleases ? loadSignedReleases(signedReleases, { gateway: base, fetch: fetchFn, timeoutMs, ...load }) : Promise.resolve([]);
-  signed.catch(() => {}); // reported below, after the other downloads
+  // Signed releases (release.js): their bundles are fetched with the
+  // evidence while the wasm loads; one that cannot be fetched is reported
+  // after the other downloads.
+  const fetchingReleases = signedReleases ? fetchSignedReleases(signedReleases, { gateway: base, fetch: fetchFn, timeoutMs }) : null;
+  fetchingReleases?.catch(() => {});
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(32)));
   // The wasm compiles while the evidence and the manifests are on their way.
   const [ns, evidence, simulatedRoot, read] = await Promise.all([
     loadVerifier(load),
-    fetchText(fetchFn, new URL(`attestation?nonce=${nonce}`, base), 'the server’s attestation', { maxBytes: maxEvidenceBytes, timeoutMs }),
+    fetchText(fetchFn, new URL(`attestation?nonce=${nonce}`, base), 'the server’s attestation', { maxBytes: maxEvidenceBytes, timeoutMs })
+      .then((text) => { mark('cvmtrust:evidence'); return text; }),
     trustSimulatedRoot ? fetchText(fetchFn, new URL(trustSimulatedRoot, globalThis.document?.baseURI), 'the simulated root', { maxBytes: maxRootBytes, timeoutMs }) : '',
     Promise.all((manifests ?? []).map((m) => readManifest(m, fetchFn, timeoutMs))),
   ]);
-  // The signed releases' measurements are the ones the report must carry.
-  const signedList = await signed;
-  mark('cvmtrust:evidence');
-  checkEvidenceComplete(evidence);
-  // The evidence is verified against the measurements the manifests state
-  // while their launch digests are recomputed (the verifier mostly waits for
-  // WebCrypto, the recomputation is hashing). The Result is returned only if
-  // every manifest's recomputed digest equals the measurement it states, so
-  // it is the same Result as verifying after the recomputation; a manifest
-  // that is refused makes verifyGateway reject, as before.
-  const measuring = Promise.all(read.map((m) => measureManifest(ns, m)));
-  const verifying = ns.verify(evidence, {
+  const fetched = await fetchingReleases;
+  const claims = fetched?.claims ?? [];
+  const releasing = fetched ? fetched.verify(ns).then((list) => { mark('cvmtrust:release'); return list; }) : Promise.resolve([]);
+  releasing.catch(() => {}); // reported below, before anything about the evidence
+  let incomplete;
+  try {
+    checkEvidenceComplete(evidence);
+  } catch (err) {
+    incomplete = err;
+  }
+  // The evidence is verified against the measurements the signed releases
+  // state while the wasm verifies them, and against those the manifests
+  // state while their launch digests are recomputed (the verifier mostly
+  // waits for WebCrypto). The Result is returned only if every release
+  // verifies and every manifest's recomputed digest equals the measurement
+  // it states, so it is the same Result as verifying after them; a release
+  // or manifest that is refused makes verifyGateway reject, as before. A
+  // release whose bundle states no readable measurement is verified first.
+  const early = !incomplete && claims.every(Boolean);
+  let signedList;
+  if (!early) {
+    signedList = await releasing;
+    if (incomplete) throw incomplete;
+  }
+  const expect = (signed) => ({
     ...expectation,
-    measurements: [...(measurements ?? []), ...read.map((m) => m.claim).filter(Boolean), ...signedList.map((r) => r.measurement)],
+    measurements: [...(measurements ?? []), ...read.map((m) => m.claim).filter(Boolean), ...signed],
     nonce,
     ...(simulatedRoot ? { simulatedRoot } : {}),
     ...(kdsProxy ? { kdsProxy: new URL(kdsProxy, globalThis.document?.baseURI).href } : {}),
   });
-  verifying.catch(() => {}); // a refused manifest is the error to report, below
+  const measuring = Promise.all(read.map((m) => measureManifest(ns, m)));
+  measuring.catch(() => {});
+  let verifying = ns.verify(evidence, expect(early ? claims : signedList.map((r) => r.measurement)));
+  verifying.catch(() => {}); // a refused release or manifest is the error to report, below
+  signedList ??= await releasing;
+  // Verified, a release's measurement is the one its bundle states; should
+  // it ever differ, the evidence is verified again against the verified ones.
+  if (early && signedList.some((r, i) => r.measurement !== claims[i])) {
+    verifying = ns.verify(evidence, expect(signedList.map((r) => r.measurement)));
+  }
   const releases = [...await measuring, ...signedList];
   const result = await verifying;
   mark('cvmtrust:verified');
