@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 // SectionType is the type of an OVMF SEV metadata section: it says how the
@@ -34,7 +36,7 @@ func (t SectionType) String() string {
 	if n, ok := sectionNames[t]; ok {
 		return n
 	}
-	return fmt.Sprintf("SectionType(%#x)", uint32(t))
+	return errfmt.Sprintf("SectionType(%#x)", uint32(t))
 }
 
 // MarshalText writes the section type by name, e.g. "SNP_SEC_MEM".
@@ -243,6 +245,32 @@ func (l *Layout) validate(bad error) error {
 	return nil
 }
 
+// String writes the layout in the words of the manifest, addresses in hex,
+// for error messages: reset_eip 0xffffff00, hashes_table_gpa 0x80b000,
+// sections [SNP_SEC_MEM 0x800000+0x9000 ...].
+func (l Layout) String() string {
+	b := []byte("reset_eip ")
+	b = appendHex(b, l.ResetEIP)
+	b = append(b, ", hashes_table_gpa "...)
+	b = appendHex(b, l.HashesTableGPA)
+	b = append(b, ", sections ["...)
+	for i, s := range l.Sections {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, s.Type.String()...)
+		b = append(b, ' ')
+		b = appendHex(b, s.GPA)
+		b = append(b, '+')
+		b = appendHex(b, s.Size)
+	}
+	return string(append(b, ']'))
+}
+
+func appendHex(b []byte, v uint32) []byte {
+	return strconv.AppendUint(append(b, "0x"...), uint64(v), 16)
+}
+
 func (l *Layout) equal(o *Layout) bool {
 	return l.ResetEIP == o.ResetEIP && l.HashesTableGPA == o.HashesTableGPA && slices.Equal(l.Sections, o.Sections)
 }
@@ -286,7 +314,7 @@ func mustGUID(s string) [16]byte {
 }
 
 func guidString(g [16]byte) string {
-	return fmt.Sprintf("%08x-%04x-%04x-%x-%x",
+	return errfmt.Sprintf("%08x-%04x-%04x-%x-%x",
 		binary.LittleEndian.Uint32(g[0:]), binary.LittleEndian.Uint16(g[4:]),
 		binary.LittleEndian.Uint16(g[6:]), g[8:10], g[10:])
 }
