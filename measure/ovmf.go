@@ -2,12 +2,12 @@ package measure
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/cvmtrust/cvmtrust/internal/endian"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
@@ -115,14 +115,14 @@ func ParseOVMF(image []byte) (Layout, error) {
 	if len(reset) < 4 {
 		return l, errorf(ErrMalformedOVMF, "SEV-ES reset block is %d bytes, want at least 4", len(reset))
 	}
-	l.ResetEIP = binary.LittleEndian.Uint32(reset)
+	l.ResetEIP = endian.LittleEndian.Uint32(reset)
 
 	if ht, ok := table[guidSEVHashTableRV]; ok {
 		if len(ht) < 8 {
 			return l, errorf(ErrMalformedOVMF, "SEV hashes table entry is %d bytes, want at least 8", len(ht))
 		}
 		// Builds without the table (OvmfPkgX64) carry the entry with address 0.
-		l.HashesTableGPA = binary.LittleEndian.Uint32(ht)
+		l.HashesTableGPA = endian.LittleEndian.Uint32(ht)
 	}
 
 	meta, ok := table[guidSEVMetadata]
@@ -132,7 +132,7 @@ func ParseOVMF(image []byte) (Layout, error) {
 	if len(meta) < 4 {
 		return l, errorf(ErrMalformedOVMF, "SEV metadata entry is %d bytes, want at least 4", len(meta))
 	}
-	l.Sections, err = metadataSections(image, binary.LittleEndian.Uint32(meta))
+	l.Sections, err = metadataSections(image, endian.LittleEndian.Uint32(meta))
 	if err != nil {
 		return l, err
 	}
@@ -156,7 +156,7 @@ func footerTable(image []byte) (map[[16]byte][]byte, error) {
 	if end < entryHeader || !bytes.Equal(image[end-16:end], guidFooterTable[:]) {
 		return nil, ErrNoFooterTable
 	}
-	total := int(binary.LittleEndian.Uint16(image[end-entryHeader:]))
+	total := int(endian.LittleEndian.Uint16(image[end-entryHeader:]))
 	if total < entryHeader || total > end {
 		return nil, errorf(ErrMalformedOVMF, "footer table length %d out of range", total)
 	}
@@ -168,7 +168,7 @@ func footerTable(image []byte) (map[[16]byte][]byte, error) {
 		}
 		var guid [16]byte
 		copy(guid[:], tbl[len(tbl)-16:])
-		size := int(binary.LittleEndian.Uint16(tbl[len(tbl)-entryHeader:]))
+		size := int(endian.LittleEndian.Uint16(tbl[len(tbl)-entryHeader:]))
 		if size < entryHeader || size > len(tbl) {
 			return nil, errorf(ErrMalformedOVMF, "footer table entry %s has length %d out of range", guidString(guid), size)
 		}
@@ -192,9 +192,9 @@ func metadataSections(image []byte, offsetFromEnd uint32) ([]Section, error) {
 	if string(m[0:4]) != "ASEV" {
 		return nil, errorf(ErrMalformedOVMF, "SEV metadata signature is %q, want \"ASEV\"", m[0:4])
 	}
-	length := binary.LittleEndian.Uint32(m[4:])
-	version := binary.LittleEndian.Uint32(m[8:])
-	count := binary.LittleEndian.Uint32(m[12:])
+	length := endian.LittleEndian.Uint32(m[4:])
+	version := endian.LittleEndian.Uint32(m[8:])
+	count := endian.LittleEndian.Uint32(m[12:])
 	if version != 1 {
 		return nil, errorf(ErrMalformedOVMF, "SEV metadata version %d, want 1", version)
 	}
@@ -206,9 +206,9 @@ func metadataSections(image []byte, offsetFromEnd uint32) ([]Section, error) {
 	for i := range sections {
 		d := m[headerSize+i*descSize:]
 		sections[i] = Section{
-			GPA:  binary.LittleEndian.Uint32(d[0:]),
-			Size: binary.LittleEndian.Uint32(d[4:]),
-			Type: SectionType(binary.LittleEndian.Uint32(d[8:])),
+			GPA:  endian.LittleEndian.Uint32(d[0:]),
+			Size: endian.LittleEndian.Uint32(d[4:]),
+			Type: SectionType(endian.LittleEndian.Uint32(d[8:])),
 		}
 	}
 	return sections, nil
@@ -315,6 +315,6 @@ func mustGUID(s string) [16]byte {
 
 func guidString(g [16]byte) string {
 	return errfmt.Sprintf("%08x-%04x-%04x-%x-%x",
-		binary.LittleEndian.Uint32(g[0:]), binary.LittleEndian.Uint16(g[4:]),
-		binary.LittleEndian.Uint16(g[6:]), g[8:10], g[10:])
+		endian.LittleEndian.Uint32(g[0:]), endian.LittleEndian.Uint16(g[4:]),
+		endian.LittleEndian.Uint16(g[6:]), g[8:10], g[10:])
 }

@@ -4,9 +4,9 @@
 package snp
 
 import (
-	"encoding/binary"
 	"errors"
 
+	"github.com/cvmtrust/cvmtrust/internal/endian"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
@@ -117,8 +117,8 @@ func Parse(b []byte) (*Report, error) {
 	if len(b) != ReportSize {
 		return nil, errfmt.Errorf("%w: %d bytes, want %d", ErrReport, len(b), ReportSize)
 	}
-	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(b[o:]) }
-	le64 := func(o int) uint64 { return binary.LittleEndian.Uint64(b[o:]) }
+	le32 := func(o int) uint32 { return endian.LittleEndian.Uint32(b[o:]) }
+	le64 := func(o int) uint64 { return endian.LittleEndian.Uint64(b[o:]) }
 	r := &Report{
 		Raw:           b,
 		Version:       le32(offVersion),
