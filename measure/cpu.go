@@ -1,9 +1,10 @@
 package measure
 
 import (
-	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 // CPUSignature returns the CPUID Fn0000_0001_EAX value (family, model,
@@ -66,7 +67,7 @@ func VCPUTypes() []string {
 	for base := range cpuModels {
 		names = append(names, base)
 		for v := 1; v <= cpuVersions[base]; v++ {
-			names = append(names, fmt.Sprintf("%s-v%d", base, v))
+			names = append(names, errfmt.Sprintf("%s-v%d", base, v))
 		}
 	}
 	sort.Strings(names)

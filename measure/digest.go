@@ -2,8 +2,9 @@ package measure
 
 import (
 	"crypto/sha512"
-	"encoding/binary"
 	"encoding/hex"
+
+	"github.com/cvmtrust/cvmtrust/internal/endian"
 )
 
 // DigestSize is the size of a launch digest (SHA-384).
@@ -81,14 +82,14 @@ func (c *chain) extend(pageType byte, gpa uint64, contents *Digest) {
 	info := c.info[:]
 	copy(info[0:48], c.ld[:])
 	copy(info[48:96], contents[:])
-	binary.LittleEndian.PutUint16(info[96:], pageInfoSize)
+	endian.LittleEndian.PutUint16(info[96:], pageInfoSize)
 	info[98] = pageType
 	info[99] = 0  // IMI_PAGE
 	info[100] = 0 // VMPL3 permissions
 	info[101] = 0 // VMPL2 permissions
 	info[102] = 0 // VMPL1 permissions
 	info[103] = 0 // reserved
-	binary.LittleEndian.PutUint64(info[104:], gpa)
+	endian.LittleEndian.PutUint64(info[104:], gpa)
 	c.ld = sha512.Sum384(info)
 }
 

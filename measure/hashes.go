@@ -2,7 +2,8 @@ package measure
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
+
+	"github.com/cvmtrust/cvmtrust/internal/endian"
 )
 
 // KernelHashes are the SHA-256 digests QEMU writes into the SEV hashes table
@@ -51,14 +52,14 @@ func (h *KernelHashes) page(offset uint32) []byte {
 	page := make([]byte, pageSize)
 	t := page[offset%pageSize:]
 	copy(t, guidHashTableHeader[:])
-	binary.LittleEndian.PutUint16(t[16:], hashTableSize)
+	endian.LittleEndian.PutUint16(t[16:], hashTableSize)
 	e := t[18:]
 	for _, entry := range []struct {
 		guid *[16]byte
 		hash *SHA256
 	}{{&guidHashCmdline, &h.Cmdline}, {&guidHashInitrd, &h.Initrd}, {&guidHashKernel, &h.Kernel}} {
 		copy(e, entry.guid[:])
-		binary.LittleEndian.PutUint16(e[16:], hashEntrySize)
+		endian.LittleEndian.PutUint16(e[16:], hashEntrySize)
 		copy(e[18:], entry.hash[:])
 		e = e[hashEntrySize:]
 	}

@@ -187,7 +187,7 @@ func (m *Manifest) CheckArtifacts(a Artifacts) error {
 			return &MismatchError{Kind: ErrArtifactMismatch, Field: "ovmf.snp_ovmf_hash", Got: p.OVMFHash[:], Want: m.OVMF.SNPOVMFHash[:]}
 		}
 		if !p.Layout.equal(&m.OVMF.Layout) {
-			return errorf(ErrArtifactMismatch, "OVMF layout: got %+v, want %+v", p.Layout, m.OVMF.Layout)
+			return errorf(ErrArtifactMismatch, "OVMF layout: got %v, want %v", p.Layout, m.OVMF.Layout)
 		}
 		if m.OVMF.SHA256 != nil {
 			if sum := sha256.Sum256(a.OVMF); SHA256(sum) != *m.OVMF.SHA256 {

@@ -32,7 +32,8 @@ package protocol
 import (
 	"crypto/sha512"
 	"errors"
-	"fmt"
+
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 // Version is the evidence protocol version this package speaks.
@@ -145,7 +146,7 @@ var (
 // value the gateway asks the firmware to place in REPORT_DATA.
 func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 	if len(nonce) != NonceSize {
-		return [64]byte{}, fmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
+		return [64]byte{}, errfmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
 	}
 	h := sha512.New()
 	h.Write([]byte(evidenceLabel))

@@ -3,9 +3,10 @@ package protocol
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"strconv"
+
+	"github.com/cvmtrust/cvmtrust/internal/endian"
 )
 
 // ReceiptLabel is the HPKE exporter context of the receipt key and the
@@ -33,7 +34,7 @@ func receiptMessage(r Receipt) []byte {
 	}
 	msg := []byte(ReceiptLabel)
 	for _, f := range fields {
-		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
+		msg = endian.BigEndian.AppendUint32(msg, uint32(len(f)))
 		msg = append(msg, f...)
 	}
 	return msg

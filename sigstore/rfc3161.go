@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 var (
@@ -73,7 +73,7 @@ func readGeneralizedTime(s *der.String) (time.Time, bool) {
 // parseTimeStamp reads a TimeStampResp (RFC 3161 §2.4.2) or a bare
 // TimeStampToken: CMS SignedData with one SignerInfo over a TSTInfo.
 func parseTimeStamp(raw []byte) (*timeStampToken, error) {
-	bad := func(what string) error { return fmt.Errorf("malformed timestamp: %s", what) }
+	bad := func(what string) error { return errfmt.Errorf("malformed timestamp: %s", what) }
 	in := der.String(raw)
 	var outer der.String
 	if !in.ReadASN1(&outer, der.SEQUENCE) || !in.Empty() {
@@ -87,7 +87,7 @@ func parseTimeStamp(raw []byte) (*timeStampToken, error) {
 			return nil, bad("status")
 		}
 		if code != 0 && code != 1 {
-			return nil, fmt.Errorf("timestamp request was not granted (status %d)", code)
+			return nil, errfmt.Errorf("timestamp request was not granted (status %d)", code)
 		}
 		if !outer.ReadASN1(&contentInfo, der.SEQUENCE) || !outer.Empty() {
 			return nil, bad("no token in the response")
@@ -233,11 +233,11 @@ func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.T
 			continue
 		}
 		if !a.valid.contains(t.genTime) {
-			lastErr = fmt.Errorf("timestamp %s outside the authority's window %s", t.genTime.UTC().Format(time.RFC3339), a.valid)
+			lastErr = errfmt.Errorf("timestamp %s outside the authority's window %s", t.genTime.UTC().Format(time.RFC3339), a.valid)
 			continue
 		}
 		if err := v.authorityChain(ctx, a); err != nil {
-			lastErr = fmt.Errorf("timestamp authority chain: %w", err)
+			lastErr = errfmt.Errorf("timestamp authority chain: %w", err)
 			continue
 		}
 		if !hasEKU(signer, oidTimeStamping) {
@@ -249,7 +249,7 @@ func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.T
 			allValid = allValid && validAt(c, t.genTime)
 		}
 		if !allValid {
-			lastErr = fmt.Errorf("timestamp %s outside the authority's certificate validity", t.genTime.UTC().Format(time.RFC3339))
+			lastErr = errfmt.Errorf("timestamp %s outside the authority's certificate validity", t.genTime.UTC().Format(time.RFC3339))
 			continue
 		}
 		return t.genTime, a, nil

@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"errors"
-	"fmt"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 // curveSize is the byte length of a scalar on the key's curve.
@@ -94,7 +94,7 @@ func verifyWith(ctx context.Context, sv SignatureVerifier, kt cert.KeyType, spki
 	if scheme == ECDSA {
 		size := curveSize(kt)
 		if size == 0 {
-			return fmt.Errorf("%v signature with a non-EC key", scheme)
+			return errfmt.Errorf("%v signature with a non-EC key", scheme)
 		}
 		var err error
 		if sig, err = derToP1363(sig, size); err != nil {
@@ -102,7 +102,7 @@ func verifyWith(ctx context.Context, sv SignatureVerifier, kt cert.KeyType, spki
 		}
 	}
 	if (scheme == Ed25519) != (kt == cert.KeyEd25519) || ((scheme == RSAPKCS1v15 || scheme == RSAPSS) != (kt == cert.KeyRSA)) {
-		return fmt.Errorf("%v signature does not fit the key", scheme)
+		return errfmt.Errorf("%v signature does not fit the key", scheme)
 	}
 	return sv.Verify(ctx, scheme, hash, spki, msg, sig)
 }

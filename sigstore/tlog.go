@@ -8,12 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -26,7 +26,7 @@ func rekorVersion(kind, version string) (int, error) {
 	case "hashedrekord/0.0.2", "dsse/0.0.2":
 		return 2, nil
 	}
-	return 0, fmt.Errorf("%w: log entry kind %s %s", ErrUnsupported, kind, version)
+	return 0, errfmt.Errorf("%w: log entry kind %s %s", ErrUnsupported, kind, version)
 }
 
 func (tr *TrustedRoot) findLog(id []byte) *transparencyLog {
@@ -93,7 +93,7 @@ func checkBody(e *tlogEntry, sc *signedContent) (string, error) {
 		return "kindVersion", errors.New("the body's kind and version differ from the entry's")
 	}
 	spec := body.Get("spec")
-	fail := func(field string) (string, error) { return field, fmt.Errorf("%s differs from the bundle", field) }
+	fail := func(field string) (string, error) { return field, errfmt.Errorf("%s differs from the bundle", field) }
 	switch e.kind + "/" + e.kindVersion {
 	case "hashedrekord/0.0.1":
 		if sc.msgDigest == nil {
@@ -231,7 +231,7 @@ func canonicalSETPayload(e *tlogEntry) []byte {
 func verifySET(ctx context.Context, sv SignatureVerifier, e *tlogEntry, l *transparencyLog) error {
 	t := time.Unix(e.integratedTime, 0)
 	if !l.valid.contains(t) {
-		return fmt.Errorf("integrated time %s outside the log key's window %s", t.UTC().Format(time.RFC3339), l.valid)
+		return errfmt.Errorf("integrated time %s outside the log key's window %s", t.UTC().Format(time.RFC3339), l.valid)
 	}
 	return verifyWith(ctx, sv, l.keyType, l.spki, l.scheme, l.hash, canonicalSETPayload(e), e.set)
 }
@@ -240,7 +240,7 @@ func verifySET(ctx context.Context, sv SignatureVerifier, e *tlogEntry, l *trans
 // and its inclusion proof (RFC 9162 §2.1.3.2).
 func merkleRoot(index, size int64, leaf []byte, proof [][]byte) ([]byte, error) {
 	if index < 0 || size <= 0 || index >= size {
-		return nil, fmt.Errorf("index %d outside a tree of size %d", index, size)
+		return nil, errfmt.Errorf("index %d outside a tree of size %d", index, size)
 	}
 	fn, sn := index, size-1
 	r := leaf
@@ -348,7 +348,7 @@ func parseCheckpoint(s string) (*checkpoint, error) {
 		return nil, errors.New("checkpoint is not signed")
 	}
 	if len(c.sigs) > maxNoteSignatures {
-		return nil, fmt.Errorf("checkpoint has more than %d signatures", maxNoteSignatures)
+		return nil, errfmt.Errorf("checkpoint has more than %d signatures", maxNoteSignatures)
 	}
 	return c, nil
 }
@@ -386,10 +386,10 @@ func verifyCheckpoint(ctx context.Context, sv SignatureVerifier, p *inclusionPro
 		return errors.New("the trusted root gives no base URL for the log")
 	}
 	if v2 && c.origin != name {
-		return fmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
+		return errfmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
 	}
 	if !v2 && !strings.HasPrefix(c.origin, name+" - ") {
-		return fmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
+		return errfmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
 	}
 	for _, s := range c.sigs {
 		if s.name != name {

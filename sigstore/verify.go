@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"path"
 	"sort"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -63,7 +63,7 @@ type compiled struct {
 func compilePolicy(p Policy) (*compiled, error) {
 	c := &compiled{Policy: p}
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadPolicy, fmt.Sprintf(format, args...))
+		return errfmt.Errorf("%w: %s", ErrBadPolicy, errfmt.Sprintf(format, args...))
 	}
 	switch {
 	case p.Artifact != nil && p.ArtifactDigest != nil:
@@ -315,7 +315,7 @@ func (v *Verifier) verifyMessage(ctx context.Context, kt cert.KeyType, spki []by
 		return verifyWith(ctx, v.sigs, kt, spki, scheme, hash, pol.Artifact, sig)
 	}
 	if hash != SHA256 {
-		return fmt.Errorf("a %v signature needs the artifact's bytes, not its SHA-256", scheme)
+		return errfmt.Errorf("a %v signature needs the artifact's bytes, not its SHA-256", scheme)
 	}
 	dv, ok := v.sigs.(DigestVerifier)
 	if !ok {
@@ -377,7 +377,7 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 	} else {
 		root, err := merkleRoot(e.proof.logIndex, e.proof.treeSize, leafHash(e.body), e.proof.hashes)
 		if err == nil && !bytes.Equal(root, e.proof.rootHash) {
-			err = fmt.Errorf("computed root %x, the proof says %x", root, e.proof.rootHash)
+			err = errfmt.Errorf("computed root %x, the proof says %x", root, e.proof.rootHash)
 		}
 		if err != nil {
 			x.failErr(name+".inclusionProof", ErrInclusionProof, field+".inclusionProof", err)
@@ -544,7 +544,7 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 
 func parseStatement(payloadType string, payload []byte) (*Statement, error) {
 	if payloadType != inTotoPayloadType {
-		return nil, fmt.Errorf("payload type %q is not an in-toto statement", payloadType)
+		return nil, errfmt.Errorf("payload type %q is not an in-toto statement", payloadType)
 	}
 	v, err := strictjson.ParseLimits(payload, strictjson.Limits{MaxBytes: maxDSSEPayload, MaxDepth: 64})
 	if err != nil {
@@ -554,7 +554,7 @@ func parseStatement(payloadType string, payload []byte) (*Statement, error) {
 	switch st.Type {
 	case "https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1":
 	default:
-		return nil, fmt.Errorf("statement type %q is not in-toto v0.1 or v1", st.Type)
+		return nil, errfmt.Errorf("statement type %q is not in-toto v0.1 or v1", st.Type)
 	}
 	for _, s := range arrayOf(v.Get("subject")) {
 		sub := Subject{Name: stringOf(s.Get("name")), Digest: map[string]string{}}

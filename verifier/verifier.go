@@ -7,11 +7,11 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
@@ -101,7 +101,7 @@ func (v *Verifier) Verify(ctx context.Context, ev Evidence, exp Expectation) (*R
 
 func (exp *Expectation) validate() error {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadExpectation, fmt.Sprintf(format, a...))
+		return errfmt.Errorf("%w: %s", ErrBadExpectation, errfmt.Sprintf(format, a...))
 	}
 	switch {
 	case len(exp.Measurements) == 0 && !exp.AnyMeasurementUnsafe:
@@ -176,8 +176,8 @@ func (s *session) blockedBy(name, dep string) {
 func (s *session) run(ev Evidence) {
 	r, err := snp.Parse(ev.Report)
 	if err != nil {
-		s.fail("report.format", ErrMalformedReport, "report", fmt.Sprintf("%d bytes", len(ev.Report)),
-			fmt.Sprintf("%d bytes", snp.ReportSize), err.Error())
+		s.fail("report.format", ErrMalformedReport, "report", errfmt.Sprintf("%d bytes", len(ev.Report)),
+			errfmt.Sprintf("%d bytes", snp.ReportSize), err.Error())
 		s.blocked = true
 		return
 	}
@@ -227,10 +227,10 @@ func (s *session) checkReportFields() {
 	if r.KnownVersion() {
 		s.pass("report.version")
 	} else {
-		s.fail("report.version", ErrMalformedReport, "VERSION", fmt.Sprint(r.Version), "2, 3 or 5", "unknown report layout")
+		s.fail("report.version", ErrMalformedReport, "VERSION", errfmt.Sprintf("%d", r.Version), "2, 3 or 5", "unknown report layout")
 	}
 	if off := r.FirstNonZeroReserved(); off >= 0 || r.SignerInfoReserved != 0 {
-		field := fmt.Sprintf("reserved byte %#x", off)
+		field := errfmt.Sprintf("reserved byte %#x", off)
 		if off < 0 {
 			field = "SIGNER_INFO bits 31:5"
 		}
@@ -241,7 +241,7 @@ func (s *session) checkReportFields() {
 	if r.SignatureAlgo == snp.SignatureAlgoECDSAP384SHA384 {
 		s.pass("report.signatureAlgorithm")
 	} else {
-		s.fail("report.signatureAlgorithm", ErrMalformedReport, "SIGNATURE_ALGO", fmt.Sprint(r.SignatureAlgo), "1 (ECDSA P-384 with SHA-384)", "")
+		s.fail("report.signatureAlgorithm", ErrMalformedReport, "SIGNATURE_ALGO", errfmt.Sprintf("%d", r.SignatureAlgo), "1 (ECDSA P-384 with SHA-384)", "")
 	}
 }
 
@@ -254,7 +254,7 @@ func (s *session) identify(ev Evidence) bool {
 	// identification fails.
 	reportProduct := s.reportProduct
 	if r.HasCPUID && reportProduct == "" {
-		s.fail("product", ErrUnknownProduct, "CPUID_FAM_ID/CPUID_MOD_ID", fmt.Sprintf("%#x/%#x", r.CPUIDFamily, r.CPUIDModel), "Milan, Genoa or Turin",
+		s.fail("product", ErrUnknownProduct, "CPUID_FAM_ID/CPUID_MOD_ID", errfmt.Sprintf("%#x/%#x", r.CPUIDFamily, r.CPUIDModel), "Milan, Genoa or Turin",
 			"the report names a CPU this verifier does not know")
 		return false
 	}
@@ -270,7 +270,7 @@ func (s *session) identify(ev Evidence) bool {
 	}
 	reportSigner := map[uint32]string{snp.SigningKeyVCEK: "VCEK", snp.SigningKeyVLEK: "VLEK"}[r.SigningKey]
 	if reportSigner == "" {
-		s.fail("report.signingKey", ErrKeyMismatch, "SIGNING_KEY", fmt.Sprint(r.SigningKey), "0 (VCEK) or 1 (VLEK)", "report is not signed by an endorsement key")
+		s.fail("report.signingKey", ErrKeyMismatch, "SIGNING_KEY", errfmt.Sprintf("%d", r.SigningKey), "0 (VCEK) or 1 (VLEK)", "report is not signed by an endorsement key")
 		return false
 	}
 	if s.signer == "" {
@@ -345,10 +345,10 @@ func VCEKPath(p snp.Product, chipID []byte, reportedTCB uint64) string {
 	if p == snp.Turin {
 		hwid = chipID[:8]
 	}
-	path := fmt.Sprintf("/vcek/v1/%s/%s?blSPL=%d&teeSPL=%d&snpSPL=%d&ucodeSPL=%d", p, hex.EncodeToString(hwid),
+	path := errfmt.Sprintf("/vcek/v1/%s/%s?blSPL=%d&teeSPL=%d&snpSPL=%d&ucodeSPL=%d", p, hex.EncodeToString(hwid),
 		t.Bootloader, t.TEE, t.SNP, t.Microcode)
 	if t.HasFMC {
-		path += fmt.Sprintf("&fmcSPL=%d", t.FMC)
+		path += errfmt.Sprintf("&fmcSPL=%d", t.FMC)
 	}
 	return path
 }
@@ -370,7 +370,7 @@ func (s *session) checkChain() bool {
 			return false
 		}
 		if len(certs) > 2 {
-			s.fail("chain.intermediate", ErrBadChain, "chain", fmt.Sprintf("%d certificates", len(certs)), "ASK/ASVK, optionally followed by the ARK", "")
+			s.fail("chain.intermediate", ErrBadChain, "chain", errfmt.Sprintf("%d certificates", len(certs)), "ASK/ASVK, optionally followed by the ARK", "")
 			return false
 		}
 		inter = certs[0]
@@ -547,10 +547,10 @@ func (s *session) checkEndorsementTCB() {
 			s.fail(name, ErrMalformedCert, field, "", "", err.Error())
 			return
 		case !present:
-			s.fail(name, ErrTCBMismatch, field, "absent", fmt.Sprint(p.Value), "the "+s.signer+" does not state its TCB")
+			s.fail(name, ErrTCBMismatch, field, "absent", errfmt.Sprintf("%d", p.Value), "the "+s.signer+" does not state its TCB")
 			return
 		case v != p.Value:
-			s.fail(name, ErrTCBMismatch, "REPORTED_TCB."+field, fmt.Sprint(p.Value), fmt.Sprint(v), "the report's TCB is not the one the "+s.signer+" was issued for")
+			s.fail(name, ErrTCBMismatch, "REPORTED_TCB."+field, errfmt.Sprintf("%d", p.Value), errfmt.Sprintf("%d", v), "the report's TCB is not the one the "+s.signer+" was issued for")
 			return
 		}
 	}
@@ -574,7 +574,7 @@ func allZero(b []byte) bool {
 func (s *session) checkPolicy() {
 	p := s.report.Policy
 	e := s.exp.Policy
-	hexp := fmt.Sprintf("%#x", p)
+	hexp := errfmt.Sprintf("%#x", p)
 	if p&snp.PolicyReserved1 == 0 || p&snp.PolicyReservedMBZ != 0 {
 		s.fail("policy.reserved", ErrPolicy, "POLICY", hexp, "bit 17 set, bits 63:26 clear", "")
 	} else {
@@ -597,14 +597,14 @@ func (s *session) checkPolicy() {
 	}
 	major, minor := uint8(p>>8), uint8(p)
 	if major < e.MinABIMajor || major == e.MinABIMajor && minor < e.MinABIMinor {
-		s.fail("policy.abi", ErrPolicy, "POLICY.ABI", fmt.Sprintf("%d.%d", major, minor), fmt.Sprintf(">= %d.%d", e.MinABIMajor, e.MinABIMinor), "")
+		s.fail("policy.abi", ErrPolicy, "POLICY.ABI", errfmt.Sprintf("%d.%d", major, minor), errfmt.Sprintf(">= %d.%d", e.MinABIMajor, e.MinABIMinor), "")
 	} else {
 		s.pass("policy.abi")
 	}
 	if s.exp.VMPL == nil {
 		s.skip("vmpl", "no VMPL expected")
 	} else if int(s.report.VMPL) != *s.exp.VMPL {
-		s.fail("vmpl", ErrVMPL, "VMPL", fmt.Sprint(s.report.VMPL), fmt.Sprint(*s.exp.VMPL), "")
+		s.fail("vmpl", ErrVMPL, "VMPL", errfmt.Sprintf("%d", s.report.VMPL), errfmt.Sprintf("%d", *s.exp.VMPL), "")
 	} else {
 		s.pass("vmpl")
 	}
@@ -630,13 +630,13 @@ func (s *session) checkTCBFloors() {
 		}
 		part, got, want, below := snp.DecodeTCB(s.product, t.v).Below(floor)
 		if below {
-			s.fail(t.name, ErrTCBTooLow, t.field+"."+part, fmt.Sprint(got), fmt.Sprintf(">= %d", want), "firmware older than the floor")
+			s.fail(t.name, ErrTCBTooLow, t.field+"."+part, errfmt.Sprintf("%d", got), errfmt.Sprintf(">= %d", want), "firmware older than the floor")
 		} else {
 			s.pass(t.name)
 		}
 	}
 	if r.GuestSVN < s.exp.MinGuestSVN {
-		s.fail("guestSvn", ErrGuestSVN, "GUEST_SVN", fmt.Sprint(r.GuestSVN), fmt.Sprintf(">= %d", s.exp.MinGuestSVN), "")
+		s.fail("guestSvn", ErrGuestSVN, "GUEST_SVN", errfmt.Sprintf("%d", r.GuestSVN), errfmt.Sprintf(">= %d", s.exp.MinGuestSVN), "")
 	} else if s.exp.MinGuestSVN == 0 {
 		s.skip("guestSvn", "no minimum guest SVN given")
 	} else {
@@ -728,7 +728,7 @@ func (s *session) checkRevocation(crlBytes []byte) {
 			return
 		}
 		var err error
-		crlBytes, err = s.v.fetcher.Fetch(s.ctx, fmt.Sprintf("/%s/v1/%s/crl", lowerSigner(s.signer), s.product))
+		crlBytes, err = s.v.fetcher.Fetch(s.ctx, errfmt.Sprintf("/%s/v1/%s/crl", lowerSigner(s.signer), s.product))
 		if err != nil {
 			notChecked("CRL could not be fetched: " + err.Error())
 			return
@@ -780,7 +780,7 @@ func (s *session) summarize() {
 	s.res.Report = &ReportSummary{
 		Version:      r.Version,
 		GuestSVN:     r.GuestSVN,
-		Policy:       fmt.Sprintf("%#x", r.Policy),
+		Policy:       errfmt.Sprintf("%#x", r.Policy),
 		VMPL:         r.VMPL,
 		Signer:       s.signer,
 		ChipID:       hex.EncodeToString(r.ChipID),
@@ -797,7 +797,7 @@ func (s *session) summarize() {
 
 func tcbSummary(p snp.Product, v uint64) TCB {
 	t := snp.DecodeTCB(p, v)
-	out := TCB{Raw: fmt.Sprintf("%016x", v), Bootloader: t.Bootloader, TEE: t.TEE, SNP: t.SNP, Microcode: t.Microcode}
+	out := TCB{Raw: errfmt.Sprintf("%016x", v), Bootloader: t.Bootloader, TEE: t.TEE, SNP: t.SNP, Microcode: t.Microcode}
 	if t.HasFMC {
 		fmc := t.FMC
 		out.FMC = &fmc
