@@ -233,7 +233,9 @@ func (v Value) New(args ...any) (Value, error) {
 }
 
 // InstanceOf reports whether v instanceof t; a t that is not a constructor
-// is an error rather than a TypeError thrown.
+// is an error rather than a TypeError thrown. syscall/js does not catch a
+// throwing Symbol.hasInstance: call it only with the page's built-in
+// constructors (Uint8Array), as this module does.
 func (v Value) InstanceOf(t Value) (bool, error) {
 	if t.Type() != TypeFunction {
 		return false, errors.New("instanceof: the right-hand side is not a constructor")
