@@ -3,10 +3,11 @@ package measure
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 )
 
 // SectionType is the type of an OVMF SEV metadata section: it says how the
@@ -273,7 +274,7 @@ func OVMFHash(image []byte) (Digest, error) {
 // mustGUID converts a GUID literal to the byte order EFI stores: the first
 // three groups little-endian, the rest as written.
 func mustGUID(s string) [16]byte {
-	raw, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	raw, err := hex.Decode(strings.ReplaceAll(s, "-", ""))
 	if err != nil || len(raw) != 16 {
 		panic("measure: bad GUID literal " + s)
 	}

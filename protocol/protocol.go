@@ -30,9 +30,10 @@
 package protocol
 
 import (
-	"crypto/sha512"
 	"errors"
 	"fmt"
+
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // Version is the evidence protocol version this package speaks.
@@ -147,7 +148,7 @@ func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 	if len(nonce) != NonceSize {
 		return [64]byte{}, fmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
 	}
-	h := sha512.New()
+	h := sha2.New512()
 	h.Write([]byte(evidenceLabel))
 	h.Write([]byte{0})
 	h.Write(nonce)
@@ -160,7 +161,7 @@ func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 // EnrollInfo returns the HPKE info for an upload sealed to the key bound in
 // report: "cvmtrust-enroll-v1" || SHA-384(report).
 func EnrollInfo(report []byte) []byte {
-	return EnrollInfoForHash(sha512.Sum384(report))
+	return EnrollInfoForHash(sha2.Sum384(report))
 }
 
 // EnrollInfoForHash is EnrollInfo from the report's SHA-384, which is all a

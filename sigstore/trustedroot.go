@@ -1,15 +1,15 @@
 package sigstore
 
 import (
-	"crypto/sha256"
 	_ "embed"
 	"fmt"
-	"github.com/cvmtrust/cvmtrust/internal/der"
-	"strings"
-	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
+	"strings"
+	"time"
 )
 
 // TrustedRootMediaType is the only trusted root format accepted.
@@ -210,7 +210,7 @@ func parseLog(v *strictjson.Value) (*transparencyLog, error) {
 			return nil, fmt.Errorf("logId.keyId not base64")
 		}
 	} else {
-		sum := sha256.Sum256(raw)
+		sum := sha2.Sum256(raw)
 		l.id = sum[:]
 	}
 	return l, nil

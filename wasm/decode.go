@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
@@ -352,7 +352,7 @@ func (r *reader) hexString(key, s string) []byte {
 	if s == "" {
 		return nil
 	}
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	b, err := hex.Decode(strings.TrimPrefix(s, "0x"))
 	if err != nil {
 		r.fail(key, "is not hex")
 	}

@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
 )
@@ -53,7 +53,7 @@ func sealingKey(res *verifier.Result, ev protocol.Evidence, exp verifier.Expecta
 	if !res.Verified || exp.Binding == nil || res.Report == nil {
 		return nil
 	}
-	sum := sha512.Sum384(ev.Report)
+	sum := sha2.Sum384(ev.Report)
 	return &sealKey{
 		hpke:         protocol.HPKEKey{KEM: ev.HPKE.KEM, KDF: ev.HPKE.KDF, AEAD: ev.HPKE.AEAD, PublicKey: bytes.Clone(exp.Binding.HPKEPublicKey)},
 		reportSHA384: sum[:],

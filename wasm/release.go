@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/measure"
 	"github.com/cvmtrust/cvmtrust/release"
 	"github.com/cvmtrust/cvmtrust/release/provenance"
@@ -227,7 +227,7 @@ func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
 	}
 	key := ""
 	if simulatedRoot != "" {
-		sum := sha256.Sum256([]byte(simulatedRoot))
+		sum := sha2.Sum256([]byte(simulatedRoot))
 		key = base64.RawStdEncoding.EncodeToString(sum[:])
 	}
 	sigstoreMu.Lock()
