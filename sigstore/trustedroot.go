@@ -3,13 +3,14 @@ package sigstore
 import (
 	_ "embed"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/der"
+	rfctime "github.com/cvmtrust/cvmtrust/internal/rfc3339" // the package's own rfc3339 formats
 	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
-	"strings"
-	"time"
 )
 
 // TrustedRootMediaType is the only trusted root format accepted.
@@ -259,11 +260,11 @@ func parseRange(v *strictjson.Value) (timeRange, error) {
 		return r, fmt.Errorf("validFor.start missing")
 	}
 	var err error
-	if r.start, err = time.Parse(time.RFC3339Nano, start); err != nil {
+	if r.start, err = rfctime.Parse(start); err != nil {
 		return r, fmt.Errorf("validFor.start: %w", err)
 	}
 	if end := stringOf(v.Get("end")); end != "" {
-		if r.end, err = time.Parse(time.RFC3339Nano, end); err != nil {
+		if r.end, err = rfctime.Parse(end); err != nil {
 			return r, fmt.Errorf("validFor.end: %w", err)
 		}
 	}
