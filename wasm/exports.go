@@ -35,7 +35,7 @@ func verifyJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	res, err := verifyEvidence(ctx, ev, exp, trust)
 	if err != nil {

@@ -104,7 +104,7 @@ func await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
 	case <-ctx.Done():
 		// The callbacks stay registered until the Promise settles and then
 		// release themselves.
-		return safejs.Value{}, ctx.Err()
+		return safejs.Value{}, context.Cause(ctx)
 	}
 }
 

@@ -57,7 +57,7 @@ func verifyReleaseJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	rel, res, err := provenance.Verify(ctx, v.Verifier, bundle, pol)
 	if errors.Is(err, sigstore.ErrBadPolicy) {
@@ -120,7 +120,7 @@ func verifyBundleJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	res, err := v.Verify(ctx, bundle, pol)
 	if err != nil {
