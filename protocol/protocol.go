@@ -3,8 +3,9 @@
 // HPKE public key, and the sealed enrollment upload of POST /enroll.
 //
 // It is shared by the gateway (inside the CVM), the verifier and the browser
-// build, so it depends on nothing but the standard library's hashes and
-// builds for js/wasm. The HPKE suite and sealing are in package
+// build, so it depends on nothing but the standard library and internal/sha2
+// and builds for js/wasm; the receipt's HMAC (receipt_mac.go) is native
+// only, since the page checks receipts with WebCrypto. The HPKE suite and sealing are in package
 // protocol/seal, so that a verifier does not link HPKE.
 //
 // # Binding
