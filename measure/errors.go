@@ -1,10 +1,10 @@
 package measure
 
 import (
-	"encoding/hex"
 	"errors"
 
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 )
 
 // Errors returned by this package. Match them with errors.Is; the returned
@@ -51,7 +51,7 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return errfmt.Sprintf("%v: %s: got %s, want %s", e.Kind, e.Field, hex.EncodeToString(e.Got), hex.EncodeToString(e.Want))
+	return errfmt.Sprintf("%v: %s: got %s, want %s", e.Kind, e.Field, hex.Encode(e.Got), hex.Encode(e.Want))
 }
 
 // Is lets errors.Is match the sentinel in Kind.

@@ -2,13 +2,13 @@ package measure
 
 import (
 	"bytes"
-	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/cvmtrust/cvmtrust/internal/endian"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 )
 
 // SectionType is the type of an OVMF SEV metadata section: it says how the
@@ -301,7 +301,7 @@ func OVMFHash(image []byte) (Digest, error) {
 // mustGUID converts a GUID literal to the byte order EFI stores: the first
 // three groups little-endian, the rest as written.
 func mustGUID(s string) [16]byte {
-	raw, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	raw, err := hex.Decode(strings.ReplaceAll(s, "-", ""))
 	if err != nil || len(raw) != 16 {
 		panic("measure: bad GUID literal " + s)
 	}

@@ -3,7 +3,6 @@ package sigstore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/der"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // Certificate extensions Fulcio writes, below 1.3.6.1.4.1.57264.1
@@ -345,7 +345,7 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 	if err != nil {
 		return 0, err
 	}
-	issuerKeyHash := sha256.Sum256(issuer.SPKI)
+	issuerKeyHash := sha2.Sum256(issuer.SPKI)
 	verified := 0
 	lastErr := errors.New("no SCT from a trusted CT log")
 	for !scts.Empty() {
@@ -462,6 +462,6 @@ func tbsWithout(rawTBS []byte, drop string) ([]byte, error) {
 // keyIDOf is how Sigstore names a key: the SHA-256 of its
 // SubjectPublicKeyInfo.
 func keyIDOf(spki []byte) []byte {
-	s := sha256.Sum256(spki)
+	s := sha2.Sum256(spki)
 	return s[:]
 }

@@ -56,20 +56,6 @@ func readHashAlg(s *der.String) (Hash, bool) {
 	return 0, false
 }
 
-// readGeneralizedTime accepts fractional seconds, which TSAs use and
-// cryptobyte's reader does not.
-func readGeneralizedTime(s *der.String) (time.Time, bool) {
-	var raw der.String
-	if !s.ReadASN1(&raw, der.GeneralizedTime) {
-		return time.Time{}, false
-	}
-	t, err := time.Parse("20060102150405.999999999Z", string(raw))
-	if err != nil || len(raw) < 15 || raw[len(raw)-1] != 'Z' {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
 // parseTimeStamp reads a TimeStampResp (RFC 3161 §2.4.2) or a bare
 // TimeStampToken: CMS SignedData with one SignerInfo over a TSTInfo.
 func parseTimeStamp(raw []byte) (*timeStampToken, error) {
@@ -199,7 +185,7 @@ func parseTimeStamp(raw []byte) (*timeStampToken, error) {
 	if !info.SkipASN1(der.INTEGER) {
 		return nil, bad("serial number")
 	}
-	if t.genTime, ok = readGeneralizedTime(&info); !ok {
+	if ok = info.ReadASN1GeneralizedTimeFraction(&t.genTime); !ok {
 		return nil, bad("genTime")
 	}
 	return t, nil

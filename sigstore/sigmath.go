@@ -2,13 +2,12 @@ package sigstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
 	"errors"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/der"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // curveSize is the byte length of a scalar on the key's curve.
@@ -116,13 +115,13 @@ func verifyCertSignature(ctx context.Context, sv SignatureVerifier, issuer, c *c
 func hashBytes(h Hash, b []byte) []byte {
 	switch h {
 	case SHA256:
-		s := sha256.Sum256(b)
+		s := sha2.Sum256(b)
 		return s[:]
 	case SHA384:
-		s := sha512.Sum384(b)
+		s := sha2.Sum384(b)
 		return s[:]
 	case SHA512:
-		s := sha512.Sum512(b)
+		s := sha2.Sum512(b)
 		return s[:]
 	}
 	return nil

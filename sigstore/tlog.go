@@ -3,9 +3,7 @@ package sigstore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"strconv"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -73,7 +73,7 @@ func pemKeyMatches(s *signedContent, b64 string) bool {
 }
 
 func hexEquals(s string, want []byte) bool {
-	got, err := hex.DecodeString(s)
+	got, err := hex.Decode(s)
 	return err == nil && want != nil && bytes.Equal(got, want)
 }
 
@@ -222,7 +222,7 @@ func canonicalSETPayload(e *tlogEntry) []byte {
 	b = append(b, `,"integratedTime":`...)
 	b = strconv.AppendInt(b, e.integratedTime, 10)
 	b = append(b, `,"logID":`...)
-	b = strictjson.AppendString(b, hex.EncodeToString(e.logID))
+	b = strictjson.AppendString(b, hex.Encode(e.logID))
 	b = append(b, `,"logIndex":`...)
 	b = strconv.AppendInt(b, e.logIndex, 10)
 	return append(b, '}')
@@ -245,7 +245,7 @@ func merkleRoot(index, size int64, leaf []byte, proof [][]byte) ([]byte, error) 
 	fn, sn := index, size-1
 	r := leaf
 	for _, p := range proof {
-		if len(p) != sha256.Size {
+		if len(p) != sha2.Size256 {
 			return nil, errors.New("proof hash is not 32 bytes")
 		}
 		if sn == 0 {
@@ -270,14 +270,14 @@ func merkleRoot(index, size int64, leaf []byte, proof [][]byte) ([]byte, error) 
 }
 
 func leafHash(data []byte) []byte {
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write([]byte{0})
 	h.Write(data)
 	return h.Sum(nil)
 }
 
 func nodeHash(l, r []byte) []byte {
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write([]byte{1})
 	h.Write(l)
 	h.Write(r)
@@ -322,7 +322,7 @@ func parseCheckpoint(s string) (*checkpoint, error) {
 	if c.size, err = strconv.ParseInt(lines[1], 10, 64); err != nil || c.size < 0 || lines[1] != strconv.FormatInt(c.size, 10) {
 		return nil, errors.New("checkpoint size is not a decimal number")
 	}
-	if c.rootHash, err = base64.StdEncoding.Strict().DecodeString(lines[2]); err != nil || len(c.rootHash) != sha256.Size {
+	if c.rootHash, err = base64.StdEncoding.Strict().DecodeString(lines[2]); err != nil || len(c.rootHash) != sha2.Size256 {
 		return nil, errors.New("checkpoint root hash is not 32 bytes of base64")
 	}
 	sigBlock := s[split+2:]
@@ -359,7 +359,7 @@ func noteKeyHint(name string, l *transparencyLog) []byte {
 	if l.keyType != cert.KeyEd25519 {
 		return keyIDOf(l.spki)[:4]
 	}
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write([]byte(name))
 	h.Write([]byte{'\n', 0x01})
 	h.Write(l.spki[len(l.spki)-32:])

@@ -1,14 +1,15 @@
 package sigstore
 
 import (
-	"crypto/sha256"
 	_ "embed"
-	"github.com/cvmtrust/cvmtrust/internal/der"
-	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"strings"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	rfctime "github.com/cvmtrust/cvmtrust/internal/rfc3339" // the package's own rfc3339 formats
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -210,7 +211,7 @@ func parseLog(v *strictjson.Value) (*transparencyLog, error) {
 			return nil, errfmt.Errorf("logId.keyId not base64")
 		}
 	} else {
-		sum := sha256.Sum256(raw)
+		sum := sha2.Sum256(raw)
 		l.id = sum[:]
 	}
 	return l, nil
@@ -259,11 +260,11 @@ func parseRange(v *strictjson.Value) (timeRange, error) {
 		return r, errfmt.Errorf("validFor.start missing")
 	}
 	var err error
-	if r.start, err = time.Parse(time.RFC3339Nano, start); err != nil {
+	if r.start, err = rfctime.Parse(start); err != nil {
 		return r, errfmt.Errorf("validFor.start: %w", err)
 	}
 	if end := stringOf(v.Get("end")); end != "" {
-		if r.end, err = time.Parse(time.RFC3339Nano, end); err != nil {
+		if r.end, err = rfctime.Parse(end); err != nil {
 			return r, errfmt.Errorf("validFor.end: %w", err)
 		}
 	}

@@ -1,14 +1,14 @@
 package verifier
 
 import (
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"strings"
 	"sync"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
 
@@ -82,8 +82,8 @@ func loadAMDRoots() (*Roots, error) {
 				return nil, errfmt.Errorf("%s %s chain has %d certificates, want 2", p, signer, len(certs))
 			}
 			ark := certs[1]
-			sum := sha256.Sum256(ark.Raw)
-			if hex.EncodeToString(sum[:]) != arkFingerprints[p] {
+			sum := sha2.Sum256(ark.Raw)
+			if hex.Encode(sum[:]) != arkFingerprints[p] {
 				return nil, errfmt.Errorf("%s ARK fingerprint mismatch", p)
 			}
 			if signer == "vcek" {

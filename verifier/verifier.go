@@ -3,15 +3,14 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
@@ -345,7 +344,7 @@ func VCEKPath(p snp.Product, chipID []byte, reportedTCB uint64) string {
 	if p == snp.Turin {
 		hwid = chipID[:8]
 	}
-	path := errfmt.Sprintf("/vcek/v1/%s/%s?blSPL=%d&teeSPL=%d&snpSPL=%d&ucodeSPL=%d", p, hex.EncodeToString(hwid),
+	path := errfmt.Sprintf("/vcek/v1/%s/%s?blSPL=%d&teeSPL=%d&snpSPL=%d&ucodeSPL=%d", p, hex.Encode(hwid),
 		t.Bootloader, t.TEE, t.SNP, t.Microcode)
 	if t.HasFMC {
 		path += errfmt.Sprintf("&fmcSPL=%d", t.FMC)
@@ -461,8 +460,8 @@ func (s *session) pinnedARKFingerprints(pr *productRoots) string {
 }
 
 func fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	sum := sha2.Sum256(der)
+	return "sha256:" + hex.Encode(sum[:])
 }
 
 // certSignedBy checks child's RSA-PSS signature with parent's key, through
@@ -471,7 +470,7 @@ func (s *session) certSignedBy(child, parent *cert.Certificate) error {
 	if parent.KeyType != cert.KeyRSA {
 		return errors.New("issuer key is not RSA")
 	}
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write(parent.SPKI)
 	h.Write([]byte{0})
 	h.Write(child.RawTBS)
@@ -520,7 +519,7 @@ func (s *session) checkHWID() {
 		// Turin's chip id is 8 bytes, followed by zeros in the report.
 		want = r.ChipID[:8]
 		if !allZero(r.ChipID[8:]) {
-			s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.EncodeToString(r.ChipID), "8 bytes then zeros", "Turin CHIP_ID has data past its 8 bytes")
+			s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.Encode(r.ChipID), "8 bytes then zeros", "Turin CHIP_ID has data past its 8 bytes")
 			return
 		}
 	}
@@ -530,7 +529,7 @@ func (s *session) checkHWID() {
 	case r.MaskChipKey && allZero(r.ChipID):
 		s.skip("vcek.hwid", "the guest masked CHIP_ID; the VCEK signature still binds the chip")
 	case !bytes.Equal(hwid, want):
-		s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.EncodeToString(want), hex.EncodeToString(hwid), "the VCEK was issued for another chip")
+		s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.Encode(want), hex.Encode(hwid), "the VCEK was issued for another chip")
 	default:
 		s.pass("vcek.hwid")
 	}
@@ -657,9 +656,9 @@ func (s *session) checkGuest() {
 			if i > 0 {
 				want += " or "
 			}
-			want += hex.EncodeToString(m)
+			want += hex.Encode(m)
 		}
-		s.fail("measurement", ErrMeasurement, "MEASUREMENT", hex.EncodeToString(r.Measurement), want, "the guest is not running an expected release")
+		s.fail("measurement", ErrMeasurement, "MEASUREMENT", hex.Encode(r.Measurement), want, "the guest is not running an expected release")
 	}
 
 	var want []byte
@@ -678,7 +677,7 @@ func (s *session) checkGuest() {
 		if s.exp.Binding != nil {
 			detail = "REPORT_DATA does not bind this nonce and HPKE key: stale or replayed evidence, or a swapped key"
 		}
-		s.fail("reportData", ErrReportData, "REPORT_DATA", hex.EncodeToString(r.ReportData), hex.EncodeToString(want), detail)
+		s.fail("reportData", ErrReportData, "REPORT_DATA", hex.Encode(r.ReportData), hex.Encode(want), detail)
 	default:
 		s.pass("reportData")
 	}
@@ -695,7 +694,7 @@ func (s *session) checkGuest() {
 		case c.want == nil:
 			s.skip(c.name, "not requested")
 		case !bytes.Equal(c.got, c.want):
-			s.fail(c.name, c.err, c.field, hex.EncodeToString(c.got), hex.EncodeToString(c.want), "")
+			s.fail(c.name, c.err, c.field, hex.Encode(c.got), hex.Encode(c.want), "")
 		default:
 			s.pass(c.name)
 		}
@@ -755,7 +754,7 @@ func (s *session) checkRevocation(crlBytes []byte) {
 	}
 	for _, c := range []*cert.Certificate{s.inter, s.ek} {
 		if crl.IsRevoked(c.Serial) {
-			s.fail("revocation", ErrRevoked, c.SubjectCN+" serial", hex.EncodeToString(c.Serial), "not on the CRL", c.SubjectCN+" is revoked")
+			s.fail("revocation", ErrRevoked, c.SubjectCN+" serial", hex.Encode(c.Serial), "not on the CRL", c.SubjectCN+" is revoked")
 			return
 		}
 	}
@@ -776,22 +775,22 @@ func (s *session) summarize() {
 		// reports, share this layout.
 		p = snp.Milan
 	}
-	sum := sha512.Sum384(r.Raw)
+	sum := sha2.Sum384(r.Raw)
 	s.res.Report = &ReportSummary{
 		Version:      r.Version,
 		GuestSVN:     r.GuestSVN,
 		Policy:       errfmt.Sprintf("%#x", r.Policy),
 		VMPL:         r.VMPL,
 		Signer:       s.signer,
-		ChipID:       hex.EncodeToString(r.ChipID),
-		Measurement:  hex.EncodeToString(r.Measurement),
-		ReportData:   hex.EncodeToString(r.ReportData),
-		HostData:     hex.EncodeToString(r.HostData),
+		ChipID:       hex.Encode(r.ChipID),
+		Measurement:  hex.Encode(r.Measurement),
+		ReportData:   hex.Encode(r.ReportData),
+		HostData:     hex.Encode(r.HostData),
 		ReportedTCB:  tcbSummary(p, r.ReportedTCB),
 		CommittedTCB: tcbSummary(p, r.CommittedTCB),
 		CurrentTCB:   tcbSummary(p, r.CurrentTCB),
 		LaunchTCB:    tcbSummary(p, r.LaunchTCB),
-		SHA384:       hex.EncodeToString(sum[:]),
+		SHA384:       hex.Encode(sum[:]),
 	}
 }
 

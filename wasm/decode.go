@@ -4,13 +4,13 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
 	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
@@ -351,7 +351,7 @@ func (r *reader) hexString(key, s string) []byte {
 	if s == "" {
 		return nil
 	}
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	b, err := hex.Decode(strings.TrimPrefix(s, "0x"))
 	if err != nil {
 		r.fail(key, "is not hex")
 	}

@@ -5,12 +5,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
 	"errors"
 	"sync"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
 	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
@@ -34,7 +34,7 @@ func verifyJS(args []jsval.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	res, err := verifyEvidence(ctx, ev, exp, trust)
 	if err != nil {
@@ -52,7 +52,7 @@ func sealingKey(res *verifier.Result, ev protocol.Evidence, exp verifier.Expecta
 	if !res.Verified || exp.Binding == nil || res.Report == nil {
 		return nil
 	}
-	sum := sha512.Sum384(ev.Report)
+	sum := sha2.Sum384(ev.Report)
 	return &sealKey{
 		hpke:         protocol.HPKEKey{KEM: ev.HPKE.KEM, KDF: ev.HPKE.KDF, AEAD: ev.HPKE.AEAD, PublicKey: bytes.Clone(exp.Binding.HPKEPublicKey)},
 		reportSHA384: sum[:],

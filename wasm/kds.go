@@ -35,7 +35,7 @@ var _ verifier.Fetcher = kdsFetcher{}
 // "/vcek/v1/Milan/cert_chain". The request is aborted when ctx ends or
 // kdsTimeout passes, whichever is first.
 func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, kdsTimeout)
+	ctx, cancel := withTimeout(ctx, kdsTimeout)
 	defer cancel()
 	abort, err := jsval.Global().Get("AbortController")
 	if err != nil {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/measure"
 	"github.com/cvmtrust/cvmtrust/release"
 	"github.com/cvmtrust/cvmtrust/release/provenance"
@@ -55,7 +55,7 @@ func verifyReleaseJS(args []jsval.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	rel, res, err := provenance.Verify(ctx, v.Verifier, bundle, pol)
 	if errors.Is(err, sigstore.ErrBadPolicy) {
@@ -118,7 +118,7 @@ func verifyBundleJS(args []jsval.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	res, err := v.Verify(ctx, bundle, pol)
 	if err != nil {
@@ -225,7 +225,7 @@ func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
 	}
 	key := ""
 	if simulatedRoot != "" {
-		sum := sha256.Sum256([]byte(simulatedRoot))
+		sum := sha2.Sum256([]byte(simulatedRoot))
 		key = base64.RawStdEncoding.EncodeToString(sum[:])
 	}
 	sigstoreMu.Lock()
