@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
@@ -70,6 +69,13 @@ func VCPUTypes() []string {
 			names = append(names, errfmt.Sprintf("%s-v%d", base, v))
 		}
 	}
-	sort.Strings(names)
+	// An insertion sort, in the order sort.Strings gives: sort.Strings is
+	// slices' pdqsort instantiated for strings, 19 KB of code in the
+	// browser build for two dozen names.
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
 	return names
 }
