@@ -8,7 +8,6 @@ require (
 	github.com/elastic/go-seccomp-bpf v1.6.0
 	github.com/google/go-sev-guest v0.15.0
 	github.com/google/uuid v1.6.0
-	github.com/hack-pad/safejs v0.1.0
 	github.com/landlock-lsm/go-landlock v0.11.2
 	github.com/sigstore/sigstore v1.10.8
 	github.com/sigstore/sigstore-go v1.3.0

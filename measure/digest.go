@@ -1,20 +1,20 @@
 package measure
 
 import (
-	"crypto/sha512"
-	"encoding/binary"
-	"encoding/hex"
+	"github.com/cvmtrust/cvmtrust/internal/endian"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // DigestSize is the size of a launch digest (SHA-384).
-const DigestSize = sha512.Size384
+const DigestSize = sha2.Size384
 
 // Digest is an SEV-SNP launch digest, or a partial one such as the OVMF hash.
 // It marshals to lowercase hex.
 type Digest [DigestSize]byte
 
 // String returns the digest in lowercase hex, the form AMD tools print.
-func (d Digest) String() string { return hex.EncodeToString(d[:]) }
+func (d Digest) String() string { return hex.Encode(d[:]) }
 
 // MarshalText encodes the digest as lowercase hex.
 func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
@@ -32,7 +32,7 @@ func (d *Digest) UnmarshalText(text []byte) error {
 // ParseDigest decodes a 48-byte digest written as 96 hex digits.
 func ParseDigest(s string) (Digest, error) {
 	var d Digest
-	b, err := hex.DecodeString(s)
+	b, err := hex.Decode(s)
 	if err != nil || len(b) != DigestSize {
 		return d, errorf(ErrInvalidParams, "digest %q is not %d hex digits", truncate(s), 2*DigestSize)
 	}
@@ -81,15 +81,15 @@ func (c *chain) extend(pageType byte, gpa uint64, contents *Digest) {
 	info := c.info[:]
 	copy(info[0:48], c.ld[:])
 	copy(info[48:96], contents[:])
-	binary.LittleEndian.PutUint16(info[96:], pageInfoSize)
+	endian.LittleEndian.PutUint16(info[96:], pageInfoSize)
 	info[98] = pageType
 	info[99] = 0  // IMI_PAGE
 	info[100] = 0 // VMPL3 permissions
 	info[101] = 0 // VMPL2 permissions
 	info[102] = 0 // VMPL1 permissions
 	info[103] = 0 // reserved
-	binary.LittleEndian.PutUint64(info[104:], gpa)
-	c.ld = sha512.Sum384(info)
+	endian.LittleEndian.PutUint64(info[104:], gpa)
+	c.ld = sha2.Sum384(info)
 }
 
 var zeroContents Digest
@@ -97,7 +97,7 @@ var zeroContents Digest
 // normalPages measures data (a whole number of pages) loaded at gpa.
 func (c *chain) normalPages(gpa uint64, data []byte) {
 	for off := 0; off < len(data); off += pageSize {
-		h := sha512.Sum384(data[off : off+pageSize])
+		h := sha2.Sum384(data[off : off+pageSize])
 		c.extend(pageTypeNormal, gpa+uint64(off), (*Digest)(&h))
 	}
 }

@@ -1,9 +1,10 @@
 package measure
 
 import (
-	"encoding/hex"
 	"errors"
-	"fmt"
+
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 )
 
 // Errors returned by this package. Match them with errors.Is; the returned
@@ -50,12 +51,12 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("%v: %s: got %s, want %s", e.Kind, e.Field, hex.EncodeToString(e.Got), hex.EncodeToString(e.Want))
+	return errfmt.Sprintf("%v: %s: got %s, want %s", e.Kind, e.Field, hex.Encode(e.Got), hex.Encode(e.Want))
 }
 
 // Is lets errors.Is match the sentinel in Kind.
 func (e *MismatchError) Is(target error) bool { return target == e.Kind }
 
 func errorf(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
+	return errfmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
 }

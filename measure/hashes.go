@@ -1,8 +1,8 @@
 package measure
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
+	"github.com/cvmtrust/cvmtrust/internal/endian"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // KernelHashes are the SHA-256 digests QEMU writes into the SEV hashes table
@@ -19,8 +19,8 @@ type KernelHashes struct {
 // (nil when there is none) and command line ("" when there is none).
 func HashKernel(kernel, initrd []byte, cmdline string) KernelHashes {
 	return KernelHashes{
-		Kernel:  sha256.Sum256(kernel),
-		Initrd:  sha256.Sum256(initrd),
+		Kernel:  sha2.Sum256(kernel),
+		Initrd:  sha2.Sum256(initrd),
 		Cmdline: CmdlineHash(cmdline),
 	}
 }
@@ -28,7 +28,7 @@ func HashKernel(kernel, initrd []byte, cmdline string) KernelHashes {
 // CmdlineHash is the SHA-256 of the kernel command line as QEMU passes it:
 // the text followed by a NUL byte (a lone NUL when there is none).
 func CmdlineHash(cmdline string) SHA256 {
-	return sha256.Sum256(append([]byte(cmdline), 0))
+	return sha2.Sum256(append([]byte(cmdline), 0))
 }
 
 // GUIDs of the SEV hashes table (QEMU target/i386/sev.c, OVMF BlobVerifierSevHashes).
@@ -40,7 +40,7 @@ var (
 )
 
 const (
-	hashEntrySize = 16 + 2 + sha256.Size
+	hashEntrySize = 16 + 2 + sha2.Size256
 	hashTableSize = 16 + 2 + 3*hashEntrySize
 )
 
@@ -51,14 +51,14 @@ func (h *KernelHashes) page(offset uint32) []byte {
 	page := make([]byte, pageSize)
 	t := page[offset%pageSize:]
 	copy(t, guidHashTableHeader[:])
-	binary.LittleEndian.PutUint16(t[16:], hashTableSize)
+	endian.LittleEndian.PutUint16(t[16:], hashTableSize)
 	e := t[18:]
 	for _, entry := range []struct {
 		guid *[16]byte
 		hash *SHA256
 	}{{&guidHashCmdline, &h.Cmdline}, {&guidHashInitrd, &h.Initrd}, {&guidHashKernel, &h.Kernel}} {
 		copy(e, entry.guid[:])
-		binary.LittleEndian.PutUint16(e[16:], hashEntrySize)
+		endian.LittleEndian.PutUint16(e[16:], hashEntrySize)
 		copy(e[18:], entry.hash[:])
 		e = e[hashEntrySize:]
 	}

@@ -1,6 +1,6 @@
 package measure
 
-import "crypto/sha512"
+import "github.com/cvmtrust/cvmtrust/internal/sha2"
 
 // MaxVCPUs bounds Params.VCPUs (KVM's limit on x86).
 const MaxVCPUs = 4096
@@ -105,8 +105,8 @@ func LaunchDigest(p Params) (Digest, error) {
 
 	// The bootstrap processor starts at the reset vector, the others at the
 	// SEV-ES reset block's address; all application processors share a page.
-	bsp := sha512.Sum384(vmsaPage(bspEIP, p.GuestFeatures, p.VCPUSig, vmm))
-	ap := sha512.Sum384(vmsaPage(p.Layout.ResetEIP, p.GuestFeatures, p.VCPUSig, vmm))
+	bsp := sha2.Sum384(vmsaPage(bspEIP, p.GuestFeatures, p.VCPUSig, vmm))
+	ap := sha2.Sum384(vmsaPage(p.Layout.ResetEIP, p.GuestFeatures, p.VCPUSig, vmm))
 	c.extend(pageTypeVMSA, vmsaGPA, (*Digest)(&bsp))
 	for i := 1; i < p.VCPUs; i++ {
 		c.extend(pageTypeVMSA, vmsaGPA, (*Digest)(&ap))

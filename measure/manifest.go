@@ -1,8 +1,8 @@
 package measure
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // ManifestFormat is the value of Manifest.Format this package reads and writes.
@@ -63,18 +63,18 @@ type ArtifactDigest struct {
 }
 
 // SHA256 is a SHA-256 digest that marshals to lowercase hex.
-type SHA256 [sha256.Size]byte
+type SHA256 [sha2.Size256]byte
 
-func (h SHA256) String() string { return hex.EncodeToString(h[:]) }
+func (h SHA256) String() string { return hex.Encode(h[:]) }
 
 // MarshalText encodes the digest as lowercase hex.
 func (h SHA256) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 
 // UnmarshalText decodes 64 hex digits.
 func (h *SHA256) UnmarshalText(text []byte) error {
-	b, err := hex.DecodeString(string(text))
-	if err != nil || len(b) != sha256.Size {
-		return errorf(ErrMalformedManifest, "SHA-256 %q is not %d hex digits", truncate(string(text)), 2*sha256.Size)
+	b, err := hex.Decode(string(text))
+	if err != nil || len(b) != sha2.Size256 {
+		return errorf(ErrMalformedManifest, "SHA-256 %q is not %d hex digits", truncate(string(text)), 2*sha2.Size256)
 	}
 	copy(h[:], b)
 	return nil
@@ -128,7 +128,7 @@ func (m *Manifest) Params() (Params, error) {
 	if m.Initrd != nil {
 		h.Initrd = m.Initrd.SHA256
 	} else {
-		h.Initrd = sha256.Sum256(nil)
+		h.Initrd = sha2.Sum256(nil)
 	}
 	if m.CmdlineSHA256 != nil {
 		if m.Cmdline != "" && *m.CmdlineSHA256 != h.Cmdline {
@@ -187,10 +187,10 @@ func (m *Manifest) CheckArtifacts(a Artifacts) error {
 			return &MismatchError{Kind: ErrArtifactMismatch, Field: "ovmf.snp_ovmf_hash", Got: p.OVMFHash[:], Want: m.OVMF.SNPOVMFHash[:]}
 		}
 		if !p.Layout.equal(&m.OVMF.Layout) {
-			return errorf(ErrArtifactMismatch, "OVMF layout: got %+v, want %+v", p.Layout, m.OVMF.Layout)
+			return errorf(ErrArtifactMismatch, "OVMF layout: got %v, want %v", p.Layout, m.OVMF.Layout)
 		}
 		if m.OVMF.SHA256 != nil {
-			if sum := sha256.Sum256(a.OVMF); SHA256(sum) != *m.OVMF.SHA256 {
+			if sum := sha2.Sum256(a.OVMF); SHA256(sum) != *m.OVMF.SHA256 {
 				return &MismatchError{Kind: ErrArtifactMismatch, Field: "ovmf.sha256", Got: sum[:], Want: m.OVMF.SHA256[:]}
 			}
 		}
@@ -206,7 +206,7 @@ func (m *Manifest) CheckArtifacts(a Artifacts) error {
 		if f.stated == nil {
 			return errorf(ErrArtifactMismatch, "%s given but the manifest has none", f.name)
 		}
-		if sum := sha256.Sum256(f.data); SHA256(sum) != f.stated.SHA256 {
+		if sum := sha2.Sum256(f.data); SHA256(sum) != f.stated.SHA256 {
 			return &MismatchError{Kind: ErrArtifactMismatch, Field: f.name + ".sha256", Got: sum[:], Want: f.stated.SHA256[:]}
 		}
 	}
@@ -237,7 +237,7 @@ func NewManifest(release string, p Params) (*Manifest, error) {
 	}
 	if p.Kernel != nil {
 		m.Kernel = &ArtifactDigest{SHA256: p.Kernel.Kernel}
-		if p.Kernel.Initrd != sha256.Sum256(nil) {
+		if p.Kernel.Initrd != sha2.Sum256(nil) {
 			m.Initrd = &ArtifactDigest{SHA256: p.Kernel.Initrd}
 		}
 		if p.Kernel.Cmdline != CmdlineHash("") {

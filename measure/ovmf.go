@@ -2,11 +2,12 @@ package measure
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/hex"
-	"fmt"
 	"slices"
-	"strings"
+	"strconv"
+
+	"github.com/cvmtrust/cvmtrust/internal/endian"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 )
 
 // SectionType is the type of an OVMF SEV metadata section: it says how the
@@ -34,7 +35,7 @@ func (t SectionType) String() string {
 	if n, ok := sectionNames[t]; ok {
 		return n
 	}
-	return fmt.Sprintf("SectionType(%#x)", uint32(t))
+	return errfmt.Sprintf("SectionType(%#x)", uint32(t))
 }
 
 // MarshalText writes the section type by name, e.g. "SNP_SEC_MEM".
@@ -113,14 +114,14 @@ func ParseOVMF(image []byte) (Layout, error) {
 	if len(reset) < 4 {
 		return l, errorf(ErrMalformedOVMF, "SEV-ES reset block is %d bytes, want at least 4", len(reset))
 	}
-	l.ResetEIP = binary.LittleEndian.Uint32(reset)
+	l.ResetEIP = endian.LittleEndian.Uint32(reset)
 
 	if ht, ok := table[guidSEVHashTableRV]; ok {
 		if len(ht) < 8 {
 			return l, errorf(ErrMalformedOVMF, "SEV hashes table entry is %d bytes, want at least 8", len(ht))
 		}
 		// Builds without the table (OvmfPkgX64) carry the entry with address 0.
-		l.HashesTableGPA = binary.LittleEndian.Uint32(ht)
+		l.HashesTableGPA = endian.LittleEndian.Uint32(ht)
 	}
 
 	meta, ok := table[guidSEVMetadata]
@@ -130,7 +131,7 @@ func ParseOVMF(image []byte) (Layout, error) {
 	if len(meta) < 4 {
 		return l, errorf(ErrMalformedOVMF, "SEV metadata entry is %d bytes, want at least 4", len(meta))
 	}
-	l.Sections, err = metadataSections(image, binary.LittleEndian.Uint32(meta))
+	l.Sections, err = metadataSections(image, endian.LittleEndian.Uint32(meta))
 	if err != nil {
 		return l, err
 	}
@@ -154,7 +155,7 @@ func footerTable(image []byte) (map[[16]byte][]byte, error) {
 	if end < entryHeader || !bytes.Equal(image[end-16:end], guidFooterTable[:]) {
 		return nil, ErrNoFooterTable
 	}
-	total := int(binary.LittleEndian.Uint16(image[end-entryHeader:]))
+	total := int(endian.LittleEndian.Uint16(image[end-entryHeader:]))
 	if total < entryHeader || total > end {
 		return nil, errorf(ErrMalformedOVMF, "footer table length %d out of range", total)
 	}
@@ -166,7 +167,7 @@ func footerTable(image []byte) (map[[16]byte][]byte, error) {
 		}
 		var guid [16]byte
 		copy(guid[:], tbl[len(tbl)-16:])
-		size := int(binary.LittleEndian.Uint16(tbl[len(tbl)-entryHeader:]))
+		size := int(endian.LittleEndian.Uint16(tbl[len(tbl)-entryHeader:]))
 		if size < entryHeader || size > len(tbl) {
 			return nil, errorf(ErrMalformedOVMF, "footer table entry %s has length %d out of range", guidString(guid), size)
 		}
@@ -190,9 +191,9 @@ func metadataSections(image []byte, offsetFromEnd uint32) ([]Section, error) {
 	if string(m[0:4]) != "ASEV" {
 		return nil, errorf(ErrMalformedOVMF, "SEV metadata signature is %q, want \"ASEV\"", m[0:4])
 	}
-	length := binary.LittleEndian.Uint32(m[4:])
-	version := binary.LittleEndian.Uint32(m[8:])
-	count := binary.LittleEndian.Uint32(m[12:])
+	length := endian.LittleEndian.Uint32(m[4:])
+	version := endian.LittleEndian.Uint32(m[8:])
+	count := endian.LittleEndian.Uint32(m[12:])
 	if version != 1 {
 		return nil, errorf(ErrMalformedOVMF, "SEV metadata version %d, want 1", version)
 	}
@@ -204,9 +205,9 @@ func metadataSections(image []byte, offsetFromEnd uint32) ([]Section, error) {
 	for i := range sections {
 		d := m[headerSize+i*descSize:]
 		sections[i] = Section{
-			GPA:  binary.LittleEndian.Uint32(d[0:]),
-			Size: binary.LittleEndian.Uint32(d[4:]),
-			Type: SectionType(binary.LittleEndian.Uint32(d[8:])),
+			GPA:  endian.LittleEndian.Uint32(d[0:]),
+			Size: endian.LittleEndian.Uint32(d[4:]),
+			Type: SectionType(endian.LittleEndian.Uint32(d[8:])),
 		}
 	}
 	return sections, nil
@@ -243,6 +244,32 @@ func (l *Layout) validate(bad error) error {
 	return nil
 }
 
+// String writes the layout in the words of the manifest, addresses in hex,
+// for error messages: reset_eip 0xffffff00, hashes_table_gpa 0x80b000,
+// sections [SNP_SEC_MEM 0x800000+0x9000 ...].
+func (l Layout) String() string {
+	b := []byte("reset_eip ")
+	b = appendHex(b, l.ResetEIP)
+	b = append(b, ", hashes_table_gpa "...)
+	b = appendHex(b, l.HashesTableGPA)
+	b = append(b, ", sections ["...)
+	for i, s := range l.Sections {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, s.Type.String()...)
+		b = append(b, ' ')
+		b = appendHex(b, s.GPA)
+		b = append(b, '+')
+		b = appendHex(b, s.Size)
+	}
+	return string(append(b, ']'))
+}
+
+func appendHex(b []byte, v uint32) []byte {
+	return strconv.AppendUint(append(b, "0x"...), uint64(v), 16)
+}
+
 func (l *Layout) equal(o *Layout) bool {
 	return l.ResetEIP == o.ResetEIP && l.HashesTableGPA == o.HashesTableGPA && slices.Equal(l.Sections, o.Sections)
 }
@@ -273,7 +300,15 @@ func OVMFHash(image []byte) (Digest, error) {
 // mustGUID converts a GUID literal to the byte order EFI stores: the first
 // three groups little-endian, the rest as written.
 func mustGUID(s string) [16]byte {
-	raw, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	// The dashes dropped by hand: strings.ReplaceAll would link
+	// strings.Replace (5 KB of code) into the browser build for this alone.
+	digits := make([]byte, 0, 32)
+	for i := 0; i < len(s); i++ {
+		if s[i] != '-' {
+			digits = append(digits, s[i])
+		}
+	}
+	raw, err := hex.Decode(string(digits))
 	if err != nil || len(raw) != 16 {
 		panic("measure: bad GUID literal " + s)
 	}
@@ -286,7 +321,7 @@ func mustGUID(s string) [16]byte {
 }
 
 func guidString(g [16]byte) string {
-	return fmt.Sprintf("%08x-%04x-%04x-%x-%x",
-		binary.LittleEndian.Uint32(g[0:]), binary.LittleEndian.Uint16(g[4:]),
-		binary.LittleEndian.Uint16(g[6:]), g[8:10], g[10:])
+	return errfmt.Sprintf("%08x-%04x-%04x-%x-%x",
+		endian.LittleEndian.Uint32(g[0:]), endian.LittleEndian.Uint16(g[4:]),
+		endian.LittleEndian.Uint16(g[6:]), g[8:10], g[10:])
 }

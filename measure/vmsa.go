@@ -1,6 +1,6 @@
 package measure
 
-import "encoding/binary"
+import "github.com/cvmtrust/cvmtrust/internal/endian"
 
 // VMMType names the hypervisor that launches the guest. They differ in the
 // initial register state of the vCPUs (the VMSA pages) and in the order of
@@ -88,7 +88,7 @@ func vmsaPage(eip uint32, sevFeatures uint64, vcpuSig uint32, vmm VMMType) []byt
 	}
 
 	p := make([]byte, pageSize)
-	le := binary.LittleEndian
+	le := endian.LittleEndian
 	seg := func(off int, selector, attrib uint16, limit uint32, base uint64) {
 		le.PutUint16(p[off:], selector)
 		le.PutUint16(p[off+2:], attrib)

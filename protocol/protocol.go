@@ -3,8 +3,9 @@
 // HPKE public key, and the sealed enrollment upload of POST /enroll.
 //
 // It is shared by the gateway (inside the CVM), the verifier and the browser
-// build, so it depends on nothing but the standard library's hashes and
-// builds for js/wasm. The HPKE suite and sealing are in package
+// build, so it depends on nothing but the standard library and internal/sha2
+// and builds for js/wasm; the receipt's HMAC (receipt_mac.go) is native
+// only, since the page checks receipts with WebCrypto. The HPKE suite and sealing are in package
 // protocol/seal, so that a verifier does not link HPKE.
 //
 // # Binding
@@ -30,9 +31,10 @@
 package protocol
 
 import (
-	"crypto/sha512"
 	"errors"
-	"fmt"
+
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // Version is the evidence protocol version this package speaks.
@@ -145,9 +147,9 @@ var (
 // value the gateway asks the firmware to place in REPORT_DATA.
 func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 	if len(nonce) != NonceSize {
-		return [64]byte{}, fmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
+		return [64]byte{}, errfmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
 	}
-	h := sha512.New()
+	h := sha2.New512()
 	h.Write([]byte(evidenceLabel))
 	h.Write([]byte{0})
 	h.Write(nonce)
@@ -160,7 +162,7 @@ func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 // EnrollInfo returns the HPKE info for an upload sealed to the key bound in
 // report: "cvmtrust-enroll-v1" || SHA-384(report).
 func EnrollInfo(report []byte) []byte {
-	return EnrollInfoForHash(sha512.Sum384(report))
+	return EnrollInfoForHash(sha2.Sum384(report))
 }
 
 // EnrollInfoForHash is EnrollInfo from the report's SHA-384, which is all a

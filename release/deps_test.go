@@ -11,7 +11,7 @@ import (
 )
 
 // The browser build links this package: it may import the standard library
-// (not os, unsafe or syscall/js), measure and internal/strictjson, and only
+// (not os, unsafe or syscall/js), measure, internal/strictjson, internal/errfmt and internal/hex, and only
 // the native statement writer may import encoding/json.
 func TestImports(t *testing.T) {
 	files, err := filepath.Glob("*.go")
@@ -35,7 +35,8 @@ func TestImports(t *testing.T) {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			first, _, _ := strings.Cut(path, "/")
 			switch {
-			case path == "github.com/cvmtrust/cvmtrust/measure", path == "github.com/cvmtrust/cvmtrust/internal/strictjson":
+			case path == "github.com/cvmtrust/cvmtrust/measure", path == "github.com/cvmtrust/cvmtrust/internal/strictjson",
+				path == "github.com/cvmtrust/cvmtrust/internal/errfmt", path == "github.com/cvmtrust/cvmtrust/internal/hex":
 			case strings.Contains(first, "."), path == "os", path == "unsafe", path == "syscall/js":
 				t.Errorf("%s imports %s", name, path)
 			case path == "encoding/json" && (name != "statement_encode.go" || !strings.Contains(string(src), "//go:build !js")):

@@ -2,7 +2,8 @@ package release
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 // Errors returned by this package. Match them with errors.Is; the returned
@@ -19,5 +20,5 @@ var (
 )
 
 func errorf(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
+	return errfmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
 }

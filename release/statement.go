@@ -1,8 +1,7 @@
 package release
 
 import (
-	"encoding/hex"
-
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 	"github.com/cvmtrust/cvmtrust/measure"
 )
 
@@ -146,7 +145,7 @@ func matchSubjects(got []statementSubject, m *measure.Manifest) error {
 			}
 		}
 		if !found {
-			return errorf(ErrSubjectMismatch, "subject %q (sha256 %s) is none of the manifest's artifacts", truncate(s.Name), hex.EncodeToString(s.SHA256[:]))
+			return errorf(ErrSubjectMismatch, "subject %q (sha256 %s) is none of the manifest's artifacts", truncate(s.Name), hex.Encode(s.SHA256[:]))
 		}
 	}
 	return nil

@@ -1,8 +1,7 @@
 package release
 
 import (
-	"encoding/hex"
-
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 	"github.com/cvmtrust/cvmtrust/measure"
 )
@@ -117,8 +116,8 @@ func decodeSubjects(v *strictjson.Value) ([]statementSubject, error) {
 						continue // other algorithms are allowed and ignored
 					}
 					h := d.Value.Text
-					b, err := hex.DecodeString(h)
-					if err != nil || len(b) != len(s.SHA256) || hex.EncodeToString(b) != h {
+					b, err := hex.Decode(h)
+					if err != nil || len(b) != len(s.SHA256) || hex.Encode(b) != h {
 						return nil, errorf(ErrMalformedStatement, "subject %d: sha256 %q is not 64 lowercase hex digits", i, truncate(h))
 					}
 					copy(s.SHA256[:], b)

@@ -11,7 +11,7 @@ import (
 // line breaks ignored (as Go's base64 decoder, which protojson uses, does).
 func decodeBase64(s string) ([]byte, error) {
 	if strings.ContainsAny(s, "\r\n") {
-		s = strings.NewReplacer("\r", "", "\n", "").Replace(s)
+		s = dropLineBreaks(s)
 	}
 	if strings.ContainsAny(s, "-_") {
 		if strings.HasSuffix(s, "=") {
@@ -27,4 +27,17 @@ func decodeBase64(s string) ([]byte, error) {
 		return nil, errors.New("invalid base64")
 	}
 	return b, nil
+}
+
+// dropLineBreaks returns s without its '\r' and '\n' bytes, as
+// strings.NewReplacer("\r", "", "\n", "").Replace(s) would, without
+// linking the Replacer (about 20 KB of code in the browser build).
+func dropLineBreaks(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\r' && s[i] != '\n' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
 }

@@ -1,9 +1,8 @@
 package sigstore
 
 import (
-	"fmt"
-
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -74,7 +73,7 @@ type inclusionProof struct {
 }
 
 func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrMalformedBundle, fmt.Sprintf(format, args...))
+	return errfmt.Errorf("%w: %s", ErrMalformedBundle, errfmt.Sprintf(format, args...))
 }
 
 // parseBundle reads a bundle's JSON (protobuf's JSON form of
@@ -83,7 +82,7 @@ func malformed(format string, args ...any) error {
 func parseBundle(data []byte) (*bundle, error) {
 	v, err := strictjson.ParseLimits(data, strictjson.Limits{MaxBytes: maxBundleBytes, MaxDepth: maxBundleDepth})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
+		return nil, errfmt.Errorf("%w: %w", ErrMalformedBundle, err)
 	}
 	if v.Kind != strictjson.Object {
 		return nil, malformed("not a JSON object")
@@ -91,7 +90,7 @@ func parseBundle(data []byte) (*bundle, error) {
 	b := &bundle{mediaType: stringOf(v.Get("mediaType"))}
 	var ok bool
 	if b.version, ok = bundleVersions[b.mediaType]; !ok {
-		return nil, fmt.Errorf("%w: bundle media type %q", ErrUnsupported, b.mediaType)
+		return nil, errfmt.Errorf("%w: bundle media type %q", ErrUnsupported, b.mediaType)
 	}
 	vm := v.Get("verificationMaterial")
 	if vm == nil || vm.Kind != strictjson.Object {
@@ -106,7 +105,7 @@ func parseBundle(data []byte) (*bundle, error) {
 		}
 		crt, err := cert.ParseAny(der)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformedCert, err)
+			return nil, errfmt.Errorf("%w: %w", ErrMalformedCert, err)
 		}
 		b.certs = []*cert.Certificate{crt}
 	}
@@ -127,7 +126,7 @@ func parseBundle(data []byte) (*bundle, error) {
 			}
 			crt, err := cert.ParseAny(der)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrMalformedCert, err)
+				return nil, errfmt.Errorf("%w: %w", ErrMalformedCert, err)
 			}
 			b.certs = append(b.certs, crt)
 		}
@@ -150,7 +149,7 @@ func parseBundle(data []byte) (*bundle, error) {
 	for i, e := range entries {
 		te, err := parseTlogEntry(e)
 		if err != nil {
-			return nil, fmt.Errorf("tlogEntries[%d]: %w", i, err)
+			return nil, errfmt.Errorf("tlogEntries[%d]: %w", i, err)
 		}
 		if b.version == 1 && te.set == nil {
 			return nil, malformed("tlogEntries[%d]: a v0.1 bundle needs an inclusion promise", i)
@@ -195,7 +194,7 @@ func parseBundle(data []byte) (*bundle, error) {
 		}
 		sigs := arrayOf(env.Get("signatures"))
 		if len(sigs) != 1 {
-			return nil, fmt.Errorf("%w: a DSSE envelope with %d signatures (exactly one is supported)", ErrUnsupported, len(sigs))
+			return nil, errfmt.Errorf("%w: a DSSE envelope with %d signatures (exactly one is supported)", ErrUnsupported, len(sigs))
 		}
 		if b.dsse.sig, err = bytesField(sigs[0], "sig"); err != nil {
 			return nil, err

@@ -246,8 +246,11 @@ func readGeneralizedTimeCB(s *cryptobyte.String) (time.Time, bool) {
 	if !s.ReadASN1(&raw, cbasn1.GeneralizedTime) {
 		return time.Time{}, false
 	}
-	t, err := time.Parse("20060102150405.999999999Z", string(raw))
-	if err != nil || len(raw) < 15 || raw[len(raw)-1] != 'Z' {
+	// DER form, the way encoding/asn1 checks it: the time must print back
+	// as the same bytes ('.', no trailing zeros).
+	const layout = "20060102150405.999999999Z"
+	t, err := time.Parse(layout, string(raw))
+	if err != nil || len(raw) < 15 || raw[len(raw)-1] != 'Z' || t.Format(layout) != string(raw) {
 		return time.Time{}, false
 	}
 	return t, true

@@ -3,15 +3,15 @@ package sigstore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // Certificate extensions Fulcio writes, below 1.3.6.1.4.1.57264.1
@@ -62,7 +62,7 @@ var criticalKnown = map[string]bool{
 func checkCritical(c *cert.Certificate) error {
 	for _, oid := range c.Critical {
 		if !criticalKnown[oid] {
-			return fmt.Errorf("unhandled critical extension %s", oid)
+			return errfmt.Errorf("unhandled critical extension %s", oid)
 		}
 	}
 	return nil
@@ -89,14 +89,14 @@ func identity(c *cert.Certificate) (Signer, []string, error) {
 		in := der.String(v)
 		var str der.String
 		if !in.ReadASN1(&str, der.UTF8String) || !in.Empty() || !utf8.Valid(str) {
-			return "", fmt.Errorf("extension %s is not a UTF8String", oid)
+			return "", errfmt.Errorf("extension %s is not a UTF8String", oid)
 		}
 		return string(str), nil
 	}
 	rawExt := func(oid string) (string, error) {
 		v, ok := c.Extensions[oid]
 		if ok && !utf8.Valid(v) {
-			return "", fmt.Errorf("extension %s is not UTF-8", oid)
+			return "", errfmt.Errorf("extension %s is not UTF-8", oid)
 		}
 		return string(v), nil
 	}
@@ -260,7 +260,7 @@ func (v *Verifier) chainTo(ctx context.Context, leaf *cert.Certificate) ([]*auth
 			continue
 		}
 		if err := verifyCertSignature(ctx, v.sigs, issuer, leaf); err != nil {
-			lastErr = fmt.Errorf("signature by the issuing CA: %w", err)
+			lastErr = errfmt.Errorf("signature by the issuing CA: %w", err)
 			continue
 		}
 		if err := v.authorityChain(ctx, ca); err != nil {
@@ -295,20 +295,20 @@ func (v *Verifier) authorityChain(ctx context.Context, a *authority) error {
 func verifyAuthorityChain(ctx context.Context, sv SignatureVerifier, chain []*cert.Certificate) error {
 	for i, c := range chain {
 		if err := checkCritical(c); err != nil {
-			return fmt.Errorf("certificate %d of the authority's chain: %w", i, err)
+			return errfmt.Errorf("certificate %d of the authority's chain: %w", i, err)
 		}
 		parent := c
 		if i+1 < len(chain) {
 			parent = chain[i+1]
 			if !isCA(parent) {
-				return fmt.Errorf("certificate %d of the authority's chain is not a CA", i+1)
+				return errfmt.Errorf("certificate %d of the authority's chain is not a CA", i+1)
 			}
 		}
 		if !bytes.Equal(parent.RawSubject, c.RawIssuer) {
-			return fmt.Errorf("certificate %d of the authority's chain is not issued by the next one", i)
+			return errfmt.Errorf("certificate %d of the authority's chain is not issued by the next one", i)
 		}
 		if err := verifyCertSignature(ctx, sv, parent, c); err != nil {
-			return fmt.Errorf("signature on certificate %d of the authority's chain: %w", i, err)
+			return errfmt.Errorf("signature on certificate %d of the authority's chain: %w", i, err)
 		}
 	}
 	return nil
@@ -345,7 +345,7 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 	if err != nil {
 		return 0, err
 	}
-	issuerKeyHash := sha256.Sum256(issuer.SPKI)
+	issuerKeyHash := sha2.Sum256(issuer.SPKI)
 	verified := 0
 	lastErr := errors.New("no SCT from a trusted CT log")
 	for !scts.Empty() {
@@ -375,7 +375,7 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 		}
 		when := time.UnixMilli(int64(ts))
 		if !log.valid.contains(when) {
-			lastErr = fmt.Errorf("SCT time %s outside the CT log's window %s", when.UTC().Format(time.RFC3339), log.valid)
+			lastErr = errfmt.Errorf("SCT time %s outside the CT log's window %s", when.UTC().Format(time.RFC3339), log.valid)
 			continue
 		}
 		var b der.Builder
@@ -392,7 +392,7 @@ func verifySCTs(ctx context.Context, sv SignatureVerifier, leaf, issuer *cert.Ce
 		}
 		scheme, hash := log.scheme, log.hash
 		if err := verifyWith(ctx, sv, log.keyType, log.spki, scheme, hash, signed, sig); err != nil {
-			lastErr = fmt.Errorf("SCT signature: %w", err)
+			lastErr = errfmt.Errorf("SCT signature: %w", err)
 			continue
 		}
 		verified++
@@ -462,6 +462,6 @@ func tbsWithout(rawTBS []byte, drop string) ([]byte, error) {
 // keyIDOf is how Sigstore names a key: the SHA-256 of its
 // SubjectPublicKeyInfo.
 func keyIDOf(spki []byte) []byte {
-	s := sha256.Sum256(spki)
+	s := sha2.Sum256(spki)
 	return s[:]
 }

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 var (
@@ -56,24 +56,10 @@ func readHashAlg(s *der.String) (Hash, bool) {
 	return 0, false
 }
 
-// readGeneralizedTime accepts fractional seconds, which TSAs use and
-// cryptobyte's reader does not.
-func readGeneralizedTime(s *der.String) (time.Time, bool) {
-	var raw der.String
-	if !s.ReadASN1(&raw, der.GeneralizedTime) {
-		return time.Time{}, false
-	}
-	t, err := time.Parse("20060102150405.999999999Z", string(raw))
-	if err != nil || len(raw) < 15 || raw[len(raw)-1] != 'Z' {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
 // parseTimeStamp reads a TimeStampResp (RFC 3161 §2.4.2) or a bare
 // TimeStampToken: CMS SignedData with one SignerInfo over a TSTInfo.
 func parseTimeStamp(raw []byte) (*timeStampToken, error) {
-	bad := func(what string) error { return fmt.Errorf("malformed timestamp: %s", what) }
+	bad := func(what string) error { return errfmt.Errorf("malformed timestamp: %s", what) }
 	in := der.String(raw)
 	var outer der.String
 	if !in.ReadASN1(&outer, der.SEQUENCE) || !in.Empty() {
@@ -87,7 +73,7 @@ func parseTimeStamp(raw []byte) (*timeStampToken, error) {
 			return nil, bad("status")
 		}
 		if code != 0 && code != 1 {
-			return nil, fmt.Errorf("timestamp request was not granted (status %d)", code)
+			return nil, errfmt.Errorf("timestamp request was not granted (status %d)", code)
 		}
 		if !outer.ReadASN1(&contentInfo, der.SEQUENCE) || !outer.Empty() {
 			return nil, bad("no token in the response")
@@ -199,7 +185,7 @@ func parseTimeStamp(raw []byte) (*timeStampToken, error) {
 	if !info.SkipASN1(der.INTEGER) {
 		return nil, bad("serial number")
 	}
-	if t.genTime, ok = readGeneralizedTime(&info); !ok {
+	if ok = info.ReadASN1GeneralizedTimeFraction(&t.genTime); !ok {
 		return nil, bad("genTime")
 	}
 	return t, nil
@@ -233,11 +219,11 @@ func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.T
 			continue
 		}
 		if !a.valid.contains(t.genTime) {
-			lastErr = fmt.Errorf("timestamp %s outside the authority's window %s", t.genTime.UTC().Format(time.RFC3339), a.valid)
+			lastErr = errfmt.Errorf("timestamp %s outside the authority's window %s", t.genTime.UTC().Format(time.RFC3339), a.valid)
 			continue
 		}
 		if err := v.authorityChain(ctx, a); err != nil {
-			lastErr = fmt.Errorf("timestamp authority chain: %w", err)
+			lastErr = errfmt.Errorf("timestamp authority chain: %w", err)
 			continue
 		}
 		if !hasEKU(signer, oidTimeStamping) {
@@ -249,7 +235,7 @@ func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.T
 			allValid = allValid && validAt(c, t.genTime)
 		}
 		if !allValid {
-			lastErr = fmt.Errorf("timestamp %s outside the authority's certificate validity", t.genTime.UTC().Format(time.RFC3339))
+			lastErr = errfmt.Errorf("timestamp %s outside the authority's certificate validity", t.genTime.UTC().Format(time.RFC3339))
 			continue
 		}
 		return t.genTime, a, nil

@@ -2,13 +2,12 @@ package sigstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
 	"errors"
-	"fmt"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
 	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
 // curveSize is the byte length of a scalar on the key's curve.
@@ -94,7 +93,7 @@ func verifyWith(ctx context.Context, sv SignatureVerifier, kt cert.KeyType, spki
 	if scheme == ECDSA {
 		size := curveSize(kt)
 		if size == 0 {
-			return fmt.Errorf("%v signature with a non-EC key", scheme)
+			return errfmt.Errorf("%v signature with a non-EC key", scheme)
 		}
 		var err error
 		if sig, err = derToP1363(sig, size); err != nil {
@@ -102,7 +101,7 @@ func verifyWith(ctx context.Context, sv SignatureVerifier, kt cert.KeyType, spki
 		}
 	}
 	if (scheme == Ed25519) != (kt == cert.KeyEd25519) || ((scheme == RSAPKCS1v15 || scheme == RSAPSS) != (kt == cert.KeyRSA)) {
-		return fmt.Errorf("%v signature does not fit the key", scheme)
+		return errfmt.Errorf("%v signature does not fit the key", scheme)
 	}
 	return sv.Verify(ctx, scheme, hash, spki, msg, sig)
 }
@@ -116,13 +115,13 @@ func verifyCertSignature(ctx context.Context, sv SignatureVerifier, issuer, c *c
 func hashBytes(h Hash, b []byte) []byte {
 	switch h {
 	case SHA256:
-		s := sha256.Sum256(b)
+		s := sha2.Sum256(b)
 		return s[:]
 	case SHA384:
-		s := sha512.Sum384(b)
+		s := sha2.Sum384(b)
 		return s[:]
 	case SHA512:
-		s := sha512.Sum512(b)
+		s := sha2.Sum512(b)
 		return s[:]
 	}
 	return nil

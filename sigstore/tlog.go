@@ -3,17 +3,17 @@ package sigstore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -26,7 +26,7 @@ func rekorVersion(kind, version string) (int, error) {
 	case "hashedrekord/0.0.2", "dsse/0.0.2":
 		return 2, nil
 	}
-	return 0, fmt.Errorf("%w: log entry kind %s %s", ErrUnsupported, kind, version)
+	return 0, errfmt.Errorf("%w: log entry kind %s %s", ErrUnsupported, kind, version)
 }
 
 func (tr *TrustedRoot) findLog(id []byte) *transparencyLog {
@@ -73,7 +73,7 @@ func pemKeyMatches(s *signedContent, b64 string) bool {
 }
 
 func hexEquals(s string, want []byte) bool {
-	got, err := hex.DecodeString(s)
+	got, err := hex.Decode(s)
 	return err == nil && want != nil && bytes.Equal(got, want)
 }
 
@@ -93,7 +93,7 @@ func checkBody(e *tlogEntry, sc *signedContent) (string, error) {
 		return "kindVersion", errors.New("the body's kind and version differ from the entry's")
 	}
 	spec := body.Get("spec")
-	fail := func(field string) (string, error) { return field, fmt.Errorf("%s differs from the bundle", field) }
+	fail := func(field string) (string, error) { return field, errfmt.Errorf("%s differs from the bundle", field) }
 	switch e.kind + "/" + e.kindVersion {
 	case "hashedrekord/0.0.1":
 		if sc.msgDigest == nil {
@@ -222,7 +222,7 @@ func canonicalSETPayload(e *tlogEntry) []byte {
 	b = append(b, `,"integratedTime":`...)
 	b = strconv.AppendInt(b, e.integratedTime, 10)
 	b = append(b, `,"logID":`...)
-	b = strictjson.AppendString(b, hex.EncodeToString(e.logID))
+	b = strictjson.AppendString(b, hex.Encode(e.logID))
 	b = append(b, `,"logIndex":`...)
 	b = strconv.AppendInt(b, e.logIndex, 10)
 	return append(b, '}')
@@ -231,7 +231,7 @@ func canonicalSETPayload(e *tlogEntry) []byte {
 func verifySET(ctx context.Context, sv SignatureVerifier, e *tlogEntry, l *transparencyLog) error {
 	t := time.Unix(e.integratedTime, 0)
 	if !l.valid.contains(t) {
-		return fmt.Errorf("integrated time %s outside the log key's window %s", t.UTC().Format(time.RFC3339), l.valid)
+		return errfmt.Errorf("integrated time %s outside the log key's window %s", t.UTC().Format(time.RFC3339), l.valid)
 	}
 	return verifyWith(ctx, sv, l.keyType, l.spki, l.scheme, l.hash, canonicalSETPayload(e), e.set)
 }
@@ -240,12 +240,12 @@ func verifySET(ctx context.Context, sv SignatureVerifier, e *tlogEntry, l *trans
 // and its inclusion proof (RFC 9162 §2.1.3.2).
 func merkleRoot(index, size int64, leaf []byte, proof [][]byte) ([]byte, error) {
 	if index < 0 || size <= 0 || index >= size {
-		return nil, fmt.Errorf("index %d outside a tree of size %d", index, size)
+		return nil, errfmt.Errorf("index %d outside a tree of size %d", index, size)
 	}
 	fn, sn := index, size-1
 	r := leaf
 	for _, p := range proof {
-		if len(p) != sha256.Size {
+		if len(p) != sha2.Size256 {
 			return nil, errors.New("proof hash is not 32 bytes")
 		}
 		if sn == 0 {
@@ -270,14 +270,14 @@ func merkleRoot(index, size int64, leaf []byte, proof [][]byte) ([]byte, error) 
 }
 
 func leafHash(data []byte) []byte {
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write([]byte{0})
 	h.Write(data)
 	return h.Sum(nil)
 }
 
 func nodeHash(l, r []byte) []byte {
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write([]byte{1})
 	h.Write(l)
 	h.Write(r)
@@ -322,7 +322,7 @@ func parseCheckpoint(s string) (*checkpoint, error) {
 	if c.size, err = strconv.ParseInt(lines[1], 10, 64); err != nil || c.size < 0 || lines[1] != strconv.FormatInt(c.size, 10) {
 		return nil, errors.New("checkpoint size is not a decimal number")
 	}
-	if c.rootHash, err = base64.StdEncoding.Strict().DecodeString(lines[2]); err != nil || len(c.rootHash) != sha256.Size {
+	if c.rootHash, err = base64.StdEncoding.Strict().DecodeString(lines[2]); err != nil || len(c.rootHash) != sha2.Size256 {
 		return nil, errors.New("checkpoint root hash is not 32 bytes of base64")
 	}
 	sigBlock := s[split+2:]
@@ -348,7 +348,7 @@ func parseCheckpoint(s string) (*checkpoint, error) {
 		return nil, errors.New("checkpoint is not signed")
 	}
 	if len(c.sigs) > maxNoteSignatures {
-		return nil, fmt.Errorf("checkpoint has more than %d signatures", maxNoteSignatures)
+		return nil, errfmt.Errorf("checkpoint has more than %d signatures", maxNoteSignatures)
 	}
 	return c, nil
 }
@@ -359,7 +359,7 @@ func noteKeyHint(name string, l *transparencyLog) []byte {
 	if l.keyType != cert.KeyEd25519 {
 		return keyIDOf(l.spki)[:4]
 	}
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write([]byte(name))
 	h.Write([]byte{'\n', 0x01})
 	h.Write(l.spki[len(l.spki)-32:])
@@ -386,10 +386,10 @@ func verifyCheckpoint(ctx context.Context, sv SignatureVerifier, p *inclusionPro
 		return errors.New("the trusted root gives no base URL for the log")
 	}
 	if v2 && c.origin != name {
-		return fmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
+		return errfmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
 	}
 	if !v2 && !strings.HasPrefix(c.origin, name+" - ") {
-		return fmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
+		return errfmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
 	}
 	for _, s := range c.sigs {
 		if s.name != name {

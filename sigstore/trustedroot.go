@@ -1,14 +1,15 @@
 package sigstore
 
 import (
-	"crypto/sha256"
 	_ "embed"
-	"fmt"
-	"github.com/cvmtrust/cvmtrust/internal/der"
 	"strings"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	rfctime "github.com/cvmtrust/cvmtrust/internal/rfc3339" // the package's own rfc3339 formats
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -85,13 +86,13 @@ func PublicGoodTrustedRoot() (*TrustedRoot, error) {
 func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
 	v, err := strictjson.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadTrustedRoot, err)
+		return nil, errfmt.Errorf("%w: %w", ErrBadTrustedRoot, err)
 	}
 	if v.Kind != strictjson.Object {
-		return nil, fmt.Errorf("%w: not a JSON object", ErrBadTrustedRoot)
+		return nil, errfmt.Errorf("%w: not a JSON object", ErrBadTrustedRoot)
 	}
 	if mt := v.Get("mediaType"); mt == nil || mt.Text != TrustedRootMediaType {
-		return nil, fmt.Errorf("%w: media type is not %s", ErrBadTrustedRoot, TrustedRootMediaType)
+		return nil, errfmt.Errorf("%w: media type is not %s", ErrBadTrustedRoot, TrustedRootMediaType)
 	}
 	tr := &TrustedRoot{Name: "trusted root given by the caller"}
 	for _, f := range []struct {
@@ -101,7 +102,7 @@ func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
 		for i, item := range arrayOf(v.Get(f.key)) {
 			l, err := parseLog(item)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadTrustedRoot, f.key, i, err)
+				return nil, errfmt.Errorf("%w: %s[%d]: %w", ErrBadTrustedRoot, f.key, i, err)
 			}
 			*f.out = append(*f.out, l)
 		}
@@ -113,13 +114,13 @@ func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
 		for i, item := range arrayOf(v.Get(f.key)) {
 			a, err := parseAuthority(item)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadTrustedRoot, f.key, i, err)
+				return nil, errfmt.Errorf("%w: %s[%d]: %w", ErrBadTrustedRoot, f.key, i, err)
 			}
 			*f.out = append(*f.out, a)
 		}
 	}
 	if len(tr.tlogs) == 0 && len(tr.tsas) == 0 {
-		return nil, fmt.Errorf("%w: neither a transparency log nor a timestamp authority", ErrBadTrustedRoot)
+		return nil, errfmt.Errorf("%w: neither a transparency log nor a timestamp authority", ErrBadTrustedRoot)
 	}
 	tr.Simulated = tr.isSimulated()
 	return tr, nil
@@ -187,7 +188,7 @@ func parseLog(v *strictjson.Value) (*transparencyLog, error) {
 	pk := v.Get("publicKey")
 	raw, err := decodeBase64(stringOf(pk.Get("rawBytes")))
 	if err != nil || len(raw) == 0 {
-		return nil, fmt.Errorf("publicKey.rawBytes missing or not base64")
+		return nil, errfmt.Errorf("publicKey.rawBytes missing or not base64")
 	}
 	l := &transparencyLog{baseURL: stringOf(v.Get("baseUrl"))}
 	details := stringOf(pk.Get("keyDetails"))
@@ -207,10 +208,10 @@ func parseLog(v *strictjson.Value) (*transparencyLog, error) {
 	}
 	if id := stringOf(v.Get("logId").Get("keyId")); id != "" {
 		if l.id, err = decodeBase64(id); err != nil {
-			return nil, fmt.Errorf("logId.keyId not base64")
+			return nil, errfmt.Errorf("logId.keyId not base64")
 		}
 	} else {
-		sum := sha256.Sum256(raw)
+		sum := sha2.Sum256(raw)
 		l.id = sum[:]
 	}
 	return l, nil
@@ -231,7 +232,7 @@ func keyDetails(name string, kt cert.KeyType) (Scheme, Hash, error) {
 	}
 	if d, ok := want[name]; ok {
 		if d.kt != kt {
-			return 0, 0, fmt.Errorf("key details %s do not match the key", name)
+			return 0, 0, errfmt.Errorf("key details %s do not match the key", name)
 		}
 		return d.scheme, d.hash, nil
 	}
@@ -249,22 +250,22 @@ func keyDetails(name string, kt cert.KeyType) (Scheme, Hash, error) {
 			return scheme, SHA512, nil
 		}
 	}
-	return 0, 0, fmt.Errorf("unsupported key details %q", name)
+	return 0, 0, errfmt.Errorf("unsupported key details %q", name)
 }
 
 func parseRange(v *strictjson.Value) (timeRange, error) {
 	var r timeRange
 	start := stringOf(v.Get("start"))
 	if start == "" {
-		return r, fmt.Errorf("validFor.start missing")
+		return r, errfmt.Errorf("validFor.start missing")
 	}
 	var err error
-	if r.start, err = time.Parse(time.RFC3339Nano, start); err != nil {
-		return r, fmt.Errorf("validFor.start: %w", err)
+	if r.start, err = rfctime.Parse(start); err != nil {
+		return r, errfmt.Errorf("validFor.start: %w", err)
 	}
 	if end := stringOf(v.Get("end")); end != "" {
-		if r.end, err = time.Parse(time.RFC3339Nano, end); err != nil {
-			return r, fmt.Errorf("validFor.end: %w", err)
+		if r.end, err = rfctime.Parse(end); err != nil {
+			return r, errfmt.Errorf("validFor.end: %w", err)
 		}
 	}
 	return r, nil
@@ -275,16 +276,16 @@ func parseAuthority(v *strictjson.Value) (*authority, error) {
 	for i, c := range arrayOf(v.Get("certChain").Get("certificates")) {
 		der, err := decodeBase64(stringOf(c.Get("rawBytes")))
 		if err != nil {
-			return nil, fmt.Errorf("certificate %d not base64", i)
+			return nil, errfmt.Errorf("certificate %d not base64", i)
 		}
 		crt, err := cert.ParseAny(der)
 		if err != nil {
-			return nil, fmt.Errorf("certificate %d: %w", i, err)
+			return nil, errfmt.Errorf("certificate %d: %w", i, err)
 		}
 		a.chain = append(a.chain, crt)
 	}
 	if len(a.chain) == 0 {
-		return nil, fmt.Errorf("empty certificate chain")
+		return nil, errfmt.Errorf("empty certificate chain")
 	}
 	var err error
 	if a.valid, err = parseRange(v.Get("validFor")); err != nil {

@@ -3,18 +3,17 @@ package sigstore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"path"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 )
 
@@ -63,16 +62,16 @@ type compiled struct {
 func compilePolicy(p Policy) (*compiled, error) {
 	c := &compiled{Policy: p}
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadPolicy, fmt.Sprintf(format, args...))
+		return errfmt.Errorf("%w: %s", ErrBadPolicy, errfmt.Sprintf(format, args...))
 	}
 	switch {
 	case p.Artifact != nil && p.ArtifactDigest != nil:
 		return nil, bad("give the artifact or its digest, not both")
 	case p.Artifact != nil:
-		s := sha256.Sum256(p.Artifact)
+		s := sha2.Sum256(p.Artifact)
 		c.digest = s[:]
 		c.digest512 = hashBytes(SHA512, p.Artifact)
-	case len(p.ArtifactDigest) == sha256.Size:
+	case len(p.ArtifactDigest) == sha2.Size256:
 		c.digest = p.ArtifactDigest
 	default:
 		return nil, bad("the artifact or its SHA-256 digest is required")
@@ -155,6 +154,19 @@ func (x *run) reject() (*Result, error) {
 	return nil, &RejectedError{Result: x.r}
 }
 
+// sortTimes puts times in order, earliest first, by insertion: only
+// verified log entries and timestamps give a time, so there are a handful.
+// sort.Slice takes an any and links reflection's swapper, and
+// slices.SortFunc instantiates pdqsort for time.Time: several KB of
+// brotli-compressed wasm either way.
+func sortTimes(times []time.Time) {
+	for i := 1; i < len(times); i++ {
+		for j := i; j > 0 && times[j].Before(times[j-1]); j-- {
+			times[j], times[j-1] = times[j-1], times[j]
+		}
+	}
+}
+
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // Verify checks a bundle (its JSON) against the policy. It returns a Result
@@ -166,7 +178,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 		return nil, err
 	}
 	x := &run{r: &Result{MediaType: MediaType, Simulated: v.root.Simulated, TrustedRoot: v.root.Name,
-		ArtifactDigest: hex.EncodeToString(pol.digest), LogEntries: []LogEntry{}, VerifiedTimes: []VerifiedTime{}}}
+		ArtifactDigest: hex.Encode(pol.digest), LogEntries: []LogEntry{}, VerifiedTimes: []VerifiedTime{}}}
 	r := x.r
 
 	b, err := parseBundle(bundleJSON)
@@ -207,7 +219,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 		keyType, sc.spki = leaf.KeyType, leaf.SPKI
 		x.pass("signingKey", "the certificate's key")
 	}
-	r.Signer.KeyID = hex.EncodeToString(keyIDOf(sc.spki))
+	r.Signer.KeyID = hex.Encode(keyIDOf(sc.spki))
 	scheme, hash := defaultAlgorithm(keyType)
 	sc.hash = hash
 	if scheme == Ed25519 {
@@ -219,8 +231,8 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 		sc.sig = b.msg.sig
 		sc.msgDigest = pol.digest
 		if b.msg.digest != nil && (b.msg.digestAlg != "SHA2_256" || !bytes.Equal(b.msg.digest, pol.digest)) {
-			x.fail("artifactDigest", ErrArtifact, "messageSignature.messageDigest", hex.EncodeToString(b.msg.digest),
-				hex.EncodeToString(pol.digest), "the bundle's message digest is not the artifact's")
+			x.fail("artifactDigest", ErrArtifact, "messageSignature.messageDigest", hex.Encode(b.msg.digest),
+				hex.Encode(pol.digest), "the bundle's message digest is not the artifact's")
 		} else {
 			x.pass("artifactDigest", "")
 		}
@@ -232,7 +244,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 	} else {
 		sc.sig = b.dsse.sig
 		sc.pae = pae(b.dsse.payloadType, b.dsse.payload)
-		ps := sha256.Sum256(b.dsse.payload)
+		ps := sha2.Sum256(b.dsse.payload)
 		sc.payloadSHA = ps[:]
 		r.PayloadType, r.Payload = b.dsse.payloadType, b.dsse.payload
 		if err := verifyWith(ctx, v.sigs, keyType, sc.spki, scheme, hash, sc.pae, b.dsse.sig); err != nil {
@@ -245,7 +257,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 		case err != nil:
 			x.failErr("artifactDigest", ErrArtifact, "dsseEnvelope.payload", err)
 		case !st.hasSubject(pol.digest, pol.digest512):
-			x.fail("artifactDigest", ErrArtifact, "dsseEnvelope.payload.subject", "", "sha256:"+hex.EncodeToString(pol.digest),
+			x.fail("artifactDigest", ErrArtifact, "dsseEnvelope.payload.subject", "", "sha256:"+hex.Encode(pol.digest),
 				"no subject of the in-toto statement has the artifact's digest")
 		default:
 			r.Statement = st
@@ -285,7 +297,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 		x.fail("verifiedTime", ErrNoVerifiedTime, "", "", "",
 			"neither an inclusion promise nor a trusted timestamp says when the bundle was signed")
 	} else {
-		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		sortTimes(times)
 		r.SignedAt = rfc3339(times[0])
 	}
 
@@ -315,7 +327,7 @@ func (v *Verifier) verifyMessage(ctx context.Context, kt cert.KeyType, spki []by
 		return verifyWith(ctx, v.sigs, kt, spki, scheme, hash, pol.Artifact, sig)
 	}
 	if hash != SHA256 {
-		return fmt.Errorf("a %v signature needs the artifact's bytes, not its SHA-256", scheme)
+		return errfmt.Errorf("a %v signature needs the artifact's bytes, not its SHA-256", scheme)
 	}
 	dv, ok := v.sigs.(DigestVerifier)
 	if !ok {
@@ -338,7 +350,7 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 	if log == nil {
 		// As in sigstore-go, an entry from another log is passed over; the
 		// bundle still needs one verified entry from a trusted log.
-		x.skip(name, "the entry is from a log the trusted root does not name ("+hex.EncodeToString(e.logID)+")")
+		x.skip(name, "the entry is from a log the trusted root does not name ("+hex.Encode(e.logID)+")")
 		return false, nil
 	}
 	rv, err := rekorVersion(e.kind, e.kindVersion)
@@ -377,7 +389,7 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 	} else {
 		root, err := merkleRoot(e.proof.logIndex, e.proof.treeSize, leafHash(e.body), e.proof.hashes)
 		if err == nil && !bytes.Equal(root, e.proof.rootHash) {
-			err = fmt.Errorf("computed root %x, the proof says %x", root, e.proof.rootHash)
+			err = errfmt.Errorf("computed root %x, the proof says %x", root, e.proof.rootHash)
 		}
 		if err != nil {
 			x.failErr(name+".inclusionProof", ErrInclusionProof, field+".inclusionProof", err)
@@ -403,10 +415,10 @@ func (v *Verifier) checkEntry(ctx context.Context, x *run, name string, e *tlogE
 	if !ok {
 		return false, nil
 	}
-	le := LogEntry{RekorVersion: rv, LogURL: log.baseURL, LogID: hex.EncodeToString(e.logID), LogIndex: e.logIndex,
+	le := LogEntry{RekorVersion: rv, LogURL: log.baseURL, LogID: hex.Encode(e.logID), LogIndex: e.logIndex,
 		Kind: e.kind, KindVersion: e.kindVersion}
 	if e.proof != nil {
-		le.TreeSize, le.RootHash = e.proof.treeSize, hex.EncodeToString(e.proof.rootHash)
+		le.TreeSize, le.RootHash = e.proof.treeSize, hex.Encode(e.proof.rootHash)
 	}
 	if integrated != nil {
 		le.IntegratedTime = rfc3339(*integrated)
@@ -544,7 +556,7 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 
 func parseStatement(payloadType string, payload []byte) (*Statement, error) {
 	if payloadType != inTotoPayloadType {
-		return nil, fmt.Errorf("payload type %q is not an in-toto statement", payloadType)
+		return nil, errfmt.Errorf("payload type %q is not an in-toto statement", payloadType)
 	}
 	v, err := strictjson.ParseLimits(payload, strictjson.Limits{MaxBytes: maxDSSEPayload, MaxDepth: 64})
 	if err != nil {
@@ -554,7 +566,7 @@ func parseStatement(payloadType string, payload []byte) (*Statement, error) {
 	switch st.Type {
 	case "https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1":
 	default:
-		return nil, fmt.Errorf("statement type %q is not in-toto v0.1 or v1", st.Type)
+		return nil, errfmt.Errorf("statement type %q is not in-toto v0.1 or v1", st.Type)
 	}
 	for _, s := range arrayOf(v.Get("subject")) {
 		sub := Subject{Name: stringOf(s.Get("name")), Digest: map[string]string{}}
@@ -582,7 +594,7 @@ func (st *Statement) hasSubject(sha256, sha512 []byte) bool {
 			if !ok || want == nil {
 				continue
 			}
-			if d == hex.EncodeToString(want) {
+			if d == hex.Encode(want) {
 				matched = true
 			} else {
 				mismatched = true

@@ -21,6 +21,11 @@ func TestBrowserBuildDeps(t *testing.T) {
 	browserdeps.Refuse(t, "verifier", deps, "crypto/x509", "crypto/rsa", "crypto/ecdsa", "crypto/hpke", "net/http",
 		"github.com/google/go-sev-guest/abi", "google.golang.org/protobuf/proto",
 		"encoding/asn1", "math/big", "golang.org/x/crypto/cryptobyte")
+	// SHA-2 and hex from internal/sha2 and internal/hex: the standard
+	// library's sit on the FIPS 140 module (AES, GCM, SHA-3, HMAC, DRBG)
+	// or format with fmt.
+	browserdeps.Refuse(t, "verifier", deps, "crypto/internal/fips140", "crypto/sha256", "crypto/sha512", "crypto/hmac",
+		"crypto/sha3", "crypto/cipher", "encoding/hex")
 }
 
 // TestNoSyscallJS: the package itself never touches the JS world (the

@@ -1,14 +1,14 @@
 package verifier
 
 import (
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
-	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
 
@@ -60,7 +60,7 @@ func AMDRoots() *Roots {
 var pinnedRoots = sync.OnceValue(func() *Roots {
 	r, err := loadAMDRoots()
 	if err != nil {
-		return &Roots{err: fmt.Errorf("embedded AMD roots: %w", err)}
+		return &Roots{err: errfmt.Errorf("embedded AMD roots: %w", err)}
 	}
 	return r
 })
@@ -79,12 +79,12 @@ func loadAMDRoots() (*Roots, error) {
 				return nil, err
 			}
 			if len(certs) != 2 {
-				return nil, fmt.Errorf("%s %s chain has %d certificates, want 2", p, signer, len(certs))
+				return nil, errfmt.Errorf("%s %s chain has %d certificates, want 2", p, signer, len(certs))
 			}
 			ark := certs[1]
-			sum := sha256.Sum256(ark.Raw)
-			if hex.EncodeToString(sum[:]) != arkFingerprints[p] {
-				return nil, fmt.Errorf("%s ARK fingerprint mismatch", p)
+			sum := sha2.Sum256(ark.Raw)
+			if hex.Encode(sum[:]) != arkFingerprints[p] {
+				return nil, errfmt.Errorf("%s ARK fingerprint mismatch", p)
 			}
 			if signer == "vcek" {
 				pr.ask = certs[0]
@@ -109,18 +109,18 @@ func (r *Roots) WithSimulated(ark []byte) (*Roots, error) {
 	}
 	certs, err := cert.ParseAll(ark)
 	if err != nil {
-		return nil, fmt.Errorf("simulated root: %w", err)
+		return nil, errfmt.Errorf("simulated root: %w", err)
 	}
 	if len(certs) != 1 {
-		return nil, fmt.Errorf("simulated root: want exactly one certificate, got %d", len(certs))
+		return nil, errfmt.Errorf("simulated root: want exactly one certificate, got %d", len(certs))
 	}
 	c := certs[0]
 	p, ok := productFromName(c.SubjectCN, "ARK-")
 	if !ok {
-		return nil, fmt.Errorf("simulated root: subject %q does not name a known product as ARK-<product>", c.SubjectCN)
+		return nil, errfmt.Errorf("simulated root: subject %q does not name a known product as ARK-<product>", c.SubjectCN)
 	}
 	if string(c.RawIssuer) != string(c.RawSubject) {
-		return nil, fmt.Errorf("simulated root: not self-issued")
+		return nil, errfmt.Errorf("simulated root: not self-issued")
 	}
 	out := &Roots{products: map[snp.Product]*productRoots{}}
 	for prod, pr := range r.products {

@@ -3,15 +3,14 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/internal/cert"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier/internal/snp"
 )
@@ -101,7 +100,7 @@ func (v *Verifier) Verify(ctx context.Context, ev Evidence, exp Expectation) (*R
 
 func (exp *Expectation) validate() error {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadExpectation, fmt.Sprintf(format, a...))
+		return errfmt.Errorf("%w: %s", ErrBadExpectation, errfmt.Sprintf(format, a...))
 	}
 	switch {
 	case len(exp.Measurements) == 0 && !exp.AnyMeasurementUnsafe:
@@ -176,8 +175,8 @@ func (s *session) blockedBy(name, dep string) {
 func (s *session) run(ev Evidence) {
 	r, err := snp.Parse(ev.Report)
 	if err != nil {
-		s.fail("report.format", ErrMalformedReport, "report", fmt.Sprintf("%d bytes", len(ev.Report)),
-			fmt.Sprintf("%d bytes", snp.ReportSize), err.Error())
+		s.fail("report.format", ErrMalformedReport, "report", errfmt.Sprintf("%d bytes", len(ev.Report)),
+			errfmt.Sprintf("%d bytes", snp.ReportSize), err.Error())
 		s.blocked = true
 		return
 	}
@@ -227,10 +226,10 @@ func (s *session) checkReportFields() {
 	if r.KnownVersion() {
 		s.pass("report.version")
 	} else {
-		s.fail("report.version", ErrMalformedReport, "VERSION", fmt.Sprint(r.Version), "2, 3 or 5", "unknown report layout")
+		s.fail("report.version", ErrMalformedReport, "VERSION", errfmt.Sprintf("%d", r.Version), "2, 3 or 5", "unknown report layout")
 	}
 	if off := r.FirstNonZeroReserved(); off >= 0 || r.SignerInfoReserved != 0 {
-		field := fmt.Sprintf("reserved byte %#x", off)
+		field := errfmt.Sprintf("reserved byte %#x", off)
 		if off < 0 {
 			field = "SIGNER_INFO bits 31:5"
 		}
@@ -241,7 +240,7 @@ func (s *session) checkReportFields() {
 	if r.SignatureAlgo == snp.SignatureAlgoECDSAP384SHA384 {
 		s.pass("report.signatureAlgorithm")
 	} else {
-		s.fail("report.signatureAlgorithm", ErrMalformedReport, "SIGNATURE_ALGO", fmt.Sprint(r.SignatureAlgo), "1 (ECDSA P-384 with SHA-384)", "")
+		s.fail("report.signatureAlgorithm", ErrMalformedReport, "SIGNATURE_ALGO", errfmt.Sprintf("%d", r.SignatureAlgo), "1 (ECDSA P-384 with SHA-384)", "")
 	}
 }
 
@@ -254,7 +253,7 @@ func (s *session) identify(ev Evidence) bool {
 	// identification fails.
 	reportProduct := s.reportProduct
 	if r.HasCPUID && reportProduct == "" {
-		s.fail("product", ErrUnknownProduct, "CPUID_FAM_ID/CPUID_MOD_ID", fmt.Sprintf("%#x/%#x", r.CPUIDFamily, r.CPUIDModel), "Milan, Genoa or Turin",
+		s.fail("product", ErrUnknownProduct, "CPUID_FAM_ID/CPUID_MOD_ID", errfmt.Sprintf("%#x/%#x", r.CPUIDFamily, r.CPUIDModel), "Milan, Genoa or Turin",
 			"the report names a CPU this verifier does not know")
 		return false
 	}
@@ -270,7 +269,7 @@ func (s *session) identify(ev Evidence) bool {
 	}
 	reportSigner := map[uint32]string{snp.SigningKeyVCEK: "VCEK", snp.SigningKeyVLEK: "VLEK"}[r.SigningKey]
 	if reportSigner == "" {
-		s.fail("report.signingKey", ErrKeyMismatch, "SIGNING_KEY", fmt.Sprint(r.SigningKey), "0 (VCEK) or 1 (VLEK)", "report is not signed by an endorsement key")
+		s.fail("report.signingKey", ErrKeyMismatch, "SIGNING_KEY", errfmt.Sprintf("%d", r.SigningKey), "0 (VCEK) or 1 (VLEK)", "report is not signed by an endorsement key")
 		return false
 	}
 	if s.signer == "" {
@@ -345,10 +344,10 @@ func VCEKPath(p snp.Product, chipID []byte, reportedTCB uint64) string {
 	if p == snp.Turin {
 		hwid = chipID[:8]
 	}
-	path := fmt.Sprintf("/vcek/v1/%s/%s?blSPL=%d&teeSPL=%d&snpSPL=%d&ucodeSPL=%d", p, hex.EncodeToString(hwid),
+	path := errfmt.Sprintf("/vcek/v1/%s/%s?blSPL=%d&teeSPL=%d&snpSPL=%d&ucodeSPL=%d", p, hex.Encode(hwid),
 		t.Bootloader, t.TEE, t.SNP, t.Microcode)
 	if t.HasFMC {
-		path += fmt.Sprintf("&fmcSPL=%d", t.FMC)
+		path += errfmt.Sprintf("&fmcSPL=%d", t.FMC)
 	}
 	return path
 }
@@ -370,7 +369,7 @@ func (s *session) checkChain() bool {
 			return false
 		}
 		if len(certs) > 2 {
-			s.fail("chain.intermediate", ErrBadChain, "chain", fmt.Sprintf("%d certificates", len(certs)), "ASK/ASVK, optionally followed by the ARK", "")
+			s.fail("chain.intermediate", ErrBadChain, "chain", errfmt.Sprintf("%d certificates", len(certs)), "ASK/ASVK, optionally followed by the ARK", "")
 			return false
 		}
 		inter = certs[0]
@@ -461,8 +460,8 @@ func (s *session) pinnedARKFingerprints(pr *productRoots) string {
 }
 
 func fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	sum := sha2.Sum256(der)
+	return "sha256:" + hex.Encode(sum[:])
 }
 
 // certSignedBy checks child's RSA-PSS signature with parent's key, through
@@ -471,7 +470,7 @@ func (s *session) certSignedBy(child, parent *cert.Certificate) error {
 	if parent.KeyType != cert.KeyRSA {
 		return errors.New("issuer key is not RSA")
 	}
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write(parent.SPKI)
 	h.Write([]byte{0})
 	h.Write(child.RawTBS)
@@ -520,7 +519,7 @@ func (s *session) checkHWID() {
 		// Turin's chip id is 8 bytes, followed by zeros in the report.
 		want = r.ChipID[:8]
 		if !allZero(r.ChipID[8:]) {
-			s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.EncodeToString(r.ChipID), "8 bytes then zeros", "Turin CHIP_ID has data past its 8 bytes")
+			s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.Encode(r.ChipID), "8 bytes then zeros", "Turin CHIP_ID has data past its 8 bytes")
 			return
 		}
 	}
@@ -530,7 +529,7 @@ func (s *session) checkHWID() {
 	case r.MaskChipKey && allZero(r.ChipID):
 		s.skip("vcek.hwid", "the guest masked CHIP_ID; the VCEK signature still binds the chip")
 	case !bytes.Equal(hwid, want):
-		s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.EncodeToString(want), hex.EncodeToString(hwid), "the VCEK was issued for another chip")
+		s.fail("vcek.hwid", ErrTCBMismatch, "CHIP_ID", hex.Encode(want), hex.Encode(hwid), "the VCEK was issued for another chip")
 	default:
 		s.pass("vcek.hwid")
 	}
@@ -547,10 +546,10 @@ func (s *session) checkEndorsementTCB() {
 			s.fail(name, ErrMalformedCert, field, "", "", err.Error())
 			return
 		case !present:
-			s.fail(name, ErrTCBMismatch, field, "absent", fmt.Sprint(p.Value), "the "+s.signer+" does not state its TCB")
+			s.fail(name, ErrTCBMismatch, field, "absent", errfmt.Sprintf("%d", p.Value), "the "+s.signer+" does not state its TCB")
 			return
 		case v != p.Value:
-			s.fail(name, ErrTCBMismatch, "REPORTED_TCB."+field, fmt.Sprint(p.Value), fmt.Sprint(v), "the report's TCB is not the one the "+s.signer+" was issued for")
+			s.fail(name, ErrTCBMismatch, "REPORTED_TCB."+field, errfmt.Sprintf("%d", p.Value), errfmt.Sprintf("%d", v), "the report's TCB is not the one the "+s.signer+" was issued for")
 			return
 		}
 	}
@@ -574,7 +573,7 @@ func allZero(b []byte) bool {
 func (s *session) checkPolicy() {
 	p := s.report.Policy
 	e := s.exp.Policy
-	hexp := fmt.Sprintf("%#x", p)
+	hexp := errfmt.Sprintf("%#x", p)
 	if p&snp.PolicyReserved1 == 0 || p&snp.PolicyReservedMBZ != 0 {
 		s.fail("policy.reserved", ErrPolicy, "POLICY", hexp, "bit 17 set, bits 63:26 clear", "")
 	} else {
@@ -597,14 +596,14 @@ func (s *session) checkPolicy() {
 	}
 	major, minor := uint8(p>>8), uint8(p)
 	if major < e.MinABIMajor || major == e.MinABIMajor && minor < e.MinABIMinor {
-		s.fail("policy.abi", ErrPolicy, "POLICY.ABI", fmt.Sprintf("%d.%d", major, minor), fmt.Sprintf(">= %d.%d", e.MinABIMajor, e.MinABIMinor), "")
+		s.fail("policy.abi", ErrPolicy, "POLICY.ABI", errfmt.Sprintf("%d.%d", major, minor), errfmt.Sprintf(">= %d.%d", e.MinABIMajor, e.MinABIMinor), "")
 	} else {
 		s.pass("policy.abi")
 	}
 	if s.exp.VMPL == nil {
 		s.skip("vmpl", "no VMPL expected")
 	} else if int(s.report.VMPL) != *s.exp.VMPL {
-		s.fail("vmpl", ErrVMPL, "VMPL", fmt.Sprint(s.report.VMPL), fmt.Sprint(*s.exp.VMPL), "")
+		s.fail("vmpl", ErrVMPL, "VMPL", errfmt.Sprintf("%d", s.report.VMPL), errfmt.Sprintf("%d", *s.exp.VMPL), "")
 	} else {
 		s.pass("vmpl")
 	}
@@ -630,13 +629,13 @@ func (s *session) checkTCBFloors() {
 		}
 		part, got, want, below := snp.DecodeTCB(s.product, t.v).Below(floor)
 		if below {
-			s.fail(t.name, ErrTCBTooLow, t.field+"."+part, fmt.Sprint(got), fmt.Sprintf(">= %d", want), "firmware older than the floor")
+			s.fail(t.name, ErrTCBTooLow, t.field+"."+part, errfmt.Sprintf("%d", got), errfmt.Sprintf(">= %d", want), "firmware older than the floor")
 		} else {
 			s.pass(t.name)
 		}
 	}
 	if r.GuestSVN < s.exp.MinGuestSVN {
-		s.fail("guestSvn", ErrGuestSVN, "GUEST_SVN", fmt.Sprint(r.GuestSVN), fmt.Sprintf(">= %d", s.exp.MinGuestSVN), "")
+		s.fail("guestSvn", ErrGuestSVN, "GUEST_SVN", errfmt.Sprintf("%d", r.GuestSVN), errfmt.Sprintf(">= %d", s.exp.MinGuestSVN), "")
 	} else if s.exp.MinGuestSVN == 0 {
 		s.skip("guestSvn", "no minimum guest SVN given")
 	} else {
@@ -657,9 +656,9 @@ func (s *session) checkGuest() {
 			if i > 0 {
 				want += " or "
 			}
-			want += hex.EncodeToString(m)
+			want += hex.Encode(m)
 		}
-		s.fail("measurement", ErrMeasurement, "MEASUREMENT", hex.EncodeToString(r.Measurement), want, "the guest is not running an expected release")
+		s.fail("measurement", ErrMeasurement, "MEASUREMENT", hex.Encode(r.Measurement), want, "the guest is not running an expected release")
 	}
 
 	var want []byte
@@ -678,7 +677,7 @@ func (s *session) checkGuest() {
 		if s.exp.Binding != nil {
 			detail = "REPORT_DATA does not bind this nonce and HPKE key: stale or replayed evidence, or a swapped key"
 		}
-		s.fail("reportData", ErrReportData, "REPORT_DATA", hex.EncodeToString(r.ReportData), hex.EncodeToString(want), detail)
+		s.fail("reportData", ErrReportData, "REPORT_DATA", hex.Encode(r.ReportData), hex.Encode(want), detail)
 	default:
 		s.pass("reportData")
 	}
@@ -695,7 +694,7 @@ func (s *session) checkGuest() {
 		case c.want == nil:
 			s.skip(c.name, "not requested")
 		case !bytes.Equal(c.got, c.want):
-			s.fail(c.name, c.err, c.field, hex.EncodeToString(c.got), hex.EncodeToString(c.want), "")
+			s.fail(c.name, c.err, c.field, hex.Encode(c.got), hex.Encode(c.want), "")
 		default:
 			s.pass(c.name)
 		}
@@ -728,7 +727,7 @@ func (s *session) checkRevocation(crlBytes []byte) {
 			return
 		}
 		var err error
-		crlBytes, err = s.v.fetcher.Fetch(s.ctx, fmt.Sprintf("/%s/v1/%s/crl", lowerSigner(s.signer), s.product))
+		crlBytes, err = s.v.fetcher.Fetch(s.ctx, errfmt.Sprintf("/%s/v1/%s/crl", lowerSigner(s.signer), s.product))
 		if err != nil {
 			notChecked("CRL could not be fetched: " + err.Error())
 			return
@@ -755,7 +754,7 @@ func (s *session) checkRevocation(crlBytes []byte) {
 	}
 	for _, c := range []*cert.Certificate{s.inter, s.ek} {
 		if crl.IsRevoked(c.Serial) {
-			s.fail("revocation", ErrRevoked, c.SubjectCN+" serial", hex.EncodeToString(c.Serial), "not on the CRL", c.SubjectCN+" is revoked")
+			s.fail("revocation", ErrRevoked, c.SubjectCN+" serial", hex.Encode(c.Serial), "not on the CRL", c.SubjectCN+" is revoked")
 			return
 		}
 	}
@@ -776,28 +775,28 @@ func (s *session) summarize() {
 		// reports, share this layout.
 		p = snp.Milan
 	}
-	sum := sha512.Sum384(r.Raw)
+	sum := sha2.Sum384(r.Raw)
 	s.res.Report = &ReportSummary{
 		Version:      r.Version,
 		GuestSVN:     r.GuestSVN,
-		Policy:       fmt.Sprintf("%#x", r.Policy),
+		Policy:       errfmt.Sprintf("%#x", r.Policy),
 		VMPL:         r.VMPL,
 		Signer:       s.signer,
-		ChipID:       hex.EncodeToString(r.ChipID),
-		Measurement:  hex.EncodeToString(r.Measurement),
-		ReportData:   hex.EncodeToString(r.ReportData),
-		HostData:     hex.EncodeToString(r.HostData),
+		ChipID:       hex.Encode(r.ChipID),
+		Measurement:  hex.Encode(r.Measurement),
+		ReportData:   hex.Encode(r.ReportData),
+		HostData:     hex.Encode(r.HostData),
 		ReportedTCB:  tcbSummary(p, r.ReportedTCB),
 		CommittedTCB: tcbSummary(p, r.CommittedTCB),
 		CurrentTCB:   tcbSummary(p, r.CurrentTCB),
 		LaunchTCB:    tcbSummary(p, r.LaunchTCB),
-		SHA384:       hex.EncodeToString(sum[:]),
+		SHA384:       hex.Encode(sum[:]),
 	}
 }
 
 func tcbSummary(p snp.Product, v uint64) TCB {
 	t := snp.DecodeTCB(p, v)
-	out := TCB{Raw: fmt.Sprintf("%016x", v), Bootloader: t.Bootloader, TEE: t.TEE, SNP: t.SNP, Microcode: t.Microcode}
+	out := TCB{Raw: errfmt.Sprintf("%016x", v), Bootloader: t.Bootloader, TEE: t.TEE, SNP: t.SNP, Microcode: t.Microcode}
 	if t.HasFMC {
 		fmc := t.FMC
 		out.FMC = &fmc

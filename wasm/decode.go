@@ -4,17 +4,16 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
 
-	"github.com/hack-pad/safejs"
-
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/hex"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 // The boundary reads JavaScript objects field by field instead of linking
@@ -56,7 +55,7 @@ type trustSetup struct {
 
 // decodeEvidence reads protocol v1 evidence: a JSON string, or the object
 // JSON.parse makes of it.
-func decodeEvidence(v safejs.Value) (protocol.Evidence, error) {
+func decodeEvidence(v jsval.Value) (protocol.Evidence, error) {
 	var ev protocol.Evidence
 	obj, err := objectArg("evidence", v)
 	if err != nil {
@@ -65,7 +64,7 @@ func decodeEvidence(v safejs.Value) (protocol.Evidence, error) {
 	r := reader{obj: obj, path: "evidence"}
 	version := r.uint("version", math.MaxInt32)
 	if r.err == nil && version != protocol.Version {
-		return ev, fmt.Errorf("evidence version %d, want %d", version, protocol.Version)
+		return ev, errfmt.Errorf("evidence version %d, want %d", version, protocol.Version)
 	}
 	ev.Version = int(version)
 	ev.Report = r.base64("report")
@@ -85,7 +84,7 @@ func decodeEvidence(v safejs.Value) (protocol.Evidence, error) {
 // returns the trust setup it asks for. The nonce is bound with the
 // HPKE public key the evidence carries, so a swapped key fails the report
 // data check.
-func decodeExpectation(v safejs.Value, ev protocol.Evidence) (verifier.Expectation, trustSetup, error) {
+func decodeExpectation(v jsval.Value, ev protocol.Evidence) (verifier.Expectation, trustSetup, error) {
 	obj, err := objectArg("expectation", v)
 	if err != nil {
 		return verifier.Expectation{}, trustSetup{}, err
@@ -96,13 +95,13 @@ func decodeExpectation(v safejs.Value, ev protocol.Evidence) (verifier.Expectati
 	}
 	for _, k := range keys {
 		if !slices.Contains(expectationKeys, k) {
-			return verifier.Expectation{}, trustSetup{}, fmt.Errorf("expectation: unknown key %q (known: %s)", k, strings.Join(expectationKeys, ", "))
+			return verifier.Expectation{}, trustSetup{}, errfmt.Errorf("expectation: unknown key %q (known: %s)", k, strings.Join(expectationKeys, ", "))
 		}
 	}
 	r := reader{obj: obj, path: "expectation"}
 	var exp verifier.Expectation
 	for i, m := range r.strings("measurements") {
-		exp.Measurements = append(exp.Measurements, r.hexString(fmt.Sprintf("measurements[%d]", i), m))
+		exp.Measurements = append(exp.Measurements, r.hexString(errfmt.Sprintf("measurements[%d]", i), m))
 	}
 	exp.AnyMeasurementUnsafe = r.bool("anyMeasurementUnsafe")
 	if nonce := r.string("nonce"); nonce != "" {
@@ -138,30 +137,30 @@ func decodeExpectation(v safejs.Value, ev protocol.Evidence) (verifier.Expectati
 }
 
 // objectArg accepts an object, or a string holding its JSON.
-func objectArg(name string, v safejs.Value) (safejs.Value, error) {
+func objectArg(name string, v jsval.Value) (jsval.Value, error) {
 	switch v.Type() {
-	case safejs.TypeObject:
+	case jsval.TypeObject:
 		return v, nil
-	case safejs.TypeString:
-		j, err := safejs.Global().Get("JSON")
+	case jsval.TypeString:
+		j, err := jsval.Global().Get("JSON")
 		if err != nil {
-			return safejs.Value{}, err
+			return jsval.Value{}, err
 		}
 		obj, err := j.Call("parse", v)
 		if err != nil {
-			return safejs.Value{}, fmt.Errorf("%s is not JSON: %w", name, err)
+			return jsval.Value{}, errfmt.Errorf("%s is not JSON: %w", name, err)
 		}
-		if obj.Type() != safejs.TypeObject {
-			return safejs.Value{}, fmt.Errorf("%s must be a JSON object", name)
+		if obj.Type() != jsval.TypeObject {
+			return jsval.Value{}, errfmt.Errorf("%s must be a JSON object", name)
 		}
 		return obj, nil
 	default:
-		return safejs.Value{}, fmt.Errorf("%s must be an object or a JSON string, got %s", name, v.Type())
+		return jsval.Value{}, errfmt.Errorf("%s must be an object or a JSON string, got %s", name, v.Type())
 	}
 }
 
-func objectKeys(obj safejs.Value) ([]string, error) {
-	object, err := safejs.Global().Get("Object")
+func objectKeys(obj jsval.Value) ([]string, error) {
+	object, err := jsval.Global().Get("Object")
 	if err != nil {
 		return nil, err
 	}
@@ -190,34 +189,34 @@ func objectKeys(obj safejs.Value) ([]string, error) {
 // kept in err and later reads return zero values, so a decoder reads every
 // field and checks err once. Absent (undefined or null) fields are zero.
 type reader struct {
-	obj  safejs.Value
+	obj  jsval.Value
 	path string
 	err  error
 }
 
 func (r *reader) fail(key, format string, args ...any) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%s.%s %s", r.path, key, fmt.Sprintf(format, args...))
+		r.err = errfmt.Errorf("%s.%s %s", r.path, key, errfmt.Sprintf(format, args...))
 	}
 }
 
 // get returns the field if it is present and of type want; what names the
 // expected value in the error otherwise.
-func (r *reader) get(key string, want safejs.Type, what string) (safejs.Value, bool) {
+func (r *reader) get(key string, want jsval.Type, what string) (jsval.Value, bool) {
 	if r.err != nil || r.obj.IsUndefined() {
-		return safejs.Value{}, false
+		return jsval.Value{}, false
 	}
 	v, err := r.obj.Get(key)
 	if err != nil {
 		r.fail(key, "cannot be read: %v", err)
-		return safejs.Value{}, false
+		return jsval.Value{}, false
 	}
 	if v.IsUndefined() || v.IsNull() {
-		return safejs.Value{}, false
+		return jsval.Value{}, false
 	}
 	if v.Type() != want {
 		r.fail(key, "must be %s, got %s", what, v.Type())
-		return safejs.Value{}, false
+		return jsval.Value{}, false
 	}
 	return v, true
 }
@@ -228,7 +227,7 @@ func (r *reader) has(key string) bool {
 }
 
 func (r *reader) string(key string) string {
-	v, ok := r.get(key, safejs.TypeString, "a string")
+	v, ok := r.get(key, jsval.TypeString, "a string")
 	if !ok {
 		return ""
 	}
@@ -240,7 +239,7 @@ func (r *reader) string(key string) string {
 }
 
 func (r *reader) bool(key string) bool {
-	v, ok := r.get(key, safejs.TypeBoolean, "true or false")
+	v, ok := r.get(key, jsval.TypeBoolean, "true or false")
 	if !ok {
 		return false
 	}
@@ -253,7 +252,7 @@ func (r *reader) bool(key string) bool {
 
 // uint reads a whole number in [0, max].
 func (r *reader) uint(key string, max uint64) uint64 {
-	v, ok := r.get(key, safejs.TypeNumber, fmt.Sprintf("a whole number from 0 to %d", max))
+	v, ok := r.get(key, jsval.TypeNumber, errfmt.Sprintf("a whole number from 0 to %d", max))
 	if !ok {
 		return 0
 	}
@@ -266,8 +265,8 @@ func (r *reader) uint(key string, max uint64) uint64 {
 }
 
 func (r *reader) object(key string) *reader {
-	child := &reader{obj: safejs.Undefined(), path: r.path + "." + key}
-	if v, ok := r.get(key, safejs.TypeObject, "an object"); ok {
+	child := &reader{obj: jsval.Undefined(), path: r.path + "." + key}
+	if v, ok := r.get(key, jsval.TypeObject, "an object"); ok {
 		child.obj = v
 	}
 	return child
@@ -279,24 +278,24 @@ const maxArrayEntries = 256
 
 // array reads an array field of at most maxArrayEntries entries; what names
 // the expected type in the error.
-func (r *reader) array(key, what string) (safejs.Value, int, bool) {
-	v, ok := r.get(key, safejs.TypeObject, what)
+func (r *reader) array(key, what string) (jsval.Value, int, bool) {
+	v, ok := r.get(key, jsval.TypeObject, what)
 	if !ok {
-		return safejs.Value{}, 0, false
+		return jsval.Value{}, 0, false
 	}
-	array, _ := safejs.Global().Get("Array")
+	array, _ := jsval.Global().Get("Array")
 	if isArray, err := array.Call("isArray", v); err != nil || !truthy(isArray) {
 		r.fail(key, "must be %s", what)
-		return safejs.Value{}, 0, false
+		return jsval.Value{}, 0, false
 	}
 	n, err := v.Length()
 	if err != nil {
 		r.fail(key, "cannot be read: %v", err)
-		return safejs.Value{}, 0, false
+		return jsval.Value{}, 0, false
 	}
 	if n > maxArrayEntries {
 		r.fail(key, "has %d entries, at most %d", n, maxArrayEntries)
-		return safejs.Value{}, 0, false
+		return jsval.Value{}, 0, false
 	}
 	return v, n, true
 }
@@ -309,7 +308,7 @@ func (r *reader) strings(key string) []string {
 	out := make([]string, 0, n)
 	for i := range n {
 		e, err := v.Index(i)
-		if err != nil || e.Type() != safejs.TypeString {
+		if err != nil || e.Type() != jsval.TypeString {
 			r.fail(key, "must be an array of strings")
 			return nil
 		}
@@ -352,15 +351,15 @@ func (r *reader) hexString(key, s string) []byte {
 	if s == "" {
 		return nil
 	}
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	b, err := hex.Decode(strings.TrimPrefix(s, "0x"))
 	if err != nil {
 		r.fail(key, "is not hex")
 	}
 	return b
 }
 
-// Truthy on a safejs.Value that cannot fail here.
-func truthy(v safejs.Value) bool {
+// Truthy on a jsval.Value that cannot fail here.
+func truthy(v jsval.Value) bool {
 	t, err := v.Truthy()
 	return err == nil && t
 }

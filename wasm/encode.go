@@ -5,9 +5,8 @@ package main
 import (
 	"errors"
 
-	"github.com/hack-pad/safejs"
-
 	"github.com/cvmtrust/cvmtrust/verifier"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 // resultValue returns the JavaScript object of r with exactly the keys and
@@ -19,7 +18,7 @@ import (
 //
 // web/verifier.js takes it off the Result before the page sees it and seals
 // only to it.
-func resultValue(r *verifier.Result, key *sealKey) (safejs.Value, error) {
+func resultValue(r *verifier.Result, key *sealKey) (jsval.Value, error) {
 	out := map[string]any{
 		"mediaType":  r.MediaType,
 		"verified":   r.Verified,
@@ -59,24 +58,24 @@ func resultValue(r *verifier.Result, key *sealKey) (safejs.Value, error) {
 		checks[i] = check
 	}
 	out["checks"] = checks
-	v, err := safejs.ValueOf(out)
+	v, err := jsval.ValueOf(out)
 	if err != nil || key == nil {
 		return v, err
 	}
 	pk, err := uint8Array(key.hpke.PublicKey)
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	sum, err := uint8Array(key.reportSHA384)
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
-	sealTo, err := safejs.ValueOf(map[string]any{"kem": key.hpke.KEM, "kdf": key.hpke.KDF, "aead": key.hpke.AEAD})
+	sealTo, err := jsval.ValueOf(map[string]any{"kem": key.hpke.KEM, "kdf": key.hpke.KDF, "aead": key.hpke.AEAD})
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	if err := errors.Join(sealTo.Set("publicKey", pk), sealTo.Set("reportSha384", sum), v.Set("sealTo", sealTo)); err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	return v, nil
 }

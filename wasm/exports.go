@@ -5,16 +5,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/hack-pad/safejs"
-
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 const protocolVersion = protocol.Version
@@ -23,9 +22,9 @@ const protocolVersion = protocol.Version
 const callTimeout = 30 * time.Second
 
 // verifyJS implements cvmtrust.verify(evidence, expectation).
-func verifyJS(args []safejs.Value) (any, error) {
+func verifyJS(args []jsval.Value) (any, error) {
 	if len(args) != 2 {
-		return nil, fmt.Errorf("want 2 arguments (evidence, expectation), got %d", len(args))
+		return nil, errfmt.Errorf("want 2 arguments (evidence, expectation), got %d", len(args))
 	}
 	ev, err := decodeEvidence(args[0])
 	if err != nil {
@@ -35,7 +34,7 @@ func verifyJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	res, err := verifyEvidence(ctx, ev, exp, trust)
 	if err != nil {
@@ -53,7 +52,7 @@ func sealingKey(res *verifier.Result, ev protocol.Evidence, exp verifier.Expecta
 	if !res.Verified || exp.Binding == nil || res.Report == nil {
 		return nil
 	}
-	sum := sha512.Sum384(ev.Report)
+	sum := sha2.Sum384(ev.Report)
 	return &sealKey{
 		hpke:         protocol.HPKEKey{KEM: ev.HPKE.KEM, KDF: ev.HPKE.KDF, AEAD: ev.HPKE.AEAD, PublicKey: bytes.Clone(exp.Binding.HPKEPublicKey)},
 		reportSHA384: sum[:],
@@ -116,7 +115,7 @@ func verifierFor(trust trustSetup) (*verifier.Verifier, error) {
 	if trust.simulatedRoot != "" {
 		var err error
 		if opts.Roots, err = opts.Roots.WithSimulated([]byte(trust.simulatedRoot)); err != nil {
-			return nil, fmt.Errorf("expectation.simulatedRoot: %w", err)
+			return nil, errfmt.Errorf("expectation.simulatedRoot: %w", err)
 		}
 	}
 	if trust.kdsProxy != "" {
@@ -137,20 +136,20 @@ func verifierFor(trust trustSetup) (*verifier.Verifier, error) {
 }
 
 // bytesArg copies a Uint8Array argument.
-func bytesArg(name string, v safejs.Value) ([]byte, error) {
-	u8, err := safejs.Global().Get("Uint8Array")
+func bytesArg(name string, v jsval.Value) ([]byte, error) {
+	u8, err := jsval.Global().Get("Uint8Array")
 	if err != nil {
 		return nil, err
 	}
 	if ok, err := v.InstanceOf(u8); err != nil || !ok {
-		return nil, fmt.Errorf("%s must be a Uint8Array", name)
+		return nil, errfmt.Errorf("%s must be a Uint8Array", name)
 	}
 	n, err := v.Length()
 	if err != nil {
 		return nil, err
 	}
 	b := make([]byte, n)
-	if _, err := safejs.CopyBytesToGo(b, v); err != nil {
+	if _, err := jsval.CopyBytesToGo(b, v); err != nil {
 		return nil, err
 	}
 	return b, nil

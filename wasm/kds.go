@@ -4,13 +4,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/hack-pad/safejs"
-
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/verifier"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 // maxKDSDocument bounds what is read from a KDS proxy: AMD's largest
@@ -36,9 +35,9 @@ var _ verifier.Fetcher = kdsFetcher{}
 // "/vcek/v1/Milan/cert_chain". The request is aborted when ctx ends or
 // kdsTimeout passes, whichever is first.
 func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, kdsTimeout)
+	ctx, cancel := withTimeout(ctx, kdsTimeout)
 	defer cancel()
-	abort, err := safejs.Global().Get("AbortController")
+	abort, err := jsval.Global().Get("AbortController")
 	if err != nil {
 		return nil, err
 	}
@@ -56,17 +55,17 @@ func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 
 	b, err := k.fetch(ctx, path, signal)
 	if err != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("KDS proxy did not answer %s within %s", path, kdsTimeout)
+		return nil, errfmt.Errorf("KDS proxy did not answer %s within %s", path, kdsTimeout)
 	}
 	return b, err
 }
 
-func (k kdsFetcher) fetch(ctx context.Context, path string, signal safejs.Value) ([]byte, error) {
-	fetch, err := safejs.Global().Get("fetch")
+func (k kdsFetcher) fetch(ctx context.Context, path string, signal jsval.Value) ([]byte, error) {
+	fetch, err := jsval.Global().Get("fetch")
 	if err != nil {
 		return nil, err
 	}
-	object, err := safejs.Global().Get("Object")
+	object, err := jsval.Global().Get("Object")
 	if err != nil {
 		return nil, err
 	}
@@ -83,16 +82,16 @@ func (k kdsFetcher) fetch(ctx context.Context, path string, signal safejs.Value)
 	}
 	res, err := await(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("KDS proxy unreachable: %w", err)
+		return nil, errfmt.Errorf("KDS proxy unreachable: %w", err)
 	}
 	if ok, err := res.Get("ok"); err != nil || !truthy(ok) {
 		status, _ := res.Get("status")
 		n, _ := status.Int()
-		return nil, fmt.Errorf("KDS proxy answered HTTP %d for %s", n, path)
+		return nil, errfmt.Errorf("KDS proxy answered HTTP %d for %s", n, path)
 	}
 	body, err := res.Get("body")
 	if err != nil || !truthy(body) {
-		return nil, fmt.Errorf("KDS proxy sent no body for %s", path)
+		return nil, errfmt.Errorf("KDS proxy sent no body for %s", path)
 	}
 	reader, err := body.Call("getReader")
 	if err != nil {
@@ -106,7 +105,7 @@ func (k kdsFetcher) fetch(ctx context.Context, path string, signal safejs.Value)
 		}
 		chunk, err := await(ctx, p)
 		if err != nil {
-			return nil, fmt.Errorf("KDS proxy: %w", err)
+			return nil, errfmt.Errorf("KDS proxy: %w", err)
 		}
 		if done, err := chunk.Get("done"); err != nil || truthy(done) {
 			return out, err
@@ -121,10 +120,10 @@ func (k kdsFetcher) fetch(ctx context.Context, path string, signal safejs.Value)
 		}
 		if len(out)+n > maxKDSDocument {
 			_, _ = reader.Call("cancel")
-			return nil, fmt.Errorf("KDS proxy sent more than %d bytes for %s, more than any KDS document", maxKDSDocument, path)
+			return nil, errfmt.Errorf("KDS proxy sent more than %d bytes for %s, more than any KDS document", maxKDSDocument, path)
 		}
 		part := make([]byte, n)
-		if _, err := safejs.CopyBytesToGo(part, value); err != nil {
+		if _, err := jsval.CopyBytesToGo(part, value); err != nil {
 			return nil, err
 		}
 		out = append(out, part...)
@@ -133,7 +132,7 @@ func (k kdsFetcher) fetch(ctx context.Context, path string, signal safejs.Value)
 
 func newKDSFetcher(base string) (verifier.Fetcher, error) {
 	if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") {
-		return nil, fmt.Errorf("expectation.kdsProxy must be an absolute http(s) URL, got %q", base)
+		return nil, errfmt.Errorf("expectation.kdsProxy must be an absolute http(s) URL, got %q", base)
 	}
 	return kdsFetcher{base: strings.TrimRight(base, "/")}, nil
 }

@@ -31,7 +31,7 @@
 package main
 
 import (
-	"github.com/hack-pad/safejs"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 // readyHook is the global function main calls once the namespace is set.
@@ -45,12 +45,12 @@ func main() {
 		consoleError("cvmtrust: cannot start: " + err.Error())
 		return
 	}
-	global := safejs.Global()
+	global := jsval.Global()
 	if err := global.Set("cvmtrust", ns); err != nil {
 		consoleError("cvmtrust: cannot start: " + err.Error())
 		return
 	}
-	if hook, err := global.Get(readyHook); err == nil && hook.Type() == safejs.TypeFunction {
+	if hook, err := global.Get(readyHook); err == nil && hook.Type() == jsval.TypeFunction {
 		if _, err := hook.Invoke(ns); err != nil {
 			consoleError("cvmtrust: ready hook failed: " + err.Error())
 		}
@@ -61,16 +61,16 @@ func main() {
 
 // newNamespace builds the object the page calls. Its functions are never
 // released because the namespace lives as long as the wasm instance.
-func newNamespace() (safejs.Value, error) {
-	object, err := safejs.Global().Get("Object")
+func newNamespace() (jsval.Value, error) {
+	object, err := jsval.Global().Get("Object")
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	ns, err := object.New()
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
-	exports := map[string]func(args []safejs.Value) (any, error){
+	exports := map[string]func(args []jsval.Value) (any, error){
 		"verify":  verifyJS,
 		"measure": measureJS,
 		// Release provenance (release.go).
@@ -78,22 +78,22 @@ func newNamespace() (safejs.Value, error) {
 		"verifyBundle":  verifyBundleJS,
 	}
 	for name, fn := range exports {
-		f, err := safejs.FuncOf(asyncExport(name, fn))
+		f, err := jsval.FuncOf(asyncExport(name, fn))
 		if err != nil {
-			return safejs.Value{}, err
+			return jsval.Value{}, err
 		}
 		if err := ns.Set(name, f.Value()); err != nil {
-			return safejs.Value{}, err
+			return jsval.Value{}, err
 		}
 	}
 	if err := ns.Set("version", protocolVersion); err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	return ns, nil
 }
 
 func consoleError(msg string) {
-	console, err := safejs.Global().Get("console")
+	console, err := jsval.Global().Get("console")
 	if err != nil {
 		return
 	}

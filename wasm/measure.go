@@ -4,14 +4,13 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
 
-	"github.com/hack-pad/safejs"
-
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/measure"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 // maxSafeInteger is the largest whole number a JavaScript number holds
@@ -35,9 +34,9 @@ var (
 // measureJS implements cvmtrust.measure(manifest): it recomputes the launch
 // digest from the manifest's OVMF hash, layout, artifact digests and launch
 // settings, and resolves only when that equals the manifest's measurement.
-func measureJS(args []safejs.Value) (any, error) {
+func measureJS(args []jsval.Value) (any, error) {
 	if len(args) != 1 {
-		return nil, fmt.Errorf("want 1 argument (manifest), got %d", len(args))
+		return nil, errfmt.Errorf("want 1 argument (manifest), got %d", len(args))
 	}
 	m, err := decodeManifest(args[0])
 	if err != nil {
@@ -48,7 +47,7 @@ func measureJS(args []safejs.Value) (any, error) {
 		if len(name) > 64 {
 			name = name[:64] + "…"
 		}
-		return nil, fmt.Errorf("manifest %q: %w", name, err)
+		return nil, errfmt.Errorf("manifest %q: %w", name, err)
 	}
 	out := map[string]any{
 		"measurement": m.Measurement.String(),
@@ -64,12 +63,12 @@ func measureJS(args []safejs.Value) (any, error) {
 	if m.VCPUType != "" {
 		out["vcpuType"] = m.VCPUType
 	}
-	return safejs.ValueOf(out)
+	return jsval.ValueOf(out)
 }
 
 // decodeManifest reads a release manifest, a JSON string or the object
 // JSON.parse makes of it, field by field into a measure.Manifest.
-func decodeManifest(v safejs.Value) (*measure.Manifest, error) {
+func decodeManifest(v jsval.Value) (*measure.Manifest, error) {
 	obj, err := objectArg("manifest", v)
 	if err != nil {
 		return nil, err
@@ -86,7 +85,7 @@ func decodeManifest(v safejs.Value) (*measure.Manifest, error) {
 		VMMType:      measure.VMMType(r.string("vmm_type")),
 	}
 	if r.err == nil && m.Format != measure.ManifestFormat {
-		return nil, fmt.Errorf("manifest format %q, want %q", m.Format, measure.ManifestFormat)
+		return nil, errfmt.Errorf("manifest format %q, want %q", m.Format, measure.ManifestFormat)
 	}
 	if r.has("vcpu_sig") {
 		sig := uint32(r.uint("vcpu_sig", math.MaxUint32))
@@ -115,7 +114,7 @@ func decodeManifest(v safejs.Value) (*measure.Manifest, error) {
 	m.OVMF.ResetEIP = uint32(ovmf.uint("sev_es_reset_eip", math.MaxUint32))
 	m.OVMF.HashesTableGPA = uint32(ovmf.uint("sev_hashes_table_gpa", math.MaxUint32))
 	for i, s := range ovmf.objects("sections") {
-		s.path = fmt.Sprintf("%s.sections[%d]", ovmf.path, i)
+		s.path = errfmt.Sprintf("%s.sections[%d]", ovmf.path, i)
 		s.onlyKeys(manifestSectionKeys)
 		sec := measure.Section{
 			GPA:  uint32(s.uint("gpa", math.MaxUint32)),
@@ -193,7 +192,7 @@ func (r *reader) objects(key string) []*reader {
 	out := make([]*reader, 0, n)
 	for i := range n {
 		e, err := v.Index(i)
-		if err != nil || e.Type() != safejs.TypeObject || e.IsNull() {
+		if err != nil || e.Type() != jsval.TypeObject || e.IsNull() {
 			r.fail(key, "must be an array of objects")
 			return nil
 		}

@@ -4,22 +4,20 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"math"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/hack-pad/safejs"
-
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
+	"github.com/cvmtrust/cvmtrust/internal/sha2"
 	"github.com/cvmtrust/cvmtrust/measure"
 	"github.com/cvmtrust/cvmtrust/release"
 	"github.com/cvmtrust/cvmtrust/release/provenance"
 	"github.com/cvmtrust/cvmtrust/sigstore"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 // Keys of the policy object of verifyRelease and verifyBundle.
@@ -41,9 +39,9 @@ const maxBundleBytes = 1 << 20
 // {verified: true, the release's name, measurement, signer and log entry,
 // result} or {verified: false, reason, detail, result}; it rejects only on
 // unusable arguments.
-func verifyReleaseJS(args []safejs.Value) (any, error) {
+func verifyReleaseJS(args []jsval.Value) (any, error) {
 	if len(args) != 2 {
-		return nil, fmt.Errorf("want 2 arguments (bundle, policy), got %d", len(args))
+		return nil, errfmt.Errorf("want 2 arguments (bundle, policy), got %d", len(args))
 	}
 	bundle, err := bundleArg(args[0])
 	if err != nil {
@@ -57,7 +55,7 @@ func verifyReleaseJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	rel, res, err := provenance.Verify(ctx, v.Verifier, bundle, pol)
 	if errors.Is(err, sigstore.ErrBadPolicy) {
@@ -66,12 +64,12 @@ func verifyReleaseJS(args []safejs.Value) (any, error) {
 	out := map[string]any{"verified": err == nil, "simulated": v.Simulated()}
 	out["result"] = nil
 	if res != nil {
-		out["result"] = sigstoreResultMap(res)
+		out["result"] = res.JSONValue()
 	}
 	if err != nil {
 		out["reason"] = releaseReason(err)
 		out["detail"] = err.Error()
-		return safejs.ValueOf(out)
+		return jsval.ValueOf(out)
 	}
 	m, signer := rel.Manifest, rel.Bundle.Signer
 	out["name"] = m.Release
@@ -98,15 +96,15 @@ func verifyReleaseJS(args []safejs.Value) (any, error) {
 		out["logUrl"] = e.LogURL
 		out["integratedTime"] = e.IntegratedTime
 	}
-	return safejs.ValueOf(out)
+	return jsval.ValueOf(out)
 }
 
 // verifyBundleJS implements cvmtrust.verifyBundle(bundle, policy): any
 // Sigstore bundle, against an artifact (bytes, or its SHA-256 in hex) and a
 // signer. It resolves with the verifier's Result, verified or not.
-func verifyBundleJS(args []safejs.Value) (any, error) {
+func verifyBundleJS(args []jsval.Value) (any, error) {
 	if len(args) != 2 {
-		return nil, fmt.Errorf("want 2 arguments (bundle, policy), got %d", len(args))
+		return nil, errfmt.Errorf("want 2 arguments (bundle, policy), got %d", len(args))
 	}
 	bundle, err := bundleArg(args[0])
 	if err != nil {
@@ -120,7 +118,7 @@ func verifyBundleJS(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := withTimeout(context.Background(), callTimeout)
 	defer cancel()
 	res, err := v.Verify(ctx, bundle, pol)
 	if err != nil {
@@ -130,13 +128,13 @@ func verifyBundleJS(args []safejs.Value) (any, error) {
 		}
 		res = rej.Result
 	}
-	return safejs.ValueOf(sigstoreResultMap(res))
+	return jsval.ValueOf(res.JSONValue())
 }
 
 // bundleArg accepts the bundle's JSON as a string or a Uint8Array.
-func bundleArg(v safejs.Value) ([]byte, error) {
+func bundleArg(v jsval.Value) ([]byte, error) {
 	var b []byte
-	if v.Type() == safejs.TypeString {
+	if v.Type() == jsval.TypeString {
 		s, err := v.String()
 		if err != nil {
 			return nil, err
@@ -149,7 +147,7 @@ func bundleArg(v safejs.Value) ([]byte, error) {
 		}
 	}
 	if len(b) > maxBundleBytes {
-		return nil, fmt.Errorf("bundle is %d bytes, at most %d", len(b), maxBundleBytes)
+		return nil, errfmt.Errorf("bundle is %d bytes, at most %d", len(b), maxBundleBytes)
 	}
 	return b, nil
 }
@@ -157,7 +155,7 @@ func bundleArg(v safejs.Value) ([]byte, error) {
 // decodeSigstorePolicy reads the policy object. simulatedTrustedRoot is the
 // only way to verify against another trusted root than the embedded
 // public-good one, and it must be a simulated instance's root.
-func decodeSigstorePolicy(v safejs.Value, keys []string) (sigstore.Policy, string, error) {
+func decodeSigstorePolicy(v jsval.Value, keys []string) (sigstore.Policy, string, error) {
 	obj, err := objectArg("policy", v)
 	if err != nil {
 		return sigstore.Policy{}, "", err
@@ -227,7 +225,7 @@ func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
 	}
 	key := ""
 	if simulatedRoot != "" {
-		sum := sha256.Sum256([]byte(simulatedRoot))
+		sum := sha2.Sum256([]byte(simulatedRoot))
 		key = base64.RawStdEncoding.EncodeToString(sum[:])
 	}
 	sigstoreMu.Lock()
@@ -309,88 +307,4 @@ func releaseReason(err error) string {
 		return "The release was signed by someone other than the signer this page trusts."
 	}
 	return "The signed release could not be read as a release of the server's software."
-}
-
-// sigstoreResultMap returns r for safejs.ValueOf: the JavaScript object of
-// r with exactly the keys and omissions of its JSON form (media type
-// sigstore.MediaType), read from its json tags so that a field added to the
-// Result appears here too; test/widget-release.test.mjs compares the two.
-func sigstoreResultMap(r *sigstore.Result) map[string]any {
-	m, _ := jsonValue(reflect.ValueOf(r)).(map[string]any)
-	return m
-}
-
-// jsonValue converts v as encoding/json would encode it (exported fields by
-// their json tags, omitempty, []byte as standard base64, nil slices and
-// pointers as null) into values safejs.ValueOf takes. It covers the kinds
-// the Sigstore Result uses.
-func jsonValue(v reflect.Value) any {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return nil
-		}
-		return jsonValue(v.Elem())
-	case reflect.Struct:
-		out := map[string]any{}
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("json")
-			if !f.IsExported() || tag == "-" {
-				continue
-			}
-			name, opts, _ := strings.Cut(tag, ",")
-			if name == "" {
-				name = f.Name
-			}
-			fv := v.Field(i)
-			if opts == "omitempty" && isEmptyJSON(fv) {
-				continue
-			}
-			out[name] = jsonValue(fv)
-		}
-		return out
-	case reflect.Slice:
-		if v.IsNil() {
-			return nil
-		}
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return base64.StdEncoding.EncodeToString(v.Bytes())
-		}
-		items := make([]any, v.Len())
-		for i := range items {
-			items[i] = jsonValue(v.Index(i))
-		}
-		return items
-	case reflect.Map:
-		if v.IsNil() {
-			return nil
-		}
-		out := map[string]any{}
-		for it := v.MapRange(); it.Next(); {
-			out[it.Key().String()] = jsonValue(it.Value())
-		}
-		return out
-	case reflect.String:
-		return v.String()
-	case reflect.Bool:
-		return v.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return float64(v.Int())
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return float64(v.Uint())
-	}
-	return nil
-}
-
-// isEmptyJSON is encoding/json's omitempty test: structs are never empty.
-func isEmptyJSON(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Slice, reflect.Map, reflect.Array, reflect.String:
-		return v.Len() == 0
-	case reflect.Struct:
-		return false
-	}
-	return v.IsZero()
 }

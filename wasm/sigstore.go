@@ -4,8 +4,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/sigstore"
 )
 
@@ -25,7 +25,7 @@ func (w *webCrypto) Verify(ctx context.Context, scheme sigstore.Scheme, hash sig
 	case sigstore.ECDSA:
 		curve, ok := ecdsaCurves[len(sig)]
 		if !ok || hash.Size() == 0 {
-			return fmt.Errorf("webcrypto: no ECDSA curve with %d-byte signatures and %v", len(sig), hash)
+			return errfmt.Errorf("webcrypto: no ECDSA curve with %d-byte signatures and %v", len(sig), hash)
 		}
 		alg = map[string]any{"name": "ECDSA", "namedCurve": curve}
 		params = map[string]any{"name": "ECDSA", "hash": hashName}
@@ -34,18 +34,18 @@ func (w *webCrypto) Verify(ctx context.Context, scheme sigstore.Scheme, hash sig
 		params = alg
 	case sigstore.RSAPKCS1v15:
 		if hash.Size() == 0 {
-			return fmt.Errorf("webcrypto: RSA PKCS#1 v1.5 with %v", hash)
+			return errfmt.Errorf("webcrypto: RSA PKCS#1 v1.5 with %v", hash)
 		}
 		alg = map[string]any{"name": "RSASSA-PKCS1-v1_5", "hash": hashName}
 		params = map[string]any{"name": "RSASSA-PKCS1-v1_5"}
 	case sigstore.RSAPSS:
 		if hash.Size() == 0 {
-			return fmt.Errorf("webcrypto: RSA-PSS with %v", hash)
+			return errfmt.Errorf("webcrypto: RSA-PSS with %v", hash)
 		}
 		alg = map[string]any{"name": "RSA-PSS", "hash": hashName}
 		params = map[string]any{"name": "RSA-PSS", "saltLength": hash.Size()}
 	default:
-		return fmt.Errorf("webcrypto: unsupported signature scheme %v", scheme)
+		return errfmt.Errorf("webcrypto: unsupported signature scheme %v", scheme)
 	}
 	key, err := w.importKey(ctx, spki, alg)
 	if err != nil {

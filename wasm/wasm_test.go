@@ -84,4 +84,30 @@ func TestBrowserBuildLeavesOutHeavyPackages(t *testing.T) {
 		"crypto/hpke", "crypto/ecdh", "crypto/mlkem", "encoding/asn1", "math/big",
 		"golang.org/x/crypto/cryptobyte", "github.com/cvmtrust/cvmtrust/protocol/seal",
 		"google.golang.org/protobuf", "github.com/google/go-sev-guest", "github.com/sigstore")
+	// SHA-2 and hex come from internal/sha2 and internal/hex: crypto/sha256
+	// and crypto/sha512 sit on the FIPS 140 module, whose initialisation
+	// links DRBG, AES-GCM, SHA-3 and HMAC (96 KB of brotli on an empty Go
+	// wasm), and encoding/hex's error formats with fmt. The receipt's HMAC
+	// is checked with WebCrypto.
+	browserdeps.Refuse(t, "the widget", deps,
+		"crypto/internal/fips140", "crypto/sha256", "crypto/sha512", "crypto/sha3", "crypto/hmac", "crypto/cipher",
+		"crypto/aes", "crypto/rand", "crypto/internal/sysrand", "encoding/hex")
+}
+
+// TestBrowserBuildHasNoReflection: no fmt, reflect, os or safejs (see
+// browserdeps.NoReflection), whatever brings them back. The exemptions are
+// the standard packages a separate change replaces in the browser build
+// (encoding/hex reaches fmt; crypto/sha256, crypto/sha512 and crypto/hmac
+// reach os through the FIPS module's DRBG); the test fails once they are no
+// longer linked, so that the lines below are deleted.
+func TestBrowserBuildHasNoReflection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list for js/wasm; skipped with -short")
+	}
+	graph := browserdeps.Imports(t, ".")
+	browserdeps.RefuseReachable(t, "the widget", graph, "github.com/cvmtrust/cvmtrust/wasm", browserdeps.NoReflection,
+		[]string{
+			"encoding/hex",                                  // being replaced: reaches fmt
+			"crypto/sha256", "crypto/sha512", "crypto/hmac", // being replaced: reach os
+		})
 }

@@ -5,12 +5,10 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
-	"github.com/hack-pad/safejs"
-
 	"github.com/cvmtrust/cvmtrust/verifier"
+	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
 // errSignatureInvalid is what WebCrypto's verify() answering false becomes.
@@ -21,10 +19,10 @@ var errSignatureInvalid = errors.New("webcrypto: signature does not verify")
 // AMD roots and a gateway's VCEK are the same on every verification, and
 // importKey is the costly step.
 type webCrypto struct {
-	subtle safejs.Value
+	subtle jsval.Value
 
 	mu   sync.Mutex
-	keys map[string]safejs.Value
+	keys map[string]jsval.Value
 }
 
 var _ verifier.SignatureVerifier = (*webCrypto)(nil)
@@ -35,7 +33,7 @@ var _ verifier.SignatureVerifier = (*webCrypto)(nil)
 const maxCachedKeys = 128
 
 func newWebCrypto() (*webCrypto, error) {
-	c, err := safejs.Global().Get("crypto")
+	c, err := jsval.Global().Get("crypto")
 	if err != nil {
 		return nil, err
 	}
@@ -43,10 +41,10 @@ func newWebCrypto() (*webCrypto, error) {
 	if err != nil {
 		return nil, err
 	}
-	if subtle.Type() != safejs.TypeObject {
+	if subtle.Type() != jsval.TypeObject {
 		return nil, errors.New("webcrypto: crypto.subtle is unavailable (the page must be served over https or from localhost)")
 	}
-	return &webCrypto{subtle: subtle, keys: map[string]safejs.Value{}}, nil
+	return &webCrypto{subtle: subtle, keys: map[string]jsval.Value{}}, nil
 }
 
 // VerifyRSAPSSSHA384 implements verifier.SignatureVerifier.
@@ -68,9 +66,11 @@ func (w *webCrypto) VerifyECDSAP384SHA384(ctx context.Context, spki, msg, sig []
 	return w.verify(ctx, map[string]any{"name": "ECDSA", "hash": "SHA-384"}, key, msg, sig)
 }
 
-func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]any) (safejs.Value, error) {
+func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]any) (jsval.Value, error) {
 	// A key is imported for one algorithm, and an RSA key for one hash too.
-	cacheKey := fmt.Sprint(alg["name"], "\x00", alg["hash"], "\x00", alg["namedCurve"], "\x00") + string(spki)
+	// The algorithm's values are all strings.
+	field := func(k string) string { v, _ := alg[k].(string); return v }
+	cacheKey := field("name") + "\x00" + field("hash") + "\x00" + field("namedCurve") + "\x00" + string(spki)
 	w.mu.Lock()
 	key, ok := w.keys[cacheKey]
 	w.mu.Unlock()
@@ -79,15 +79,15 @@ func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]a
 	}
 	der, err := uint8Array(spki)
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	p, err := w.subtle.Call("importKey", "spki", der, alg, false, []any{"verify"})
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	key, err = await(ctx, p)
 	if err != nil {
-		return safejs.Value{}, errors.New("webcrypto: public key not accepted: " + err.Error())
+		return jsval.Value{}, errors.New("webcrypto: public key not accepted: " + err.Error())
 	}
 	w.mu.Lock()
 	if len(w.keys) >= maxCachedKeys {
@@ -98,7 +98,7 @@ func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]a
 	return key, nil
 }
 
-func (w *webCrypto) verify(ctx context.Context, params map[string]any, key safejs.Value, msg, sig []byte) error {
+func (w *webCrypto) verify(ctx context.Context, params map[string]any, key jsval.Value, msg, sig []byte) error {
 	jsSig, err := uint8Array(sig)
 	if err != nil {
 		return err
@@ -122,17 +122,17 @@ func (w *webCrypto) verify(ctx context.Context, params map[string]any, key safej
 }
 
 // uint8Array copies b into a new Uint8Array.
-func uint8Array(b []byte) (safejs.Value, error) {
-	ctor, err := safejs.Global().Get("Uint8Array")
+func uint8Array(b []byte) (jsval.Value, error) {
+	ctor, err := jsval.Global().Get("Uint8Array")
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
 	arr, err := ctor.New(len(b))
 	if err != nil {
-		return safejs.Value{}, err
+		return jsval.Value{}, err
 	}
-	if _, err := safejs.CopyBytesToJS(arr, b); err != nil {
-		return safejs.Value{}, err
+	if _, err := jsval.CopyBytesToJS(arr, b); err != nil {
+		return jsval.Value{}, err
 	}
 	return arr, nil
 }

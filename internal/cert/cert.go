@@ -11,8 +11,8 @@ import (
 	"bytes"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"github.com/cvmtrust/cvmtrust/internal/der"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"time"
 )
 
@@ -123,7 +123,7 @@ func (c *Certificate) ExtensionInt(oid OID) (uint8, bool, error) {
 	s := der.String(v)
 	var n int64
 	if !s.ReadASN1Int64WithTag(&n, der.INTEGER) || !s.Empty() || n < 0 || n > 255 {
-		return 0, true, fmt.Errorf("%w: extension %v is not a small integer", ErrMalformed, oid)
+		return 0, true, errfmt.Errorf("%w: extension %v is not a small integer", ErrMalformed, oid)
 	}
 	return uint8(n), true, nil
 }
@@ -136,10 +136,10 @@ func Parse(der []byte) (*Certificate, error) {
 		return nil, err
 	}
 	if c.SigAlg != SigRSAPSSSHA384 {
-		return nil, fmt.Errorf("%w: signature algorithm is not RSASSA-PSS SHA-384 with a 48-byte salt", ErrMalformed)
+		return nil, errfmt.Errorf("%w: signature algorithm is not RSASSA-PSS SHA-384 with a 48-byte salt", ErrMalformed)
 	}
 	if c.KeyType != KeyRSA && c.KeyType != KeyECDSAP384 {
-		return nil, fmt.Errorf("%w: key is neither RSA nor P-384", ErrMalformed)
+		return nil, errfmt.Errorf("%w: key is neither RSA nor P-384", ErrMalformed)
 	}
 	return c, nil
 }
@@ -151,46 +151,46 @@ func ParseAny(raw []byte) (*Certificate, error) {
 	input := der.String(raw)
 	var certSeq, tbs der.String
 	if !input.ReadASN1(&certSeq, der.SEQUENCE) || !input.Empty() {
-		return nil, fmt.Errorf("%w: not a DER SEQUENCE", ErrMalformed)
+		return nil, errfmt.Errorf("%w: not a DER SEQUENCE", ErrMalformed)
 	}
 	if !certSeq.ReadASN1Element(&tbs, der.SEQUENCE) {
-		return nil, fmt.Errorf("%w: missing tbsCertificate", ErrMalformed)
+		return nil, errfmt.Errorf("%w: missing tbsCertificate", ErrMalformed)
 	}
 	c.RawTBS = tbs
 	var outerAlg der.String
 	if !certSeq.ReadASN1Element(&outerAlg, der.SEQUENCE) {
-		return nil, fmt.Errorf("%w: missing signatureAlgorithm", ErrMalformed)
+		return nil, errfmt.Errorf("%w: missing signatureAlgorithm", ErrMalformed)
 	}
 	sig, err := readBitString(&certSeq)
 	if err != nil || !certSeq.Empty() {
-		return nil, fmt.Errorf("%w: bad signatureValue", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad signatureValue", ErrMalformed)
 	}
 	c.Signature = sig
 
 	if !tbs.ReadASN1(&tbs, der.SEQUENCE) {
-		return nil, fmt.Errorf("%w: bad tbsCertificate", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad tbsCertificate", ErrMalformed)
 	}
 	var version int64
 	var hasVersion bool
 	var versionField der.String
 	if !tbs.ReadOptionalASN1(&versionField, &hasVersion, der.Tag(0).Constructed().ContextSpecific()) {
-		return nil, fmt.Errorf("%w: bad version", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad version", ErrMalformed)
 	}
 	if hasVersion && (!versionField.ReadASN1Int64WithTag(&version, der.INTEGER) || version != 2) {
-		return nil, fmt.Errorf("%w: not an X.509 v3 certificate", ErrMalformed)
+		return nil, errfmt.Errorf("%w: not an X.509 v3 certificate", ErrMalformed)
 	}
 	var serial der.String
 	if !tbs.ReadASN1(&serial, der.INTEGER) || len(serial) == 0 {
-		return nil, fmt.Errorf("%w: bad serial number", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad serial number", ErrMalformed)
 	}
 	c.Serial = serial
 	var innerAlg der.String
 	if !tbs.ReadASN1Element(&innerAlg, der.SEQUENCE) {
-		return nil, fmt.Errorf("%w: bad signature algorithm", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad signature algorithm", ErrMalformed)
 	}
 	// The algorithm inside the signed part must be the one outside it.
 	if !bytes.Equal(innerAlg, outerAlg) {
-		return nil, fmt.Errorf("%w: signature algorithms inside and outside differ", ErrMalformed)
+		return nil, errfmt.Errorf("%w: signature algorithms inside and outside differ", ErrMalformed)
 	}
 	if c.SigAlg, err = readSigAlg(outerAlg); err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func ParseAny(raw []byte) (*Certificate, error) {
 	}
 	var validity der.String
 	if !tbs.ReadASN1(&validity, der.SEQUENCE) {
-		return nil, fmt.Errorf("%w: bad validity", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad validity", ErrMalformed)
 	}
 	if c.NotBefore, err = readTime(&validity); err != nil {
 		return nil, err
@@ -217,18 +217,18 @@ func ParseAny(raw []byte) (*Certificate, error) {
 	// Unique IDs are not used by AMD; skip them if present.
 	for _, tag := range []der.Tag{der.Tag(1).ContextSpecific(), der.Tag(2).ContextSpecific()} {
 		if !tbs.SkipOptionalASN1(tag) {
-			return nil, fmt.Errorf("%w: bad unique id", ErrMalformed)
+			return nil, errfmt.Errorf("%w: bad unique id", ErrMalformed)
 		}
 	}
 	var extsField der.String
 	var hasExts bool
 	if !tbs.ReadOptionalASN1(&extsField, &hasExts, der.Tag(3).Constructed().ContextSpecific()) {
-		return nil, fmt.Errorf("%w: bad extensions", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad extensions", ErrMalformed)
 	}
 	if hasExts {
 		var exts der.String
 		if !extsField.ReadASN1(&exts, der.SEQUENCE) || !extsField.Empty() {
-			return nil, fmt.Errorf("%w: bad extensions", ErrMalformed)
+			return nil, errfmt.Errorf("%w: bad extensions", ErrMalformed)
 		}
 		for !exts.Empty() {
 			var ext der.String
@@ -238,20 +238,20 @@ func ParseAny(raw []byte) (*Certificate, error) {
 			if !exts.ReadASN1(&ext, der.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) ||
 				!ext.ReadOptionalASN1(&critical, nil, der.BOOLEAN) ||
 				!ext.ReadASN1(&value, der.OCTET_STRING) || !ext.Empty() {
-				return nil, fmt.Errorf("%w: bad extension", ErrMalformed)
+				return nil, errfmt.Errorf("%w: bad extension", ErrMalformed)
 			}
 			key := oid.String()
 			if len(critical) == 1 && critical[0] != 0 {
 				c.Critical = append(c.Critical, key)
 			}
 			if _, dup := c.Extensions[key]; dup {
-				return nil, fmt.Errorf("%w: duplicate extension %s", ErrMalformed, key)
+				return nil, errfmt.Errorf("%w: duplicate extension %s", ErrMalformed, key)
 			}
 			c.Extensions[key] = value
 		}
 	}
 	if !tbs.Empty() {
-		return nil, fmt.Errorf("%w: trailing data in tbsCertificate", ErrMalformed)
+		return nil, errfmt.Errorf("%w: trailing data in tbsCertificate", ErrMalformed)
 	}
 	return c, nil
 }
@@ -269,25 +269,25 @@ func ParseAll(data []byte) ([]*Certificate, error) {
 				break
 			}
 			if block.Type != "CERTIFICATE" {
-				return nil, fmt.Errorf("%w: PEM block %q is not a CERTIFICATE", ErrMalformed, block.Type)
+				return nil, errfmt.Errorf("%w: PEM block %q is not a CERTIFICATE", ErrMalformed, block.Type)
 			}
 			ders = append(ders, block.Bytes)
 		}
 		if len(bytes.TrimSpace(rest)) != 0 {
-			return nil, fmt.Errorf("%w: trailing data after PEM certificates", ErrMalformed)
+			return nil, errfmt.Errorf("%w: trailing data after PEM certificates", ErrMalformed)
 		}
 	} else {
 		s := der.String(data)
 		for !s.Empty() {
 			var el der.String
 			if !s.ReadASN1Element(&el, der.SEQUENCE) {
-				return nil, fmt.Errorf("%w: neither PEM nor DER", ErrMalformed)
+				return nil, errfmt.Errorf("%w: neither PEM nor DER", ErrMalformed)
 			}
 			ders = append(ders, el)
 		}
 	}
 	if len(ders) == 0 {
-		return nil, fmt.Errorf("%w: no certificate found", ErrMalformed)
+		return nil, errfmt.Errorf("%w: no certificate found", ErrMalformed)
 	}
 	certs := make([]*Certificate, 0, len(ders))
 	for _, d := range ders {
@@ -303,7 +303,7 @@ func ParseAll(data []byte) ([]*Certificate, error) {
 func readBitString(s *der.String) ([]byte, error) {
 	var bs der.BitString
 	if !s.ReadASN1BitString(&bs) || bs.BitLength%8 != 0 {
-		return nil, fmt.Errorf("%w: bad BIT STRING", ErrMalformed)
+		return nil, errfmt.Errorf("%w: bad BIT STRING", ErrMalformed)
 	}
 	return bs.Bytes, nil
 }
@@ -311,7 +311,7 @@ func readBitString(s *der.String) ([]byte, error) {
 // checkRSAPSSSHA384 accepts exactly RSASSA-PSS with SHA-384, MGF1 with
 // SHA-384, a 48-byte salt and the standard trailer.
 func checkRSAPSSSHA384(alg der.String) error {
-	bad := fmt.Errorf("%w: signature algorithm is not RSASSA-PSS SHA-384 with a 48-byte salt", ErrMalformed)
+	bad := errfmt.Errorf("%w: signature algorithm is not RSASSA-PSS SHA-384 with a 48-byte salt", ErrMalformed)
 	var oid OID
 	var params der.String
 	if !alg.ReadASN1(&alg, der.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidRSASSAPSS) ||
@@ -354,7 +354,7 @@ func readSigAlg(alg der.String) (SigAlg, error) {
 	var oid OID
 	var body der.String
 	if !alg.ReadASN1(&body, der.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&oid) {
-		return 0, fmt.Errorf("%w: bad signature algorithm", ErrMalformed)
+		return 0, errfmt.Errorf("%w: bad signature algorithm", ErrMalformed)
 	}
 	noParams := body.Empty()
 	nullParams := noParams || (body.SkipASN1(der.NULL) && body.Empty())
@@ -372,7 +372,7 @@ func readSigAlg(alg der.String) (SigAlg, error) {
 			return a.alg, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unsupported signature algorithm %v", ErrMalformed, oid)
+	return 0, errfmt.Errorf("%w: unsupported signature algorithm %v", ErrMalformed, oid)
 }
 
 // isSHA384 reads an AlgorithmIdentifier for SHA-384 (parameters absent or
@@ -392,17 +392,17 @@ func isSHA384(s der.String) bool {
 func readName(s *der.String) (raw []byte, cn string, err error) {
 	var name der.String
 	if !s.ReadASN1Element(&name, der.SEQUENCE) {
-		return nil, "", fmt.Errorf("%w: bad name", ErrMalformed)
+		return nil, "", errfmt.Errorf("%w: bad name", ErrMalformed)
 	}
 	raw = name
 	var rdns der.String
 	if !name.ReadASN1(&rdns, der.SEQUENCE) {
-		return nil, "", fmt.Errorf("%w: bad name", ErrMalformed)
+		return nil, "", errfmt.Errorf("%w: bad name", ErrMalformed)
 	}
 	for !rdns.Empty() {
 		var set der.String
 		if !rdns.ReadASN1(&set, der.SET) {
-			return nil, "", fmt.Errorf("%w: bad name", ErrMalformed)
+			return nil, "", errfmt.Errorf("%w: bad name", ErrMalformed)
 		}
 		for !set.Empty() {
 			var atv der.String
@@ -411,7 +411,7 @@ func readName(s *der.String) (raw []byte, cn string, err error) {
 			var tag der.Tag
 			if !set.ReadASN1(&atv, der.SEQUENCE) || !atv.ReadASN1ObjectIdentifier(&oid) ||
 				!atv.ReadAnyASN1(&value, &tag) || !atv.Empty() {
-				return nil, "", fmt.Errorf("%w: bad name attribute", ErrMalformed)
+				return nil, "", errfmt.Errorf("%w: bad name attribute", ErrMalformed)
 			}
 			if oid.Equal(oidCommonName) {
 				cn = string(value)
@@ -426,14 +426,14 @@ func readTime(s *der.String) (time.Time, error) {
 	switch {
 	case s.PeekASN1Tag(der.UTCTime):
 		if !s.ReadASN1UTCTime(&t) {
-			return t, fmt.Errorf("%w: bad UTCTime", ErrMalformed)
+			return t, errfmt.Errorf("%w: bad UTCTime", ErrMalformed)
 		}
 	case s.PeekASN1Tag(der.GeneralizedTime):
 		if !s.ReadASN1GeneralizedTime(&t) {
-			return t, fmt.Errorf("%w: bad GeneralizedTime", ErrMalformed)
+			return t, errfmt.Errorf("%w: bad GeneralizedTime", ErrMalformed)
 		}
 	default:
-		return t, fmt.Errorf("%w: missing time", ErrMalformed)
+		return t, errfmt.Errorf("%w: missing time", ErrMalformed)
 	}
 	return t, nil
 }
@@ -444,7 +444,7 @@ func ParseSPKI(raw []byte) (KeyType, []byte, error) {
 	s := der.String(raw)
 	kt, spki, err := readSPKI(&s)
 	if err == nil && !s.Empty() {
-		err = fmt.Errorf("%w: trailing data after the public key", ErrMalformed)
+		err = errfmt.Errorf("%w: trailing data after the public key", ErrMalformed)
 	}
 	return kt, spki, err
 }
@@ -455,16 +455,16 @@ func ParseSPKI(raw []byte) (KeyType, []byte, error) {
 func readSPKI(s *der.String) (KeyType, []byte, error) {
 	var spki, body, alg der.String
 	if !s.ReadASN1Element(&spki, der.SEQUENCE) {
-		return 0, nil, fmt.Errorf("%w: bad subjectPublicKeyInfo", ErrMalformed)
+		return 0, nil, errfmt.Errorf("%w: bad subjectPublicKeyInfo", ErrMalformed)
 	}
 	body = spki
 	var oid OID
 	if !body.ReadASN1(&body, der.SEQUENCE) || !body.ReadASN1(&alg, der.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
-		return 0, nil, fmt.Errorf("%w: bad subjectPublicKeyInfo", ErrMalformed)
+		return 0, nil, errfmt.Errorf("%w: bad subjectPublicKeyInfo", ErrMalformed)
 	}
 	key, err := readBitString(&body)
 	if err != nil || !body.Empty() {
-		return 0, nil, fmt.Errorf("%w: bad subjectPublicKey", ErrMalformed)
+		return 0, nil, errfmt.Errorf("%w: bad subjectPublicKey", ErrMalformed)
 	}
 	switch {
 	case oid.Equal(oidRSAEncryption) || oid.Equal(oidRSASSAPSS):
@@ -472,7 +472,7 @@ func readSPKI(s *der.String) (KeyType, []byte, error) {
 		var rsaKey der.String
 		if !ks.ReadASN1(&rsaKey, der.SEQUENCE) || !ks.Empty() ||
 			!rsaKey.SkipASN1(der.INTEGER) || !rsaKey.SkipASN1(der.INTEGER) || !rsaKey.Empty() {
-			return 0, nil, fmt.Errorf("%w: bad RSA public key", ErrMalformed)
+			return 0, nil, errfmt.Errorf("%w: bad RSA public key", ErrMalformed)
 		}
 		if oid.Equal(oidRSAEncryption) {
 			return KeyRSA, spki, nil
@@ -481,7 +481,7 @@ func readSPKI(s *der.String) (KeyType, []byte, error) {
 	case oid.Equal(oidECPublicKey):
 		var curve OID
 		if !alg.ReadASN1ObjectIdentifier(&curve) || !alg.Empty() {
-			return 0, nil, fmt.Errorf("%w: bad EC key parameters", ErrMalformed)
+			return 0, nil, errfmt.Errorf("%w: bad EC key parameters", ErrMalformed)
 		}
 		var kt KeyType
 		var size int
@@ -493,17 +493,17 @@ func readSPKI(s *der.String) (KeyType, []byte, error) {
 		case curve.Equal(oidP521):
 			kt, size = KeyECDSAP521, 66
 		default:
-			return 0, nil, fmt.Errorf("%w: EC key on an unsupported curve %v", ErrMalformed, curve)
+			return 0, nil, errfmt.Errorf("%w: EC key on an unsupported curve %v", ErrMalformed, curve)
 		}
 		if len(key) != 1+2*size || key[0] != 4 {
-			return 0, nil, fmt.Errorf("%w: EC key not an uncompressed point", ErrMalformed)
+			return 0, nil, errfmt.Errorf("%w: EC key not an uncompressed point", ErrMalformed)
 		}
 		return kt, spki, nil
 	case oid.Equal(oidEd25519):
 		if !alg.Empty() || len(key) != 32 {
-			return 0, nil, fmt.Errorf("%w: bad Ed25519 key", ErrMalformed)
+			return 0, nil, errfmt.Errorf("%w: bad Ed25519 key", ErrMalformed)
 		}
 		return KeyEd25519, spki, nil
 	}
-	return 0, nil, fmt.Errorf("%w: unsupported public key algorithm %v", ErrMalformed, oid)
+	return 0, nil, errfmt.Errorf("%w: unsupported public key algorithm %v", ErrMalformed, oid)
 }

@@ -326,6 +326,44 @@ func (s *String) ReadASN1GeneralizedTime(out *time.Time) bool {
 	return true
 }
 
+// ReadASN1GeneralizedTimeFraction reads a GeneralizedTime with optional
+// fractional seconds in the DER form (X.690 11.7), which RFC 3161 requires
+// of a timestamp's genTime: YYYYMMDDHHMMSS, then '.' and one to nine
+// digits of which the last is not 0, then Z. It is stricter than
+// time.Parse("20060102150405.999999999Z"), which also takes ',' and
+// trailing zeros; encoding/asn1, which sigstore-go's timestamp reader uses,
+// refuses both as well.
+func (s *String) ReadASN1GeneralizedTimeFraction(out *time.Time) bool {
+	rest := *s
+	var b String
+	if !rest.ReadASN1(&b, GeneralizedTime) || len(b) < 15 || b[len(b)-1] != 'Z' {
+		return false
+	}
+	year, ok := digits(b[0:4])
+	if !ok {
+		return false
+	}
+	t, ok := clock(year, b[4:14])
+	if !ok {
+		return false
+	}
+	if frac := b[14 : len(b)-1]; len(frac) > 0 {
+		if len(frac) < 2 || len(frac) > 10 || frac[0] != '.' || frac[len(frac)-1] == '0' {
+			return false
+		}
+		n, ok := digits(frac[1:])
+		if !ok {
+			return false
+		}
+		for range 10 - len(frac) {
+			n *= 10
+		}
+		t = t.Add(time.Duration(n))
+	}
+	*out, *s = t, rest
+	return true
+}
+
 // clock reads MMDDHHMMSS of year, each part in range.
 func clock(year int, b []byte) (time.Time, bool) {
 	var v [5]int

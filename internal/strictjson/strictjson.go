@@ -7,20 +7,21 @@ package strictjson
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 // ErrSyntax is wrapped by every decoding error. The others name the
 // refusals of documents that encoding/json would accept.
 var (
 	ErrSyntax       = errors.New("invalid JSON")
-	ErrDuplicateKey = fmt.Errorf("%w: duplicate key", ErrSyntax)
-	ErrSurrogate    = fmt.Errorf("%w: lone surrogate escape", ErrSyntax)
-	ErrLimit        = fmt.Errorf("%w: size or depth limit", ErrSyntax)
-	ErrUTF8         = fmt.Errorf("%w: not UTF-8", ErrSyntax)
+	ErrDuplicateKey = errfmt.Errorf("%w: duplicate key", ErrSyntax)
+	ErrSurrogate    = errfmt.Errorf("%w: lone surrogate escape", ErrSyntax)
+	ErrLimit        = errfmt.Errorf("%w: size or depth limit", ErrSyntax)
+	ErrUTF8         = errfmt.Errorf("%w: not UTF-8", ErrSyntax)
 )
 
 // Limits bound the work a document may cause.
@@ -73,7 +74,7 @@ func Parse(data []byte) (*Value, error) { return ParseLimits(data, DefaultLimits
 // ParseLimits decodes one JSON document.
 func ParseLimits(data []byte, lim Limits) (*Value, error) {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return nil, fmt.Errorf("%w: document of %d bytes exceeds the limit of %d", ErrLimit, len(data), lim.MaxBytes)
+		return nil, errfmt.Errorf("%w: document of %d bytes exceeds the limit of %d", ErrLimit, len(data), lim.MaxBytes)
 	}
 	if !utf8.Valid(data) {
 		return nil, ErrUTF8
@@ -98,7 +99,7 @@ type decoder struct {
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s at offset %d", ErrSyntax, fmt.Sprintf(format, args...), d.pos)
+	return errfmt.Errorf("%w: %s at offset %d", ErrSyntax, errfmt.Sprintf(format, args...), d.pos)
 }
 
 func (d *decoder) space() {
@@ -159,7 +160,7 @@ func (d *decoder) bareValue(depth int) (*Value, error) {
 
 func (d *decoder) object(depth int) (*Value, error) {
 	if d.maxDepth > 0 && depth > d.maxDepth {
-		return nil, fmt.Errorf("%w: nesting deeper than %d", ErrLimit, d.maxDepth)
+		return nil, errfmt.Errorf("%w: nesting deeper than %d", ErrLimit, d.maxDepth)
 	}
 	d.pos++ // {
 	v := &Value{Kind: Object}
@@ -179,7 +180,7 @@ func (d *decoder) object(depth int) (*Value, error) {
 			return nil, err
 		}
 		if seen[key] {
-			return nil, fmt.Errorf("%w %q at offset %d", ErrDuplicateKey, key, d.pos)
+			return nil, errfmt.Errorf("%w %q at offset %d", ErrDuplicateKey, key, d.pos)
 		}
 		seen[key] = true
 		d.space()
@@ -211,7 +212,7 @@ func (d *decoder) object(depth int) (*Value, error) {
 
 func (d *decoder) array(depth int) (*Value, error) {
 	if d.maxDepth > 0 && depth > d.maxDepth {
-		return nil, fmt.Errorf("%w: nesting deeper than %d", ErrLimit, d.maxDepth)
+		return nil, errfmt.Errorf("%w: nesting deeper than %d", ErrLimit, d.maxDepth)
 	}
 	d.pos++ // [
 	v := &Value{Kind: Array}
@@ -323,7 +324,7 @@ func (d *decoder) str() (string, error) {
 				}
 				if utf16.IsSurrogate(r) {
 					if r >= 0xdc00 || !d.literal(`\u`) {
-						return "", fmt.Errorf("%w at offset %d", ErrSurrogate, d.pos)
+						return "", errfmt.Errorf("%w at offset %d", ErrSurrogate, d.pos)
 					}
 					r2, err := d.hex4()
 					if err != nil {
@@ -331,7 +332,7 @@ func (d *decoder) str() (string, error) {
 					}
 					r = utf16.DecodeRune(r, r2)
 					if r == utf8.RuneError {
-						return "", fmt.Errorf("%w at offset %d", ErrSurrogate, d.pos)
+						return "", errfmt.Errorf("%w at offset %d", ErrSurrogate, d.pos)
 					}
 				}
 				out = utf8.AppendRune(out, r)
@@ -380,11 +381,11 @@ func (v *Value) Get(key string) *Value {
 // fields that way.
 func (v *Value) Int64() (int64, error) {
 	if v == nil || (v.Kind != Number && v.Kind != String) {
-		return 0, fmt.Errorf("%w: not an integer", ErrSyntax)
+		return 0, errfmt.Errorf("%w: not an integer", ErrSyntax)
 	}
 	n, err := strconv.ParseInt(v.Text, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %q is not an integer", ErrSyntax, v.Text)
+		return 0, errfmt.Errorf("%w: %q is not an integer", ErrSyntax, v.Text)
 	}
 	return n, nil
 }

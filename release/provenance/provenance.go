@@ -28,8 +28,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 	"github.com/cvmtrust/cvmtrust/measure"
 	"github.com/cvmtrust/cvmtrust/release"
@@ -61,7 +61,7 @@ type Release struct {
 // the Result; a Result also comes back with errors of steps 3 and 4.
 func Verify(ctx context.Context, v *sigstore.Verifier, bundleJSON []byte, p sigstore.Policy) (*Release, *sigstore.Result, error) {
 	if p.Artifact != nil || p.ArtifactDigest != nil {
-		return nil, nil, fmt.Errorf("%w: the artifact of a release bundle is its statement's subject; do not set one", sigstore.ErrBadPolicy)
+		return nil, nil, errfmt.Errorf("%w: the artifact of a release bundle is its statement's subject; do not set one", sigstore.ErrBadPolicy)
 	}
 	digest, err := subjectDigest(bundleJSON)
 	if err != nil {
@@ -77,14 +77,14 @@ func Verify(ctx context.Context, v *sigstore.Verifier, bundleJSON []byte, p sigs
 		return nil, nil, err
 	}
 	if res.PayloadType != release.PayloadType {
-		return nil, res, fmt.Errorf("%w: payload type %q", ErrNotRelease, res.PayloadType)
+		return nil, res, errfmt.Errorf("%w: payload type %q", ErrNotRelease, res.PayloadType)
 	}
 	m, err := release.ManifestFromStatement(res.Payload)
 	if err != nil {
 		return nil, res, err
 	}
 	if m.SourceCommit != "" && res.Signer.Commit != "" && m.SourceCommit != res.Signer.Commit {
-		return nil, res, fmt.Errorf("%w: certificate %s, manifest %s", ErrCommitMismatch, res.Signer.Commit, m.SourceCommit)
+		return nil, res, errfmt.Errorf("%w: certificate %s, manifest %s", ErrCommitMismatch, res.Signer.Commit, m.SourceCommit)
 	}
 	return &Release{Manifest: m, Bundle: res}, res, nil
 }
@@ -94,36 +94,36 @@ func Verify(ctx context.Context, v *sigstore.Verifier, bundleJSON []byte, p sigs
 func subjectDigest(bundleJSON []byte) ([]byte, error) {
 	doc, err := strictjson.Parse(bundleJSON)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", sigstore.ErrMalformedBundle, err)
+		return nil, errfmt.Errorf("%w: %v", sigstore.ErrMalformedBundle, err)
 	}
 	env := doc.Get("dsseEnvelope")
 	if env == nil {
-		return nil, fmt.Errorf("%w: it has no DSSE envelope (a message signature signs a file, not a release)", ErrNotRelease)
+		return nil, errfmt.Errorf("%w: it has no DSSE envelope (a message signature signs a file, not a release)", ErrNotRelease)
 	}
 	payload := env.Get("payload")
 	if payload == nil || payload.Kind != strictjson.String {
-		return nil, fmt.Errorf("%w: the DSSE envelope has no payload", ErrNotRelease)
+		return nil, errfmt.Errorf("%w: the DSSE envelope has no payload", ErrNotRelease)
 	}
 	raw, err := base64.StdEncoding.DecodeString(payload.Text)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the DSSE payload is not base64", sigstore.ErrMalformedBundle)
+		return nil, errfmt.Errorf("%w: the DSSE payload is not base64", sigstore.ErrMalformedBundle)
 	}
 	st, err := strictjson.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the DSSE payload is not JSON: %v", ErrNotRelease, err)
+		return nil, errfmt.Errorf("%w: the DSSE payload is not JSON: %v", ErrNotRelease, err)
 	}
 	subjects := st.Get("subject")
 	if subjects == nil || subjects.Kind != strictjson.Array {
-		return nil, fmt.Errorf("%w: the statement has no subjects", ErrNotRelease)
+		return nil, errfmt.Errorf("%w: the statement has no subjects", ErrNotRelease)
 	}
 	for _, s := range subjects.Items {
 		if h := s.Get("digest").Get("sha256"); h != nil && h.Kind == strictjson.String {
 			var d measure.SHA256
 			if err := d.UnmarshalText([]byte(h.Text)); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrNotRelease, err)
+				return nil, errfmt.Errorf("%w: %v", ErrNotRelease, err)
 			}
 			return d[:], nil
 		}
 	}
-	return nil, fmt.Errorf("%w: no subject has a SHA-256 digest", ErrNotRelease)
+	return nil, errfmt.Errorf("%w: no subject has a SHA-256 digest", ErrNotRelease)
 }

@@ -1,6 +1,6 @@
 package snp
 
-import "fmt"
+import "github.com/cvmtrust/cvmtrust/internal/errfmt"
 
 // Product is an AMD EPYC generation that AMD KDS issues certificates for.
 type Product string
@@ -10,6 +10,11 @@ const (
 	Genoa Product = "Genoa"
 	Turin Product = "Turin"
 )
+
+// String returns the product's name as KDS spells it ("Milan"): what %s
+// prints, also through internal/errfmt, which formats no named string type
+// by itself.
+func (p Product) String() string { return string(p) }
 
 // Products lists the products this package knows, oldest first.
 var Products = []Product{Milan, Genoa, Turin}
@@ -27,7 +32,7 @@ func ProductFromCPUID(family, model uint8) (Product, error) {
 	case family == 0x1A && model <= 0x1F:
 		return Turin, nil
 	}
-	return "", fmt.Errorf("unknown CPU family %#x model %#x", family, model)
+	return "", errfmt.Errorf("unknown CPU family %#x model %#x", family, model)
 }
 
 // TCB is a TCB_VERSION split into its security patch levels.

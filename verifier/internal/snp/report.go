@@ -4,9 +4,10 @@
 package snp
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
+
+	"github.com/cvmtrust/cvmtrust/internal/endian"
+	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
 // Report layout. Offsets are from the ABI spec; fields added in a later report
@@ -114,10 +115,10 @@ type Report struct {
 // as its own finding.
 func Parse(b []byte) (*Report, error) {
 	if len(b) != ReportSize {
-		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrReport, len(b), ReportSize)
+		return nil, errfmt.Errorf("%w: %d bytes, want %d", ErrReport, len(b), ReportSize)
 	}
-	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(b[o:]) }
-	le64 := func(o int) uint64 { return binary.LittleEndian.Uint64(b[o:]) }
+	le32 := func(o int) uint32 { return endian.LittleEndian.Uint32(b[o:]) }
+	le64 := func(o int) uint64 { return endian.LittleEndian.Uint64(b[o:]) }
 	r := &Report{
 		Raw:           b,
 		Version:       le32(offVersion),
@@ -210,7 +211,7 @@ func (r *Report) SignatureP1363() ([]byte, error) {
 		le := r.Raw[offSignature+c*sigComponent : offSignature+(c+1)*sigComponent]
 		for _, x := range le[48:] {
 			if x != 0 {
-				return nil, fmt.Errorf("%w: signature component wider than 384 bits", ErrReport)
+				return nil, errfmt.Errorf("%w: signature component wider than 384 bits", ErrReport)
 			}
 		}
 		for i := range 48 {
