@@ -2,6 +2,7 @@ package measure
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +23,37 @@ func TestVCPUTypesSorted(t *testing.T) {
 		if _, err := VCPUSignature(name); err != nil {
 			t.Errorf("VCPUSignature(%q): %v", name, err)
 		}
+	}
+}
+
+// Model names match case-insensitively in ASCII only: a name spelled with a
+// Unicode letter that folds to an ASCII one is not a model name.
+func TestCanonicalVCPUTypeFoldsASCIIOnly(t *testing.T) {
+	for _, name := range VCPUTypes() {
+		if canonicalVCPUType(name) == "" {
+			t.Errorf("%q is not recognised", name)
+		}
+		if canonicalVCPUType(strings.ToUpper(name)) != canonicalVCPUType(name) ||
+			canonicalVCPUType(strings.ToLower(name)) != canonicalVCPUType(name) {
+			t.Errorf("%q: case changes the canonical name", name)
+		}
+	}
+	for _, name := range []string{"EPYC-Mi\u0142an", "EPYC-Milan\u0000", "EPYC-Mila", ""} {
+		if got := canonicalVCPUType(name); got != "" {
+			t.Errorf("canonicalVCPUType(%q) = %q, want no match", name, got)
+		}
+	}
+	// No model name has an s or a k today, the two ASCII letters Unicode
+	// folds other letters to; asciiEqualFold keeps it so for any later one.
+	for _, p := range [][2]string{{"epyc-\u017f", "EPYC-S"}, {"\u212aabini", "kabini"}} {
+		if !strings.EqualFold(p[0], p[1]) {
+			t.Fatalf("%q does not fold to %q in Unicode: the test is wrong", p[0], p[1])
+		}
+		if asciiEqualFold(p[0], p[1]) {
+			t.Errorf("asciiEqualFold(%q, %q) = true", p[0], p[1])
+		}
+	}
+	if asciiEqualFold("EPYC", "EPY") || !asciiEqualFold("epyc-ROME", "EPYC-rome") || asciiEqualFold("a\u017f", "as") {
+		t.Error("asciiEqualFold")
 	}
 }

@@ -31,3 +31,22 @@ func TestDecodeBase64LineBreaks(t *testing.T) {
 		t.Fatal("decodeBase64 accepted a space inside the text")
 	}
 }
+
+// Host names are lowered in ASCII only (RFC 4343); anything else is kept
+// as it is, so a non-ASCII host never equals an ASCII one.
+func TestURLHostLowersASCIIOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://Rekor.Sigstore.DEV/api/v1": "rekor.sigstore.dev",
+		"https://user@LOG.example:443/x":    "log.example",
+		"HTTPS://log.example./":             "log.example",
+		"https://\u212aey.example":          "\u212aey.example",
+		"https://[::1]":                     "[::1]",
+	} {
+		if got := urlHost(in); got != want {
+			t.Errorf("urlHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if urlHost("https://\u212aey.example") == urlHost("https://key.example") {
+		t.Error("a Kelvin sign stood for k")
+	}
+}

@@ -50,8 +50,16 @@ func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 		return nil, err
 	}
 	// Abort the request (and any body read in flight) once ctx ends.
-	stop := context.AfterFunc(ctx, func() { _, _ = controller.Call("abort") })
-	defer stop()
+	// (A goroutine, not context.AfterFunc, which links context's cancelCtx.)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+			_, _ = controller.Call("abort")
+		case <-finished:
+		}
+	}()
 
 	b, err := k.fetch(ctx, path, signal)
 	if err != nil && ctx.Err() != nil {

@@ -108,7 +108,7 @@ func await(ctx context.Context, p jsval.Value) (jsval.Value, error) {
 	case <-ctx.Done():
 		// The callbacks stay registered until the Promise settles and then
 		// release themselves.
-		return jsval.Value{}, context.Cause(ctx)
+		return jsval.Value{}, ctx.Err()
 	}
 }
 
