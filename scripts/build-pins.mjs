@@ -34,14 +34,15 @@ fs.writeFileSync(path.join(out, 'integrity.js'),
 // 2. The import map: every module of the widget, by its path in the package.
 const modules = [
   ...fs.readdirSync(web).filter((f) => f.endsWith('.js')).sort().map((f) => [f, path.join(web, f)]),
+  ...fs.readdirSync(web).filter((f) => f.endsWith('.js')).sort().map((f) => [`dist/${f}`, path.join(out, f)]),
   ['dist/integrity.js', path.join(out, 'integrity.js')],
   ['dist/wasm_exec.js', path.join(out, 'wasm_exec.js')],
   ['dist/hpke.js', path.join(out, 'hpke.js')],
 ];
 const importMap = (prefix) => ({
   imports: {
-    '@cvmtrust/widget': `${prefix}index.js`,
-    '@cvmtrust/widget/define': `${prefix}define.js`,
+    '@cvmtrust/widget': `${prefix}dist/index.js`,
+    '@cvmtrust/widget/define': `${prefix}dist/define.js`,
   },
   integrity: Object.fromEntries(modules.map(([name, file]) => [`${prefix}${name}`, sri(file)])),
 });

@@ -3,6 +3,8 @@
 #   cvmtrust.wasm  the js/wasm build of ./wasm (verification, launch digest),
 #                  its data segments packed by pack-wasm-data.mjs
 #   wasm_exec.js   Go's loader for it, from the same toolchain
+#   *.js           the widget's modules minified (build-modules.mjs); what the
+#                  import map names and a page loads
 #   hpke.js        HPKE for sealing in the page: hpke-js bundled from the
 #                  versions in package-lock.json (web/src/hpke.js; needs
 #                  `npm ci` first)
@@ -51,6 +53,9 @@ if [[ ! -x "$esbuild" ]]; then
 fi
 "$esbuild" web/src/hpke.js --bundle --format=esm --platform=browser --target=es2022 \
   --minify --legal-comments=eof --charset=utf8 --log-level=warning --outfile="$out/hpke.js"
+# The widget's modules, minified into dist/ beside the wasm (web/*.js stay the
+# source), and Go's loader minified in place: see the script.
+node scripts/build-modules.mjs "$out"
 # integrity.js (the wasm's SRI, used by the loader), importmap.json (every
 # module with its integrity) and the pinned demo page: see the script.
 node scripts/build-pins.mjs "$out"
@@ -70,6 +75,7 @@ const { createHash } = require('node:crypto');
     [path.join(out, 'integrity.js'), 'dist/integrity.js'],
     [path.join(out, 'hpke.js'), 'dist/hpke.js'],
     ...fs.readdirSync('web').filter((f) => f.endsWith('.js')).sort().map((f) => [path.join('web', f), f]),
+    ...fs.readdirSync('web').filter((f) => f.endsWith('.js')).sort().map((f) => [path.join(out, f), `dist/${f}`]),
   ];
   const report = {
     go: goVersion,

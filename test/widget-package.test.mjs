@@ -68,6 +68,29 @@ test('every import and every file a module names resolves inside the package', (
   assert.ok(refs >= 6, `found ${refs} references`);
 });
 
+test('the minified modules in dist/ are what the import map names, and their references stay in dist/', () => {
+  const map = JSON.parse(packaged('dist/importmap.json'));
+  assert.equal(map.imports['@cvmtrust/widget'], './dist/index.js');
+  assert.equal(map.imports['@cvmtrust/widget/define'], './dist/define.js');
+  const sources = fs.readdirSync(pkg).filter((f) => f.endsWith('.js'));
+  let refs = 0;
+  const total = (names) => names.reduce((a, n) => a + packaged(n).length, 0);
+  assert.ok(total(sources.map((f) => `dist/${f}`)) < total(sources) * 0.7, 'the minified modules are smaller than their sources');
+  for (const f of sources) {
+    const min = packaged(`dist/${f}`).toString();
+    assert.equal(map.integrity[`./dist/${f}`], sri(packaged(`dist/${f}`)), `the import map pins dist/${f}`);
+    // Minified code keeps several statements on a line: no line anchors.
+    const specs = [...min.matchAll(/\bfrom\s*["']([^"']+)["']/g), ...min.matchAll(/\bimport\s*\(?\s*["']([^"']+)["']/g),
+      ...min.matchAll(/new URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url/g)].map((m) => m[1]);
+    for (const s of specs) {
+      assert.ok(s.startsWith('./') && !s.slice(2).includes('/'), `dist/${f} refers to ${s}: only files beside it`);
+      assert.ok(fs.existsSync(path.join(pkg, 'dist', s)), `dist/${f}: ${s} is in the package`);
+      refs++;
+    }
+  }
+  assert.ok(refs >= 8, `found ${refs} references`);
+});
+
 test('the pins match the packaged bytes', () => {
   const map = JSON.parse(packaged('dist/importmap.json'));
   const build = JSON.parse(packaged('dist/build.json'));
