@@ -144,7 +144,7 @@ async function openExample(tamper) {
 }
 
 test('one changed byte in a module: the browser refuses it and nothing verifies', async () => {
-  const { page, errors } = await openExample({ 'verifier.js': (b) => Buffer.from(b.toString().replace('cvmtrust', 'cvmtrusT')) });
+  const { page, errors } = await openExample({ 'dist/verifier.js': (b) => Buffer.from(b.toString().replace('cvmtrust', 'cvmtrusT')) });
   await page.waitForTimeout(3000);
   const state = await page.evaluate(() => document.querySelector('cvm-attest')?.getAttribute('state') ?? null);
   assert.notEqual(state, 'simulated');
