@@ -61,6 +61,10 @@ func widgetSite(t *testing.T) (dir, buildJSON string) {
 	if err := os.WriteFile(filepath.Join(dir, "dist/hpke.js"), []byte("export const stand = 'in';\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The modules' minified copies in dist/, which the import map and the demo name.
+	if out, err := exec.Command(node, "../../scripts/build-modules.mjs", filepath.Join(dir, "dist"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("build-modules.mjs: %v\n%s", err, out)
+	}
 	if out, err := exec.Command(node, "../../scripts/build-pins.mjs", filepath.Join(dir, "dist"), dir).CombinedOutput(); err != nil {
 		t.Fatalf("build-pins.mjs: %v\n%s", err, out)
 	}
@@ -70,6 +74,7 @@ func widgetSite(t *testing.T) (dir, buildJSON string) {
 	}
 	for _, m := range mods {
 		files[filepath.Base(m)] = nil
+		files["dist/"+filepath.Base(m)] = nil
 	}
 	for name := range files {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -125,7 +130,7 @@ func TestAuditPageDemo(t *testing.T) {
 	gw := startCLIGateway(t, "--simulated", "--listen", "127.0.0.1:0", "--static", site)
 	page := gw.base + "/demo/"
 	pristine := map[string][]byte{}
-	for _, f := range []string{"verifier.js", "dist/demo/index.html"} {
+	for _, f := range []string{"dist/verifier.js", "dist/demo/index.html"} {
 		pristine[f], _ = os.ReadFile(filepath.Join(site, f))
 	}
 	restore := func() {
@@ -139,10 +144,10 @@ func TestAuditPageDemo(t *testing.T) {
 
 	t.Run("one widget byte changed", func(t *testing.T) {
 		defer restore()
-		editFile(t, filepath.Join(site, "verifier.js"), func(s string) string { return strings.Replace(s, "cvmtrust", "cvmtrusT", 1) })
+		editFile(t, filepath.Join(site, "dist/verifier.js"), func(s string) string { return strings.Replace(s, "cvmtrust", "cvmtrusT", 1) })
 		code, out, errOut := runAuditCLI(page, "--build", build)
-		if code != exitRejected || !regexp.MustCompile(`FAIL verifier\.js +DIFFERS from build\.json`).MatchString(out) {
-			t.Errorf("exit %d, want %d naming verifier.js as differing:\n%s%s", code, exitRejected, out, errOut)
+		if code != exitRejected || !regexp.MustCompile(`FAIL dist/verifier\.js +DIFFERS from build\.json`).MatchString(out) {
+			t.Errorf("exit %d, want %d naming dist/verifier.js as differing:\n%s%s", code, exitRejected, out, errOut)
 		}
 		code, out, _ = runAuditCLI(page, "--build", build, "--json")
 		var sum auditSummary
@@ -150,7 +155,7 @@ func TestAuditPageDemo(t *testing.T) {
 			t.Errorf("--json: exit %d\n%s", code, out)
 		}
 		for _, f := range sum.WidgetFiles {
-			if f.OK == (f.Name == "verifier.js") {
+			if f.OK == (f.Name == "dist/verifier.js") {
 				t.Errorf("--json: %s ok=%v", f.Name, f.OK)
 			}
 		}
@@ -159,23 +164,23 @@ func TestAuditPageDemo(t *testing.T) {
 		defer restore()
 		// define.js loses its integrity on the tag and in the import map.
 		editFile(t, demo, func(s string) string {
-			s = regexp.MustCompile(`(src="../define.js") integrity="[^"]*"`).ReplaceAllString(s, "$1")
-			return regexp.MustCompile(`\s*"../define.js": "sha384-[^"]*",`).ReplaceAllString(s, "")
+			s = regexp.MustCompile(`(src="../dist/define.js") integrity="[^"]*"`).ReplaceAllString(s, "$1")
+			return regexp.MustCompile(`\s*"../dist/define.js": "sha384-[^"]*",`).ReplaceAllString(s, "")
 		})
 		code, out, errOut := runAuditCLI(page, "--build", build)
-		if code != exitRejected || !regexp.MustCompile(`FAIL define\.js +matches build\.json; NOT PINNED: its tag has no integrity`).MatchString(out) {
-			t.Errorf("exit %d, want %d naming define.js as not pinned:\n%s%s", code, exitRejected, out, errOut)
+		if code != exitRejected || !regexp.MustCompile(`FAIL dist/define\.js +matches build\.json; NOT PINNED: its tag has no integrity`).MatchString(out) {
+			t.Errorf("exit %d, want %d naming dist/define.js as not pinned:\n%s%s", code, exitRejected, out, errOut)
 		}
 	})
 	t.Run("a module the import map does not pin", func(t *testing.T) {
 		defer restore()
 		editFile(t, demo, func(s string) string {
-			return regexp.MustCompile(`\s*"../cvm-attest.js": "sha384-[^"]*",`).ReplaceAllString(s, "")
+			return regexp.MustCompile(`\s*"../dist/cvm-attest.js": "sha384-[^"]*",`).ReplaceAllString(s, "")
 		})
 		// Its modulepreload tag has integrity, but define.js imports it:
 		// that fetch is pinned by the import map alone.
 		code, out, _ := runAuditCLI(page, "--build", build)
-		if code != exitRejected || !strings.Contains(out, "FAIL cvm-attest.js") {
+		if code != exitRejected || !strings.Contains(out, "FAIL dist/cvm-attest.js") {
 			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
 		}
 	})
@@ -216,11 +221,11 @@ func TestAuditPageDemo(t *testing.T) {
 		old := time.Now().Add(-time.Hour) // older than the pinned page, which goes on being served
 		os.Chtimes(other, old, old)
 		editFile(t, demo, func(s string) string {
-			return strings.Replace(s, `"imports": {`, `"scopes": { "../define.js": { "../cvm-attest.js": "../other.js" } },
+			return strings.Replace(s, `"imports": {`, `"scopes": { "../dist/define.js": { "../dist/cvm-attest.js": "../other.js" } },
     "imports": {`, 1)
 		})
 		code, out, _ := runAuditCLI(page, "--build", build)
-		if code != exitRejected || !strings.Contains(out, `FAIL define.js imports "./cvm-attest.js", which the page's import map sends to `+gw.base+"/other.js") ||
+		if code != exitRejected || !strings.Contains(out, `FAIL dist/define.js imports "./cvm-attest.js", which the page's import map sends to `+gw.base+"/other.js") ||
 			!strings.Contains(out, "module script "+gw.base+"/other.js") {
 			t.Errorf("exit %d, want %d naming the redirected import:\n%s", code, exitRejected, out)
 		}
@@ -228,10 +233,10 @@ func TestAuditPageDemo(t *testing.T) {
 	t.Run("a tag pinned to another hash", func(t *testing.T) {
 		defer restore()
 		editFile(t, demo, func(s string) string {
-			return regexp.MustCompile(`(src="../define.js") integrity="[^"]*"`).ReplaceAllString(s, `$1 integrity="sha384-`+strings.Repeat("B", 64)+`"`)
+			return regexp.MustCompile(`(src="../dist/define.js") integrity="[^"]*"`).ReplaceAllString(s, `$1 integrity="sha384-`+strings.Repeat("B", 64)+`"`)
 		})
 		code, out, _ := runAuditCLI(page, "--build", build)
-		if code != exitRejected || !strings.Contains(out, "FAIL define.js") {
+		if code != exitRejected || !strings.Contains(out, "FAIL dist/define.js") {
 			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
 		}
 	})
@@ -241,7 +246,7 @@ func TestAuditPageDemo(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "PASS") || !strings.Contains(out, "/demo/demo.js: same origin") {
 		t.Fatalf("pristine demo: exit %d, want %d:\n%s%s", code, exitOK, out, errOut)
 	}
-	for _, name := range []string{"define.js", "cvm-attest.js", "verifier.js", "release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/hpke.js", "dist/cvmtrust.wasm"} {
+	for _, name := range []string{"dist/define.js", "dist/cvm-attest.js", "dist/verifier.js", "dist/release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/hpke.js", "dist/cvmtrust.wasm"} {
 		if !regexp.MustCompile(`ok +` + regexp.QuoteMeta(name) + ` +matches build\.json; pinned`).MatchString(out) {
 			t.Errorf("%s not listed as matching and pinned:\n%s", name, out)
 		}
