@@ -309,21 +309,13 @@ func (s *String) ReadASN1UTCTime(out *time.Time) bool {
 // ReadASN1GeneralizedTime reads a GeneralizedTime YYYYMMDDHHMMSSZ (RFC
 // 5280, 4.1.2.5.2: no fractions, always Z).
 func (s *String) ReadASN1GeneralizedTime(out *time.Time) bool {
-	rest := *s
+	// The fractional form without a fraction: YYYYMMDDHHMMSSZ.
+	peek := *s
 	var b String
-	if !rest.ReadASN1(&b, GeneralizedTime) || len(b) != 15 || b[14] != 'Z' {
+	if !peek.ReadASN1(&b, GeneralizedTime) || len(b) != 15 {
 		return false
 	}
-	year, ok := digits(b[0:4])
-	if !ok {
-		return false
-	}
-	t, ok := clock(year, b[4:14])
-	if !ok {
-		return false
-	}
-	*out, *s = t, rest
-	return true
+	return s.ReadASN1GeneralizedTimeFraction(out)
 }
 
 // ReadASN1GeneralizedTimeFraction reads a GeneralizedTime with optional
