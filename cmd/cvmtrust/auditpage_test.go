@@ -130,12 +130,24 @@ func TestAuditPageDemo(t *testing.T) {
 	gw := startCLIGateway(t, "--simulated", "--listen", "127.0.0.1:0", "--static", site)
 	page := gw.base + "/demo/"
 	pristine := map[string][]byte{}
+	mtimes := map[string]time.Time{}
 	for _, f := range []string{"dist/verifier.js", "dist/demo/index.html"} {
 		pristine[f], _ = os.ReadFile(filepath.Join(site, f))
+		st, err := os.Stat(filepath.Join(site, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mtimes[f] = st.ModTime()
 	}
+	// Restored with their build-time modification times: the gateway serves
+	// the pinned page only while no file it pins is newer than it, and a
+	// module rewritten after the page would send it to the unpinned source.
 	restore := func() {
 		for f, b := range pristine {
 			if err := os.WriteFile(filepath.Join(site, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(filepath.Join(site, f), mtimes[f], mtimes[f]); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -189,7 +201,14 @@ func TestAuditPageDemo(t *testing.T) {
 		// verifier.js loads dist/integrity.js; serve one with another hash.
 		integrity := filepath.Join(site, "dist/integrity.js")
 		before, _ := os.ReadFile(integrity)
-		defer os.WriteFile(integrity, before, 0o644)
+		st, err := os.Stat(integrity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { // as built, modification time included (see restore)
+			os.WriteFile(integrity, before, 0o644)
+			os.Chtimes(integrity, st.ModTime(), st.ModTime())
+		}()
 		editFile(t, integrity, func(s string) string {
 			return regexp.MustCompile(`sha384-[^']*`).ReplaceAllString(s, "sha384-"+strings.Repeat("A", 64))
 		})
