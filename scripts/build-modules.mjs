@@ -9,9 +9,10 @@
 // Each module is minified on its own (no bundling: the module graph and each
 // module's exports stay as in the source, and each file keeps its own
 // integrity in the import map). In dist/ the sources' "./dist/x" becomes
-// "./x"; the script refuses to write anything if, afterwards, a module has a
-// relative reference that does not name a file of the build, or exports
-// other names than its source.
+// "./x"; the script writes nothing if a module would have a relative
+// reference that does not name a file of the build, and fails the build
+// (exit status 1, after writing) if a written copy exports other names than
+// its source.
 //
 // usage: node scripts/build-modules.mjs OUT_DIR [WEB_DIR]
 import fs from 'node:fs';
