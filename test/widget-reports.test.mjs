@@ -190,18 +190,20 @@ for (const engine of selectedEngines()) {
       return { ms: performance.now() - start, verified: r.verified, failed: r.checks.filter((c) => c.outcome === 'fail').map((c) => [c.name, c.detail ?? '']) };
     }, [evidence, exp]);
 
-    // 200 MB, streamed: the page stops reading at the cap and cancels.
+    // 200 MB, streamed at most 64 KB a timer tick (so it takes seconds, not the blink of an eye on loopback: an
+    // engine that buffers the whole answer in its network process must not outrun the page's cancel). The page
+    // stops reading at the cap and cancels.
     let sent = 0;
     let closed = false;
     site.route('/kds/*', (req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
       const chunk = Buffer.alloc(1 << 16, 0x30);
       const pump = () => {
-        while (sent < 200e6 && !closed) {
-          sent += chunk.length;
-          if (!res.write(chunk)) return res.once('drain', pump);
-        }
-        res.end();
+        if (closed) return;
+        if (sent >= 200e6) return res.end();
+        sent += chunk.length;
+        if (!res.write(chunk)) return res.once('drain', pump);
+        setTimeout(pump, 1);
       };
       res.on('close', () => { closed = true; });
       pump();

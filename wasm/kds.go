@@ -62,6 +62,12 @@ func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 	}()
 
 	b, err := k.fetch(ctx, path, signal)
+	if err != nil {
+		// Whatever went wrong, the request is over: abort it, so that the
+		// connection closes even in an engine that keeps reading a body
+		// after its reader was cancelled (WebKitGTK did, once).
+		_, _ = controller.Call("abort")
+	}
 	if err != nil && ctx.Err() != nil {
 		return nil, errfmt.Errorf("KDS proxy did not answer %s within %s", path, kdsTimeout)
 	}
