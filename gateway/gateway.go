@@ -231,7 +231,7 @@ func New(cfg Config) (*Gateway, error) {
 		})
 	}
 	if cfg.StaticDir != "" {
-		files := http.FileServer(http.Dir(cfg.StaticDir))
+		files := staticFiles(cfg.StaticDir)
 		g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				w.Header().Set("Allow", "GET, HEAD")

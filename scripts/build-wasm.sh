@@ -88,18 +88,27 @@ const { createHash } = require('node:crypto');
   const sizes = process.env.BUILD_SIZES !== '0';
   for (const [file, name] of files) {
     const b = fs.readFileSync(file);
-    report.files[name] = !sizes ? {
-      bytes: b.length,
-      integrity: 'sha384-' + createHash('sha384').update(b).digest('base64'),
-    } : {
-      bytes: b.length,
-      gzip: zlib.gzipSync(b, { level: 9 }).length,
-      brotli: zlib.brotliCompressSync(b, { params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
-        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length,
-      } }).length,
-      integrity: 'sha384-' + createHash('sha384').update(b).digest('base64'),
-    };
+    const integrity = 'sha384-' + createHash('sha384').update(b).digest('base64');
+    // What a page loads (dist/) is also written compressed beside itself,
+    // name.gz and name.br, which the gateway sends to a browser that accepts
+    // them (gateway/static.go). Without sizes there are no such copies: any
+    // left from an earlier build are removed, so none is ever stale.
+    const copies = name.startsWith('dist/') ? [`${file}.gz`, `${file}.br`] : [];
+    if (!sizes) {
+      for (const c of copies) fs.rmSync(c, { force: true });
+      report.files[name] = { bytes: b.length, integrity };
+      continue;
+    }
+    const gz = zlib.gzipSync(b, { level: 9 });
+    const br = zlib.brotliCompressSync(b, { params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length,
+    } });
+    if (copies.length) {
+      fs.writeFileSync(copies[0], gz);
+      fs.writeFileSync(copies[1], br);
+    }
+    report.files[name] = { bytes: b.length, gzip: gz.length, brotli: br.length, integrity };
   }
   const text = JSON.stringify(report, null, 2) + '\n';
   fs.writeFileSync(path.join(out, 'build.json'), text);
