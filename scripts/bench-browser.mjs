@@ -11,6 +11,9 @@
 //           nothing cached, wasm compiled anew. Phases: the performance marks
 //           of web/verifier.js and the page's resource timing, ms after
 //           navigation start (see coldPhasesMs below)
+//   widgetDownload  the bytes of dist/ a cold page downloaded, as sent (the
+//           gateway sends the build's brotli or gzip copies to a browser
+//           that accepts them) and decoded
 //   floor   an empty Go wasm (main calls a ready hook, built with the same
 //           toolchain and flags) loaded the same way, page load → ready,
 //           interleaved with the cold runs; cold/floor is the ratio the
@@ -35,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
 import { launchEngine, startSimulatedGateway, repoRoot, goBinary } from '../test/lib/browser.mjs';
 
 const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
@@ -89,11 +93,15 @@ function buildFloor() {
   } finally {
     fs.rmSync(src, { recursive: true, force: true });
   }
-  // Loaded as the widget loads its wasm: preloaded, fetched with its
-  // integrity, Go's loader and streaming compilation in parallel.
-  const integrity = 'sha384-' + createHash('sha384').update(fs.readFileSync(path.join(floorDir, 'floor.wasm'))).digest('base64');
+  // Loaded as the widget loads its wasm, at the earliest: fetched with its
+  // integrity as the page is parsed, Go's loader and streaming compilation
+  // in parallel, and served compressed as the build serves dist/ (the
+  // gateway sends floor.wasm.br or .gz to a browser that accepts it).
+  const floorWasm = fs.readFileSync(path.join(floorDir, 'floor.wasm'));
+  fs.writeFileSync(path.join(floorDir, 'floor.wasm.gz'), zlib.gzipSync(floorWasm, { level: 9 }));
+  fs.writeFileSync(path.join(floorDir, 'floor.wasm.br'), zlib.brotliCompressSync(floorWasm, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: floorWasm.length } }));
+  const integrity = 'sha384-' + createHash('sha384').update(floorWasm).digest('base64');
   fs.writeFileSync(path.join(floorDir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>floor</title>
-<link rel="preload" href="floor.wasm" as="fetch" type="application/wasm" crossorigin integrity="${integrity}">
 <script type="module">
   globalThis.__floorReady = () => { window.__ready = performance.now(); };
   const compiling = WebAssembly.compileStreaming(fetch('floor.wasm', { integrity: '${integrity}' }));
@@ -103,7 +111,7 @@ function buildFloor() {
 </script>`);
 }
 buildFloor();
-const floorBrotli = (await import('node:zlib')).brotliCompressSync(fs.readFileSync(path.join(floorDir, 'floor.wasm'))).length;
+const floorBrotli = fs.statSync(path.join(floorDir, 'floor.wasm.br')).size;
 
 // As scripts/demo.sh runs it: the demo page verifies the gateway's signed release first.
 const gw = await startSimulatedGateway(['--sim-release-manifest', path.join(repoRoot, 'web/demo/release.json')]);
@@ -116,8 +124,13 @@ function timeline() {
   const res = (suffix) => performance.getEntriesByType('resource').find((r) => new URL(r.name).pathname.endsWith(suffix));
   const nav = performance.getEntriesByType('navigation')[0];
   const el = document.querySelector('cvm-attest');
+  // What the page downloaded of the widget (dist/), as sent: compressed
+  // when the gateway has the build's compressed copies (gateway/static.go).
+  const widget = performance.getEntriesByType('resource').filter((r) => new URL(r.name).pathname.includes('/dist/'));
   return {
     state: el?.getAttribute('state'),
+    transferred: widget.reduce((a, r) => a + r.encodedBodySize, 0),
+    decoded: widget.reduce((a, r) => a + r.decodedBodySize, 0),
     wasmFetched: res('/dist/cvmtrust.wasm')?.responseEnd,
     modules: nav?.domContentLoadedEventEnd,
     evidenceRequested: res('/attestation')?.startTime,
@@ -199,6 +212,8 @@ try {
     const cold = [];
     const floor = [];
     const loads = [];
+    const transferred = [];
+    const decoded = [];
     const phases = Object.fromEntries(phaseNames.map((k) => [k, []]));
     let warm;
     for (let i = 0; i < runs; i++) {
@@ -206,6 +221,8 @@ try {
       floor.push(await floorRun(engine));
       const { page, browser, t } = await coldRun(engine);
       cold.push(t.verdict);
+      transferred.push(t.transferred);
+      decoded.push(t.decoded);
       for (const k of phaseNames) if (t[k] !== undefined) phases[k].push(t[k]);
       try {
         if (i === runs - 1) {
@@ -224,11 +241,14 @@ try {
       browser: warm.browser,
       // The 1-minute load average at the start of each run: min, median, max.
       loadAverage: { min: stats(loads).min, median: stats(loads).median, max: stats(loads).max },
+      // Bytes of dist/ the cold page downloaded (resource timing's
+      // encodedBodySize) and what they decoded to: median over the runs.
+      widgetDownload: { transferredBytes: stats(transferred).median, decodedBytes: stats(decoded).median },
       coldMs: { ...coldStats, ...(engine === 'chromium' ? { budget: 350, withinBudget: coldStats.median <= 350 } : {}) },
       // An empty Go wasm, page load → its main running, in the same browser and run.
       floorMs: { ...floorStats, wasmBrotli: floorBrotli },
       coldOverFloor: { ratio, ...(engine === 'chromium' ? { budget: 1.5, withinBudget: ratio <= 1.5 } : {}) },
-      // Medians, ms after navigation start: the wasm downloaded (preloaded),
+      // Medians, ms after navigation start: the wasm downloaded,
       // the module graph run (DOMContentLoaded), the evidence and the release
       // bundle requested, the evidence arrived, the wasm compiled, Go
       // started, the signed release verified, the evidence verified, the

@@ -265,14 +265,14 @@ func TestAuditPageDemo(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "PASS") || !strings.Contains(out, "/demo/demo.js: same origin") {
 		t.Fatalf("pristine demo: exit %d, want %d:\n%s%s", code, exitOK, out, errOut)
 	}
-	for _, name := range []string{"dist/define.js", "dist/cvm-attest.js", "dist/verifier.js", "dist/release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/hpke.js", "dist/cvmtrust.wasm"} {
+	for _, name := range []string{"dist/define.js", "dist/cvm-attest.js", "dist/verifier.js", "dist/release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/hpke.js", "dist/start.js", "dist/cvmtrust.wasm"} {
 		if !regexp.MustCompile(`ok +` + regexp.QuoteMeta(name) + ` +matches build\.json; pinned`).MatchString(out) {
 			t.Errorf("%s not listed as matching and pinned:\n%s", name, out)
 		}
 	}
 	code, out, _ = runAuditCLI(page, "--build", build, "--json")
 	var sum auditSummary
-	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 8 || len(sum.OtherScripts) != 1 {
+	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 9 || len(sum.OtherScripts) != 1 {
 		t.Errorf("--json: exit %d\n%s", code, out)
 	}
 	// A module edited after the build: /demo/ falls back to the source
