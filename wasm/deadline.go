@@ -18,10 +18,11 @@ import (
 // (about 4 KB brotli). Nothing here reads Deadline, and a call's parent is
 // either context.Background or another callContext.
 type callContext struct {
-	done chan struct{}
-	once sync.Once
-	mu   sync.Mutex
-	err  error
+	done  chan struct{}
+	once  sync.Once
+	mu    sync.Mutex
+	err   error
+	hooks []func() // run once done, by whenDone
 }
 
 func (c *callContext) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -38,13 +39,32 @@ func (c *callContext) cancel(err error) {
 	c.once.Do(func() {
 		c.mu.Lock()
 		c.err = err
+		hooks := c.hooks
+		c.hooks = nil
 		c.mu.Unlock()
 		close(c.done)
+		for _, f := range hooks {
+			f()
+		}
 	})
 }
 
+// whenDone runs f once c is done, however it ends (at once if it has), like
+// context.AfterFunc without a way to take it back. f runs in the goroutine
+// that ends c and must not block.
+func (c *callContext) whenDone(f func()) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.hooks = append(c.hooks, f)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	f()
+}
+
 // withTimeout bounds parent to d, like context.WithTimeout.
-func withTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+func withTimeout(parent context.Context, d time.Duration) (*callContext, context.CancelFunc) {
 	c := &callContext{done: make(chan struct{})}
 	if err := parent.Err(); err != nil {
 		c.cancel(err)

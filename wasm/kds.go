@@ -35,7 +35,7 @@ var _ verifier.Fetcher = kdsFetcher{}
 // "/vcek/v1/Milan/cert_chain". The request is aborted when ctx ends or
 // kdsTimeout passes, whichever is first.
 func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
-	ctx, cancel := withTimeout(ctx, kdsTimeout)
+	call, cancel := withTimeout(ctx, kdsTimeout)
 	defer cancel()
 	abort, err := jsval.Global().Get("AbortController")
 	if err != nil {
@@ -49,26 +49,15 @@ func (k kdsFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Abort the request (and any body read in flight) once ctx ends.
-	// (A goroutine, not context.AfterFunc, which links context's cancelCtx.)
-	finished := make(chan struct{})
-	defer close(finished)
-	go func() {
-		select {
-		case <-ctx.Done():
-			_, _ = controller.Call("abort")
-		case <-finished:
-		}
-	}()
+	// The request (and any body read in flight) is aborted once the call
+	// ends, however it ends: on time-out, and on return too, so that the
+	// connection closes even after an answer was refused part-way (an engine
+	// may go on reading a body whose reader was cancelled; WebKitGTK did).
+	// Aborting a request that completed does nothing.
+	call.whenDone(func() { _, _ = controller.Call("abort") })
 
-	b, err := k.fetch(ctx, path, signal)
-	if err != nil {
-		// Whatever went wrong, the request is over: abort it, so that the
-		// connection closes even in an engine that keeps reading a body
-		// after its reader was cancelled (WebKitGTK did, once).
-		_, _ = controller.Call("abort")
-	}
-	if err != nil && ctx.Err() != nil {
+	b, err := k.fetch(call, path, signal)
+	if err != nil && call.Err() != nil {
 		return nil, errfmt.Errorf("KDS proxy did not answer %s within %s", path, kdsTimeout)
 	}
 	return b, err
