@@ -91,8 +91,9 @@ const { createHash } = require('node:crypto');
     const integrity = 'sha384-' + createHash('sha384').update(b).digest('base64');
     // What a page loads (dist/) is also written compressed beside itself,
     // name.gz and name.br, which the gateway sends to a browser that accepts
-    // them (gateway/static.go). Without sizes there are no such copies: any
-    // left from an earlier build are removed, so none is ever stale.
+    // them (gateway/static.go); a copy that would be no smaller (a module of
+    // a few dozen bytes) is not written. Without sizes there are no such
+    // copies: any left from an earlier build are removed, so none is stale.
     const copies = name.startsWith('dist/') ? [`${file}.gz`, `${file}.br`] : [];
     if (!sizes) {
       for (const c of copies) fs.rmSync(c, { force: true });
@@ -104,9 +105,10 @@ const { createHash } = require('node:crypto');
       [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
       [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length,
     } });
-    if (copies.length) {
-      fs.writeFileSync(copies[0], gz);
-      fs.writeFileSync(copies[1], br);
+    for (const [i, c] of copies.entries()) {
+      const z = [gz, br][i];
+      if (z.length < b.length) fs.writeFileSync(c, z);
+      else fs.rmSync(c, { force: true });
     }
     report.files[name] = { bytes: b.length, gzip: gz.length, brotli: br.length, integrity };
   }
