@@ -3,6 +3,7 @@ package measure
 import (
 	"strings"
 
+	"github.com/cvmtrust/cvmtrust/internal/ascii"
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 )
 
@@ -50,7 +51,7 @@ func VCPUSignature(vcpuType string) (uint32, error) {
 // canonicalVCPUType maps a name to its base model, or to "" when unknown.
 func canonicalVCPUType(vcpuType string) string {
 	for _, t := range VCPUTypes() {
-		if asciiEqualFold(t, vcpuType) {
+		if ascii.EqualFold(t, vcpuType) {
 			if base, _, ok := strings.Cut(t, "-v"); ok {
 				return base
 			}
@@ -58,29 +59,6 @@ func canonicalVCPUType(vcpuType string) string {
 		}
 	}
 	return ""
-}
-
-// asciiEqualFold is strings.EqualFold for ASCII letters only: the model
-// names are ASCII, and Unicode folding would let "ſ" (U+017F) or "K"
-// (U+212A) stand for "s" or "k" (and link Unicode's case tables into the
-// browser build).
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // VCPUTypes lists the vCPU model names VCPUSignature knows.

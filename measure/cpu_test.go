@@ -44,16 +44,11 @@ func TestCanonicalVCPUTypeFoldsASCIIOnly(t *testing.T) {
 		}
 	}
 	// No model name has an s or a k today, the two ASCII letters Unicode
-	// folds other letters to; asciiEqualFold keeps it so for any later one.
-	for _, p := range [][2]string{{"epyc-\u017f", "EPYC-S"}, {"\u212aabini", "kabini"}} {
-		if !strings.EqualFold(p[0], p[1]) {
-			t.Fatalf("%q does not fold to %q in Unicode: the test is wrong", p[0], p[1])
+	// folds other letters to; matching folds A–Z only, so a later one is safe
+	// too (internal/ascii).
+	for _, name := range []string{"epyc-\u017ftrange", "EPYC-\u212aabini"} {
+		if got := canonicalVCPUType(name); got != "" {
+			t.Errorf("canonicalVCPUType(%q) = %q, want no match", name, got)
 		}
-		if asciiEqualFold(p[0], p[1]) {
-			t.Errorf("asciiEqualFold(%q, %q) = true", p[0], p[1])
-		}
-	}
-	if asciiEqualFold("EPYC", "EPY") || !asciiEqualFold("epyc-ROME", "EPYC-rome") || asciiEqualFold("a\u017f", "as") {
-		t.Error("asciiEqualFold")
 	}
 }

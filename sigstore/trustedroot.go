@@ -2,6 +2,7 @@ package sigstore
 
 import (
 	_ "embed"
+	"github.com/cvmtrust/cvmtrust/internal/ascii"
 	"strings"
 	"time"
 
@@ -167,20 +168,7 @@ func urlHost(u string) string {
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
 		rest = rest[:i]
 	}
-	return strings.TrimSuffix(asciiLower(rest), ".")
-}
-
-// asciiLower lowers A–Z only: host names compare case-insensitively in
-// ASCII alone (RFC 4343), and strings.ToLower would link Unicode's case
-// tables into the browser build for nothing.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-	}
-	return string(b)
+	return strings.TrimSuffix(ascii.Lower(rest), ".")
 }
 
 func arrayOf(v *strictjson.Value) []*strictjson.Value {
