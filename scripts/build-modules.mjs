@@ -9,10 +9,9 @@
 // Each module is minified on its own (no bundling: the module graph and each
 // module's exports stay as in the source, and each file keeps its own
 // integrity in the import map). In dist/ the sources' "./dist/x" becomes
-// "./x"; the script writes nothing if a module would have a relative
-// reference that does not name a file of the build, and fails the build
-// (exit status 1, after writing) if a written copy exports other names than
-// its source.
+// "./x". The script writes nothing, and fails the build, if a copy would
+// have a relative reference that does not name a file of the build, or
+// would export other names than its source.
 //
 // usage: node scripts/build-modules.mjs OUT_DIR [WEB_DIR]
 import fs from 'node:fs';
@@ -36,9 +35,11 @@ const options = {
   write: false,
 };
 
-// The names a module exports, as esbuild reads them.
-async function exportsOf(file) {
-  const r = await esbuild.build({ ...options, minify: false, entryPoints: [file], bundle: false, metafile: true, outdir: '/nonexistent' });
+// The names a module exports, as esbuild reads them: a file's, or the
+// code's a copy would have (read before anything is written).
+async function exportsOf(file, code) {
+  const input = code === undefined ? { entryPoints: [file] } : { stdin: { contents: code, loader: 'js', sourcefile: file } };
+  const r = await esbuild.build({ ...options, minify: false, ...input, bundle: false, metafile: true, outdir: '/nonexistent' });
   return Object.values(r.metafile.outputs)[0].exports.slice().sort();
 }
 
@@ -69,16 +70,14 @@ for (const name of modules) {
       throw new Error(`build-modules: dist/${name} refers to ${ref}, which is not a file of the build`);
     }
   }
-  written.push([name, code, await exportsOf(src)]);
+  // The copy exports what its source does.
+  const [got, want] = [await exportsOf(`dist/${name}`, code), await exportsOf(src)];
+  if (JSON.stringify(got) !== JSON.stringify(want)) {
+    throw new Error(`build-modules: dist/${name} would export ${got.join(',')}, its source ${want.join(',')}`);
+  }
+  written.push([name, code]);
 }
 for (const [name, code] of written) fs.writeFileSync(path.join(out, name), code);
-// The exports of each copy, read back from the written file, are its source's.
-for (const [name, , want] of written) {
-  const got = await exportsOf(path.join(out, name));
-  if (JSON.stringify(got) !== JSON.stringify(want)) {
-    throw new Error(`build-modules: dist/${name} exports ${got.join(',')}, its source ${want.join(',')}`);
-  }
-}
 
 // Go's loader: minified in place (it defines globalThis.Go; no exports),
 // its copyright and licence lines kept at the top.
