@@ -64,8 +64,8 @@ go_version="$(go env GOVERSION)"
 node - "$out" "$go_version" "$ldflags" "$gcflags" <<'JS'
 const fs = require('node:fs');
 const path = require('node:path');
-const zlib = require('node:zlib');
 const { createHash } = require('node:crypto');
+const { compress, writeCompressedCopies } = require('./scripts/compress.cjs');
 {
   const [out, goVersion, ldflags, gcflags] = process.argv.slice(2);
   // The wasm, its loader and the widget's modules: everything a page loads.
@@ -91,25 +91,16 @@ const { createHash } = require('node:crypto');
     const integrity = 'sha384-' + createHash('sha384').update(b).digest('base64');
     // What a page loads (dist/) is also written compressed beside itself,
     // name.gz and name.br, which the gateway sends to a browser that accepts
-    // them (gateway/static.go); a copy that would be no smaller (a module of
-    // a few dozen bytes) is not written. Without sizes there are no such
-    // copies: any left from an earlier build are removed, so none is stale.
-    const copies = name.startsWith('dist/') ? [`${file}.gz`, `${file}.br`] : [];
+    // them (gateway/static.go; scripts/compress.cjs). Without sizes there are
+    // no such copies: any left from an earlier build are removed, so none is
+    // stale.
+    const inDist = name.startsWith('dist/');
     if (!sizes) {
-      for (const c of copies) fs.rmSync(c, { force: true });
+      if (inDist) for (const c of [`${file}.gz`, `${file}.br`]) fs.rmSync(c, { force: true });
       report.files[name] = { bytes: b.length, integrity };
       continue;
     }
-    const gz = zlib.gzipSync(b, { level: 9 });
-    const br = zlib.brotliCompressSync(b, { params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
-      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length,
-    } });
-    for (const [i, c] of copies.entries()) {
-      const z = [gz, br][i];
-      if (z.length < b.length) fs.writeFileSync(c, z);
-      else fs.rmSync(c, { force: true });
-    }
+    const { gzip: gz, brotli: br } = inDist ? writeCompressedCopies(file, b) : compress(b);
     report.files[name] = { bytes: b.length, gzip: gz.length, brotli: br.length, integrity };
   }
   const text = JSON.stringify(report, null, 2) + '\n';
