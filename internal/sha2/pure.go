@@ -81,6 +81,10 @@ func (d *digest256) Reset() {
 func (d *digest256) Size() int      { return Size256 }
 func (d *digest256) BlockSize() int { return BlockSize256 }
 
+// Write is written out again for digest512, as crypto/sha256 and
+// crypto/sha512 each have their own: the two differ in block size and
+// block function, and a generic copy would go through type parameters in
+// the browser build's hottest loop.
 func (d *digest256) Write(p []byte) (int, error) {
 	n := len(p)
 	d.len += uint64(n)
