@@ -7,6 +7,9 @@
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { launchEngine, selectedEngines, startSimulatedGateway, readWidget, settled, repoRoot } from './lib/browser.mjs';
 import { startTestSite } from './lib/testsite.mjs';
 
@@ -33,6 +36,19 @@ function timeline() {
     verified: at('cvmtrust:verified'),
     verdict: at('cvmtrust:verdict'),
   };
+}
+
+/** A Go program for js/wasm that returns at once, without handing the page a verifier. */
+function buildExitingWasm() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-exiting-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'go.mod'), 'module exiting\ngo 1.26\n');
+    fs.writeFileSync(path.join(dir, 'main.go'), 'package main\n\nfunc main() {}\n');
+    execFileSync('go', ['build', '-o', 'exiting.wasm', '.'], { cwd: dir, env: { ...process.env, GOOS: 'js', GOARCH: 'wasm', GOFLAGS: '-buildvcs=false' }, timeout: 120000 });
+    return fs.readFileSync(path.join(dir, 'exiting.wasm'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 for (const engine of selectedEngines()) {
@@ -108,6 +124,85 @@ for (const engine of selectedEngines()) {
         await page.close();
       });
     }
+
+    // Two copies of the widget's modules in one page (two versions of it, or
+    // one under two URLs) start two verifiers. Here both are held just before
+    // their instance runs, then run: with one ready hook for the page, the
+    // first to run took the one the other had set, and the other's load never
+    // ended (a CI run saw verifyGateway hang so, in WebKit under load).
+    test('two copies of the widget in one page, starting at the same time, each get their own verifier', async () => {
+      site.route('/blank.html', async (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<!doctype html><html lang="en"><head><title>two copies</title></head><body></body></html>');
+      });
+      const page = await browser.newPage();
+      await page.goto(new URL('blank.html', site.url).href);
+      const out = await page.evaluate(async () => {
+        const instantiate = WebAssembly.instantiate;
+        let held = 0;
+        let releaseAll;
+        const allHeld = new Promise((resolve) => { releaseAll = resolve; });
+        WebAssembly.instantiate = (...args) => {
+          if (++held === 2) releaseAll();
+          return allHeld.then(() => instantiate(...args));
+        };
+        let timer;
+        const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), 30000); });
+        try {
+          const copies = await Promise.all([import('/verifier.js?copy=a'), import('/verifier.js?copy=b')]);
+          const loads = Promise.all(copies.map((c) => c.loadVerifier()));
+          const got = await Promise.race([loads, timeout]);
+          if (got === 'timeout') return { held, error: 'a copy’s verifier was not ready within 30 s' };
+          const [a, b] = got;
+          return {
+            held,
+            distinct: a !== b,
+            versions: [a.version, b.version],
+            verifies: [typeof a.verify, typeof b.verify],
+            hooksLeft: Object.keys(globalThis).filter((k) => k.startsWith('__cvmtrustReady')),
+          };
+        } catch (e) {
+          return { held, error: e.message };
+        } finally {
+          clearTimeout(timer);
+          WebAssembly.instantiate = instantiate;
+        }
+      });
+      assert.equal(out.error, undefined, out.error);
+      assert.equal(out.held, 2, 'both copies were held before either ran');
+      assert.equal(out.distinct, true, 'each copy has its own verifier');
+      assert.deepEqual(out.verifies, ['function', 'function']);
+      assert.equal(out.versions[0], out.versions[1]);
+      assert.deepEqual(out.hooksLeft, [], 'each ready hook is removed once used');
+      await page.close();
+    });
+
+    test('a Go program that stops without handing over a verifier: the load rejects in plain words, and a retry may load', async () => {
+      const exiting = buildExitingWasm();
+      site.route('/blank.html', async (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<!doctype html><html lang="en"><head><title>exiting</title></head><body></body></html>');
+      });
+      site.route('/exiting.wasm', async (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/wasm' });
+        res.end(exiting);
+      });
+      const page = await browser.newPage();
+      await page.goto(new URL('blank.html', site.url).href);
+      const out = await page.evaluate(async () => {
+        const { loadVerifier } = await import('/verifier.js');
+        let timer;
+        const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve({ error: 'no answer within 30 s' }), 30000); });
+        const first = await Promise.race([loadVerifier({ wasmURL: '/exiting.wasm', integrity: '' }).then(() => ({ loaded: true }), (e) => ({ error: e.message })), timeout]);
+        clearTimeout(timer);
+        const retry = await loadVerifier().then((ns) => typeof ns.verify, (e) => e.message);
+        return { first, retry, hook: '__cvmtrustReady' in globalThis };
+      });
+      assert.match(out.first.error ?? '', /the verifier stopped before it was ready/);
+      assert.equal(out.retry, 'function', 'a failed load is not cached: the next one loads the verifier');
+      assert.equal(out.hook, false, 'the ready hook is taken down');
+      await page.close();
+    });
 
     test('the same wasm bytes with the pinned integrity run (the check above refuses the change, not the route)', async () => {
       site.route('/dist/cvmtrust.wasm', async (req, res, { forward }) => {

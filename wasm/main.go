@@ -27,7 +27,11 @@
 // go-sev-guest.
 //
 // When it is ready, main calls globalThis.__cvmtrustReady(namespace) if the
-// page defined it; web/verifier.js does, to resolve loadVerifier().
+// page defined it; web/verifier.js does, to resolve loadVerifier(). It must
+// do so before it first waits for anything (an event, a timer, a Promise):
+// the loader sets the hook just before starting the program and takes it
+// down as soon as the program first yields, so that two verifiers starting
+// in one page never take each other's hook.
 package main
 
 import (

@@ -44,18 +44,29 @@ async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWa
   const module = await compiling;
   mark('cvmtrust:compiled');
   const go = new globalThis.Go();
-  const ready = new Promise((resolve) => {
-    globalThis.__cvmtrustReady = (ns) => {
-      delete globalThis.__cvmtrustReady;
-      mark('cvmtrust:ready');
-      resolve(ns);
-    };
-  });
   const instance = await WebAssembly.instantiate(module, go.importObject);
-  const exited = go.run(instance).then(() => {
-    throw new Error('cvmtrust: the verifier exited before it was ready (see the console)');
-  });
-  return Promise.race([ready, exited]);
+  // The Go program's main hands over its namespace through the ready hook
+  // before it first waits (wasm/main.go), so within go.run's synchronous
+  // part. The hook is set right before and taken down right after, with no
+  // await between: another copy of these modules in the page (another
+  // version, or this one under another URL) starting its own verifier can
+  // never take this one's, nor this one take its. (A hook set before the
+  // await above was once taken so, and the other copy's load never ended.)
+  let ns;
+  globalThis.__cvmtrustReady = (value) => { ns = value; };
+  let exited;
+  try {
+    exited = go.run(instance);
+  } finally {
+    delete globalThis.__cvmtrustReady;
+  }
+  if (!ns) {
+    await exited.catch(() => {});
+    throw new Error('cvmtrust: the verifier stopped before it was ready (see the console)');
+  }
+  exited.catch(() => {});
+  mark('cvmtrust:ready');
+  return ns;
 }
 
 // The wasm is compiled while it streams in, and hashed at the same time;
