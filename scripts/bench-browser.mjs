@@ -107,7 +107,7 @@ function buildFloor() {
 <script type="module">
   globalThis.__floorReady = () => { window.__ready = performance.now(); };
   const compiling = WebAssembly.compileStreaming(fetch('floor.wasm', { integrity: '${integrity}' }));
-  await import('../wasm_exec.js');
+  const { Go } = await import('../wasm_exec.js');
   const go = new Go();
   go.run(await WebAssembly.instantiate(await compiling, go.importObject));
 </script>`);

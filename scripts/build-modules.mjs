@@ -4,7 +4,8 @@
 // web/*.js stay the readable source, and a page may load them instead; the
 // minified copies are what the import map names and what the size budget
 // counts (measured: 24.6 KB → 14.6 KB brotli for the five modules, 1.4 KB
-// less for Go's wasm_exec.js, which this script minifies in place too).
+// less for Go's wasm_exec.js, which this script minifies in place too, and
+// makes a module that exports Go).
 //
 // Each module is minified on its own (no bundling: the module graph and each
 // module's exports stay as in the source, and each file keeps its own
@@ -79,11 +80,19 @@ for (const name of modules) {
 }
 for (const [name, code] of written) fs.writeFileSync(path.join(out, name), code);
 
-// Go's loader: minified in place (it defines globalThis.Go; no exports),
-// its copyright and licence lines kept at the top.
+// Go's loader: minified in place, its copyright and licence lines kept at
+// the top, and made a module that exports its class as Go instead of
+// setting globalThis.Go. A page may run another Go program whose loader set
+// globalThis.Go: the widget neither uses that one (another Go version's
+// imports need not match our wasm's) nor replaces it (nor does another copy
+// of the widget replace ours while it starts).
 const execFile = path.join(out, 'wasm_exec.js');
 const execSrc = fs.readFileSync(execFile, 'utf8');
 const notice = execSrc.match(/^(\/\/[^\n]*\n)+/)?.[0] ?? '';
 if (!/Copyright/.test(notice)) throw new Error('build-modules: wasm_exec.js has no copyright notice at its top');
-const exec = await esbuild.transform(execSrc, { minify: true, target: 'es2022', charset: 'utf8', legalComments: 'none' });
+const setsGlobal = 'globalThis.Go = class {';
+if (execSrc.split(setsGlobal).length !== 2) throw new Error(`build-modules: wasm_exec.js does not set "${setsGlobal}" exactly once; the loader's module form must be made anew for this Go version`);
+const execModule = `let goClass;\n${execSrc.replace(setsGlobal, 'goClass = class {')}\nexport { goClass as Go };\n`;
+const exec = await esbuild.transform(execModule, { minify: true, format: 'esm', target: 'es2022', charset: 'utf8', legalComments: 'none' });
+if (/globalThis\.Go\b/.test(exec.code) || !/export\{\w+ as Go\}/.test(exec.code)) throw new Error('build-modules: wasm_exec.js as a module still sets globalThis.Go, or does not export Go');
 fs.writeFileSync(execFile, notice + exec.code);

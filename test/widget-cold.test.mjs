@@ -177,6 +177,33 @@ for (const engine of selectedEngines()) {
       await page.close();
     });
 
+    // A page may run another Go program, built with another Go version, whose
+    // loader set globalThis.Go: its imports need not match our wasm's. The
+    // widget uses its own loader and leaves the page's alone.
+    test('a page whose own Go loader is set: the widget uses its own, and leaves the page\'s globalThis.Go as it was', async () => {
+      site.route('/blank.html', async (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<!doctype html><html lang="en"><head><title>another Go</title></head><body></body></html>');
+      });
+      const page = await browser.newPage();
+      await page.goto(new URL('blank.html', site.url).href);
+      const out = await page.evaluate(async () => {
+        class OtherGo {
+          constructor() { throw new Error('the page’s own Go loader was used'); }
+        }
+        globalThis.Go = OtherGo;
+        const { loadVerifier } = await import('/dist/verifier.js');
+        let timer;
+        const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('no answer within 30 s'), 30000); });
+        const got = await Promise.race([loadVerifier().then((ns) => typeof ns.verify, (e) => e.message), timeout]);
+        clearTimeout(timer);
+        return { got, kept: globalThis.Go === OtherGo };
+      });
+      assert.equal(out.got, 'function', 'the verifier loaded with the widget’s own loader');
+      assert.equal(out.kept, true, 'the page’s globalThis.Go is untouched');
+      await page.close();
+    });
+
     test('a Go program that stops without handing over a verifier: the load rejects in plain words, and a retry may load', async () => {
       const exiting = buildExitingWasm();
       site.route('/blank.html', async (req, res) => {

@@ -100,7 +100,7 @@ export interface Expectation {
 export interface LoadOptions {
   /** Where cvmtrust.wasm is; default dist/cvmtrust.wasm beside this module. */
   wasmURL?: string | URL;
-  /** Where Go's wasm_exec.js is; default dist/wasm_exec.js beside this module. */
+  /** Where Go's loader is; default dist/wasm_exec.js beside this module (the build's: a module that exports Go). Go's own wasm_exec.js, which sets globalThis.Go, works too. */
   wasmExecURL?: string | URL;
   /** Subresource Integrity of the wasm; default this build's (dist/integrity.js), which its loader was built with. */
   integrity?: string;

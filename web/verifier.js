@@ -37,13 +37,15 @@ export function loadVerifier(options = {}) {
 async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWasmExecURL, integrity = wasmIntegrity } = {}) {
   // Compile while Go's loader is fetched: the two do not depend on each other.
   const compiling = compile(wasmURL, integrity);
-  if (typeof globalThis.Go !== 'function') {
-    // Go's loader is a classic script that defines globalThis.Go.
-    await import(String(wasmExecURL));
-  }
+  // Go's loader, as the build makes it: a module exporting Go, which leaves
+  // a globalThis.Go of the page's alone (scripts/build-modules.mjs). A
+  // wasmExecURL of Go's file as Go ships it, which sets globalThis.Go, works
+  // too.
+  const loader = await import(String(wasmExecURL));
+  const Go = loader.Go ?? globalThis.Go;
   const module = await compiling;
   mark('cvmtrust:compiled');
-  const go = new globalThis.Go();
+  const go = new Go();
   const instance = await WebAssembly.instantiate(module, go.importObject);
   // The Go program's main hands over its namespace through the ready hook
   // before it first waits (wasm/main.go), so within go.run's synchronous
