@@ -72,6 +72,17 @@ for (const engine of selectedEngines()) {
 
     beforeEach(() => site.reset());
 
+    /** A page of the site with nothing on it: the widget's modules are imported by the test. */
+    async function openBlank() {
+      site.route('/blank.html', async (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<!doctype html><html lang="en"><head><title>blank</title></head><body></body></html>');
+      });
+      const page = await browser.newPage();
+      await page.goto(new URL('blank.html', site.url).href);
+      return page;
+    }
+
     async function openDemo() {
       const page = await browser.newPage();
       await page.goto(new URL('demo/', site.url).href);
@@ -131,12 +142,7 @@ for (const engine of selectedEngines()) {
     // first to run took the one the other had set, and the other's load never
     // ended (a CI run saw verifyGateway hang so, in WebKit under load).
     test('two copies of the widget in one page, starting at the same time, each get their own verifier', async () => {
-      site.route('/blank.html', async (req, res) => {
-        res.writeHead(200, { 'Content-Type': 'text/html' });
-        res.end('<!doctype html><html lang="en"><head><title>two copies</title></head><body></body></html>');
-      });
-      const page = await browser.newPage();
-      await page.goto(new URL('blank.html', site.url).href);
+      const page = await openBlank();
       const out = await page.evaluate(async () => {
         const instantiate = WebAssembly.instantiate;
         let held = 0;
@@ -181,12 +187,7 @@ for (const engine of selectedEngines()) {
     // loader set globalThis.Go: its imports need not match our wasm's. The
     // widget uses its own loader and leaves the page's alone.
     test('a page whose own Go loader is set: the widget uses its own, and leaves the page\'s globalThis.Go as it was', async () => {
-      site.route('/blank.html', async (req, res) => {
-        res.writeHead(200, { 'Content-Type': 'text/html' });
-        res.end('<!doctype html><html lang="en"><head><title>another Go</title></head><body></body></html>');
-      });
-      const page = await browser.newPage();
-      await page.goto(new URL('blank.html', site.url).href);
+      const page = await openBlank();
       const out = await page.evaluate(async () => {
         class OtherGo {
           constructor() { throw new Error('the page’s own Go loader was used'); }
@@ -206,16 +207,11 @@ for (const engine of selectedEngines()) {
 
     test('a Go program that stops without handing over a verifier: the load rejects in plain words, and a retry may load', async () => {
       const exiting = buildExitingWasm();
-      site.route('/blank.html', async (req, res) => {
-        res.writeHead(200, { 'Content-Type': 'text/html' });
-        res.end('<!doctype html><html lang="en"><head><title>exiting</title></head><body></body></html>');
-      });
       site.route('/exiting.wasm', async (req, res) => {
         res.writeHead(200, { 'Content-Type': 'application/wasm' });
         res.end(exiting);
       });
-      const page = await browser.newPage();
-      await page.goto(new URL('blank.html', site.url).href);
+      const page = await openBlank();
       const out = await page.evaluate(async () => {
         const { loadVerifier } = await import('/verifier.js');
         let timer;
