@@ -38,18 +38,25 @@ function timeline() {
   };
 }
 
-/** A Go program for js/wasm that returns at once, without handing the page a verifier. */
-function buildExitingWasm() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-exiting-'));
+/** Builds a Go program (main.go's text) for js/wasm; resolves with its bytes. */
+function buildGoWasm(mainGo) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-notverifier-'));
   try {
-    fs.writeFileSync(path.join(dir, 'go.mod'), 'module exiting\ngo 1.26\n');
-    fs.writeFileSync(path.join(dir, 'main.go'), 'package main\n\nfunc main() {}\n');
-    execFileSync('go', ['build', '-o', 'exiting.wasm', '.'], { cwd: dir, env: { ...process.env, GOOS: 'js', GOARCH: 'wasm', GOFLAGS: '-buildvcs=false' }, timeout: 120000 });
-    return fs.readFileSync(path.join(dir, 'exiting.wasm'));
+    fs.writeFileSync(path.join(dir, 'go.mod'), 'module notverifier\ngo 1.26\n');
+    fs.writeFileSync(path.join(dir, 'main.go'), mainGo);
+    execFileSync('go', ['build', '-o', 'program.wasm', '.'], { cwd: dir, env: { ...process.env, GOOS: 'js', GOARCH: 'wasm', GOFLAGS: '-buildvcs=false' }, timeout: 120000 });
+    return fs.readFileSync(path.join(dir, 'program.wasm'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// Go programs that never hand the page a verifier: one returns at once, one
+// waits first (for a timer, as one waiting for anything would).
+const notVerifiers = {
+  'returns at once': 'package main\n\nfunc main() {}\n',
+  'waits before anything else': 'package main\n\nimport "time"\n\nfunc main() { time.Sleep(time.Hour) }\n',
+};
 
 for (const engine of selectedEngines()) {
   describe(engine, { timeout: 300000 }, () => {
@@ -205,27 +212,29 @@ for (const engine of selectedEngines()) {
       await page.close();
     });
 
-    test('a Go program that stops without handing over a verifier: the load rejects in plain words, and a retry may load', async () => {
-      const exiting = buildExitingWasm();
-      site.route('/exiting.wasm', async (req, res) => {
-        res.writeHead(200, { 'Content-Type': 'application/wasm' });
-        res.end(exiting);
+    for (const [how, mainGo] of Object.entries(notVerifiers)) {
+      test(`a Go program that ${how}, handing over no verifier: the load rejects at once in plain words, and a retry may load`, async () => {
+        const program = buildGoWasm(mainGo);
+        site.route('/not-verifier.wasm', async (req, res) => {
+          res.writeHead(200, { 'Content-Type': 'application/wasm' });
+          res.end(program);
+        });
+        const page = await openBlank();
+        const out = await page.evaluate(async () => {
+          const { loadVerifier } = await import('/verifier.js');
+          let timer;
+          const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve({ error: 'no answer within 30 s' }), 30000); });
+          const first = await Promise.race([loadVerifier({ wasmURL: '/not-verifier.wasm', integrity: '' }).then(() => ({ loaded: true }), (e) => ({ error: e.message })), timeout]);
+          clearTimeout(timer);
+          const retry = await loadVerifier().then((ns) => typeof ns.verify, (e) => e.message);
+          return { first, retry, hook: '__cvmtrustReady' in globalThis };
+        });
+        assert.match(out.first.error ?? '', /the verifier did not start/);
+        assert.equal(out.retry, 'function', 'a failed load is not cached: the next one loads the verifier');
+        assert.equal(out.hook, false, 'the ready hook is taken down');
+        await page.close();
       });
-      const page = await openBlank();
-      const out = await page.evaluate(async () => {
-        const { loadVerifier } = await import('/verifier.js');
-        let timer;
-        const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve({ error: 'no answer within 30 s' }), 30000); });
-        const first = await Promise.race([loadVerifier({ wasmURL: '/exiting.wasm', integrity: '' }).then(() => ({ loaded: true }), (e) => ({ error: e.message })), timeout]);
-        clearTimeout(timer);
-        const retry = await loadVerifier().then((ns) => typeof ns.verify, (e) => e.message);
-        return { first, retry, hook: '__cvmtrustReady' in globalThis };
-      });
-      assert.match(out.first.error ?? '', /the verifier stopped before it was ready/);
-      assert.equal(out.retry, 'function', 'a failed load is not cached: the next one loads the verifier');
-      assert.equal(out.hook, false, 'the ready hook is taken down');
-      await page.close();
-    });
+    }
 
     test('the same wasm bytes with the pinned integrity run (the check above refuses the change, not the route)', async () => {
       site.route('/dist/cvmtrust.wasm', async (req, res, { forward }) => {
