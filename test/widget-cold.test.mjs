@@ -212,6 +212,52 @@ for (const engine of selectedEngines()) {
       await page.close();
     });
 
+    // A wasm download that stops (headers that never come, or a body that
+    // stops part-way) is given up once nothing has come for the load's stall
+    // time: the load rejects in plain words, and a retry loads. Before, the
+    // widget stayed at "verifying" for as long as the page was open.
+    const stalls = {
+      'its headers never come': () => {},
+      'its body stops after 64 KB': (res, wasm) => {
+        res.writeHead(200, { 'Content-Type': 'application/wasm', 'Content-Length': String(wasm.length) });
+        res.write(wasm.subarray(0, 65536));
+      },
+    };
+    for (const [how, stall] of Object.entries(stalls)) {
+      test(`a wasm download that stalls (${how}) is given up after the stall time; a retry loads`, async () => {
+        const wasm = fs.readFileSync(path.join(repoRoot, 'web/dist/cvmtrust.wasm'));
+        const held = [];
+        site.route('/stalling.wasm', async (req, res) => {
+          held.push(res);
+          stall(res, wasm);
+        });
+        try {
+          const page = await openBlank();
+          const out = await page.evaluate(async () => {
+            const { loadVerifier } = await import('/verifier.js');
+            let timer;
+            const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve({ error: 'no answer within 30 s' }), 30000); });
+            const start = performance.now();
+            const first = await Promise.race([
+              loadVerifier({ wasmURL: '/stalling.wasm', stallTimeoutMs: 1500 }).then(() => ({ loaded: true }), (e) => ({ error: e.message, code: e.code })),
+              timeout,
+            ]);
+            clearTimeout(timer);
+            const ms = performance.now() - start;
+            const retry = await loadVerifier().then((ns) => typeof ns.verify, (e) => e.message);
+            return { first, ms, retry };
+          });
+          assert.equal(out.first.code, 'timeout', JSON.stringify(out.first));
+          assert.match(out.first.error, /^The verifier’s download from http:\/\/127\.0\.0\.1:\d+ stopped: nothing came for 2 seconds\. Check your connection and try again\.$/);
+          assert.ok(out.ms >= 1400 && out.ms < 15000, `given up after ${Math.round(out.ms)} ms, for a stall time of 1.5 s`);
+          assert.equal(out.retry, 'function', 'a retry loads the verifier');
+          await page.close();
+        } finally {
+          for (const res of held) res.destroy();
+        }
+      });
+    }
+
     for (const [how, mainGo] of Object.entries(notVerifiers)) {
       test(`a Go program that ${how}, handing over no verifier: the load rejects at once in plain words, and a retry may load`, async () => {
         const program = buildGoWasm(mainGo);

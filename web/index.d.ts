@@ -106,6 +106,8 @@ export interface LoadOptions {
   integrity?: string;
   /** Where the HPKE module is (hpke-js, bundled); default dist/hpke.js beside this module. */
   hpkeURL?: string | URL;
+  /** How long the wasm's download may go without a byte before it is given up (error.code 'timeout'); default 20000. */
+  stallTimeoutMs?: number;
 }
 
 export interface VerifyGatewayOptions extends LoadOptions {

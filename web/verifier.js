@@ -34,9 +34,9 @@ export function loadVerifier(options = {}) {
   return loading;
 }
 
-async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWasmExecURL, integrity = wasmIntegrity } = {}) {
+async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWasmExecURL, integrity = wasmIntegrity, stallTimeoutMs = defaultStallMs } = {}) {
   // Compile while Go's loader is fetched: the two do not depend on each other.
-  const compiling = compile(wasmURL, integrity);
+  const compiling = compile(wasmURL, integrity, stallTimeoutMs);
   // Go's loader, as the build makes it: a module exporting Go, which leaves
   // a globalThis.Go of the page's alone (scripts/build-modules.mjs). A
   // wasmExecURL of Go's file as Go ships it, which sets globalThis.Go, works
@@ -70,28 +70,81 @@ async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWa
   return ns;
 }
 
+/**
+ * How long the wasm's download may go without a byte (before its headers, or
+ * between two parts of its body) before it is given up. Not a bound on the
+ * whole download: 660 KB take a while on a slow network, and keep coming.
+ */
+const defaultStallMs = 20000;
+
 // The wasm is compiled while it streams in, and hashed at the same time;
 // compile() returns the module only when the bytes are the ones integrity
 // pins, so a wasm that is not this build is compiled, maybe, but never
 // instantiated: never run. (fetch's own integrity option holds the body back
-// until the whole of it is checked, and measured slower in Chromium.)
-async function compile(wasmURL, integrity) {
-  const res = await fetch(wasmURL);
-  if (!res.ok || !res.body) throw new Error(`cvmtrust: cannot load the verifier (${res.status} ${res.statusText} for ${res.url})`);
-  const [toCompile, toHash] = res.body.tee();
-  const bytes = new Response(toHash).arrayBuffer();
-  // Streaming whatever type the server sends: the bytes are checked below.
-  const compiling = typeof WebAssembly.compileStreaming === 'function'
-    ? WebAssembly.compileStreaming(new Response(toCompile, { headers: { 'Content-Type': 'application/wasm' } }))
-    : bytes.then((b) => WebAssembly.compile(b));
-  compiling.catch(() => {}); // an integrity failure is the error to report
-  if (integrity && !await matchesIntegrity(await bytes, integrity)) {
-    const err = new Error('The verifier this page loaded is not the build the page pins, so it was not run. The site serves other files than its page expects; its operator must fix that.',
-      { cause: new Error(`${res.url} does not match the integrity ${integrity}`) });
-    err.code = 'verifier_integrity';
-    throw err;
+// until the whole of it is checked, and measured slower in Chromium.) A
+// download that stalls for stallMs is aborted, and the load rejects.
+async function compile(wasmURL, integrity, stallMs) {
+  const url = new URL(wasmURL, globalThis.document?.baseURI ?? globalThis.location?.href);
+  const controller = new AbortController();
+  let stalled = false;
+  let timer;
+  const progress = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      controller.abort();
+    }, stallMs);
+  };
+  const failed = (err) => {
+    if (!stalled) return err;
+    const stall = new Error(`The verifier’s download from ${url.origin} stopped: nothing came for ${Math.round(stallMs / 1000)} seconds. Check your connection and try again.`, { cause: err });
+    stall.code = 'timeout';
+    return stall;
+  };
+  progress();
+  try {
+    const res = await fetch(url, { signal: controller.signal }).catch((err) => { throw failed(err); });
+    if (!res.ok || !res.body) throw new Error(`cvmtrust: cannot load the verifier (${res.status} ${res.statusText} for ${res.url})`);
+    const [toCompile, toHash] = res.body.tee();
+    const bytes = readAll(toHash, progress);
+    // Streaming whatever type the server sends: the bytes are checked below.
+    const compiling = typeof WebAssembly.compileStreaming === 'function'
+      ? WebAssembly.compileStreaming(new Response(toCompile, { headers: { 'Content-Type': 'application/wasm' } }))
+      : bytes.then((b) => WebAssembly.compile(b));
+    compiling.catch(() => {}); // an integrity failure, or the stall, is the error to report
+    const got = await bytes.catch((err) => { throw failed(err); });
+    clearTimeout(timer);
+    if (integrity && !await matchesIntegrity(got, integrity)) {
+      const err = new Error('The verifier this page loaded is not the build the page pins, so it was not run. The site serves other files than its page expects; its operator must fix that.',
+        { cause: new Error(`${res.url} does not match the integrity ${integrity}`) });
+      err.code = 'verifier_integrity';
+      throw err;
+    }
+    return await compiling;
+  } finally {
+    clearTimeout(timer);
   }
-  return compiling;
+}
+
+/** Reads a byte stream whole into one ArrayBuffer, calling onChunk as each part arrives. */
+async function readAll(stream, onChunk) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    onChunk();
+    chunks.push(value);
+    n += value.length;
+  }
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out.buffer;
 }
 
 const sriAlgorithms = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
