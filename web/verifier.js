@@ -85,35 +85,26 @@ const defaultStallMs = 20000;
 // download that stalls for stallMs is aborted, and the load rejects.
 async function compile(wasmURL, integrity, stallMs) {
   const url = new URL(wasmURL, globalThis.document?.baseURI ?? globalThis.location?.href);
-  const controller = new AbortController();
-  let stalled = false;
-  let timer;
-  const progress = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      controller.abort();
-    }, stallMs);
-  };
+  // Renewed as each part of the body arrives: a bound on a stall only.
+  const stall = withTimeout(stallMs);
   const failed = (err) => {
-    if (!stalled) return err;
-    const stall = new Error(`The verifier’s download from ${url.origin} stopped: nothing came for ${Math.round(stallMs / 1000)} seconds. Check your connection and try again.`, { cause: err });
-    stall.code = 'timeout';
-    return stall;
+    if (!stall.expired()) return err;
+    const stalled = new Error(`The verifier’s download from ${url.origin} stopped: nothing came for ${Math.round(stallMs / 1000)} seconds. Check your connection and try again.`, { cause: err });
+    stalled.code = 'timeout';
+    return stalled;
   };
-  progress();
   try {
-    const res = await fetch(url, { signal: controller.signal }).catch((err) => { throw failed(err); });
+    const res = await fetch(url, { signal: stall.signal }).catch((err) => { throw failed(err); });
     if (!res.ok || !res.body) throw new Error(`cvmtrust: cannot load the verifier (${res.status} ${res.statusText} for ${res.url})`);
     const [toCompile, toHash] = res.body.tee();
-    const bytes = readAll(toHash, progress);
+    const bytes = readBytes(toHash, stall.renew);
     // Streaming whatever type the server sends: the bytes are checked below.
     const compiling = typeof WebAssembly.compileStreaming === 'function'
       ? WebAssembly.compileStreaming(new Response(toCompile, { headers: { 'Content-Type': 'application/wasm' } }))
       : bytes.then((b) => WebAssembly.compile(b));
     compiling.catch(() => {}); // an integrity failure, or the stall, is the error to report
     const got = await bytes.catch((err) => { throw failed(err); });
-    clearTimeout(timer);
+    stall.clear();
     if (integrity && !await matchesIntegrity(got, integrity)) {
       const err = new Error('The verifier this page loaded is not the build the page pins, so it was not run. The site serves other files than its page expects; its operator must fix that.',
         { cause: new Error(`${res.url} does not match the integrity ${integrity}`) });
@@ -122,29 +113,8 @@ async function compile(wasmURL, integrity, stallMs) {
     }
     return await compiling;
   } finally {
-    clearTimeout(timer);
+    stall.clear();
   }
-}
-
-/** Reads a byte stream whole into one ArrayBuffer, calling onChunk as each part arrives. */
-async function readAll(stream, onChunk) {
-  const reader = stream.getReader();
-  const chunks = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    onChunk();
-    chunks.push(value);
-    n += value.length;
-  }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out.buffer;
 }
 
 const sriAlgorithms = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
@@ -560,14 +530,20 @@ function gatewayBase(gateway) {
 
 // Every request is bounded: a timeout covers the answer's headers and body,
 // and a body is read as a stream up to a size cap, never whole first.
+// renew() starts the time again (the wasm's download: a bound on a stall).
 function withTimeout(timeoutMs) {
   const controller = new AbortController();
   let expired = false;
-  const timer = setTimeout(() => {
-    expired = true;
-    controller.abort();
-  }, timeoutMs);
-  return { signal: controller.signal, expired: () => expired, clear: () => clearTimeout(timer), abort: () => controller.abort() };
+  let timer;
+  const renew = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      expired = true;
+      controller.abort();
+    }, timeoutMs);
+  };
+  renew();
+  return { signal: controller.signal, expired: () => expired, renew, clear: () => clearTimeout(timer), abort: () => controller.abort() };
 }
 
 function timeoutError(url, what, timeoutMs, cause) {
@@ -586,24 +562,39 @@ async function readCapped(res, maxBytes, what, url, deadline, timeoutMs) {
   };
   if (declared > maxBytes) throw tooLarge();
   if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks = [];
-  let n = 0;
+  let bytes;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      n += value.length;
-      if (n > maxBytes) {
-        reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
+    bytes = await readBytes(res.body, (n) => {
+      if (n > maxBytes) throw tooLarge();
+    });
   } catch (err) {
     if (err.code === 'too_large') throw err;
     if (deadline.expired()) throw timeoutError(url, `with ${what}`, timeoutMs, err);
     throw new Error(`The connection to ${url.origin} broke while it sent ${what}. Try again.`, { cause: err });
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Reads a byte stream to its end into one Uint8Array. onChunk(total) runs
+ * as each part arrives, before it is kept; if it throws, the stream is
+ * cancelled and readBytes rejects with what it threw.
+ */
+async function readBytes(stream, onChunk) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+    try {
+      onChunk(n);
+    } catch (err) {
+      reader.cancel().catch(() => {});
+      throw err;
+    }
+    chunks.push(value);
   }
   const bytes = new Uint8Array(n);
   let off = 0;
@@ -611,7 +602,7 @@ async function readCapped(res, maxBytes, what, url, deadline, timeoutMs) {
     bytes.set(c, off);
     off += c.length;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }
 
 /** Fetches url as text, read as a stream up to maxBytes and within timeoutMs; errors in plain words. */
