@@ -47,7 +47,7 @@ if [[ -x scripts/build-wasm.sh && -d wasm ]]; then
   if [[ -f web/dist/build.json && -f web/dist/demo/index.html && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
     setup_say "widget up to date (web/dist/)"
   else
-    BUILD_SIZES=0 setup_timed "building the widget: Go to WebAssembly, about a minute the first time" \
+    BUILD_SIZES=0 setup_timed "building the widget (Go to WebAssembly)" \
       ./scripts/build-wasm.sh >/dev/null
     echo "$want" > "$stamp"
   fi
@@ -62,7 +62,7 @@ else
   mkdir -p "$(dirname "$bin")"
   # Built rather than `go run` so that Ctrl-C and SIGTERM reach the gateway
   # itself and it shuts down gracefully.
-  setup_timed "building the gateway ($bin)" go build -o "$bin" ./cmd/cvmtrust
+  setup_timed "building the gateway ($bin; minutes when Go's build cache is empty)" go build -o "$bin" ./cmd/cvmtrust
   echo "$want" > "$bin.inputs-sha256"
 fi
 
