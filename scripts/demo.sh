@@ -5,9 +5,12 @@
 #   ./scripts/demo.sh                          http://127.0.0.1:8443/ (redirects to /demo/)
 #   ./scripts/demo.sh --listen 127.0.0.1:9000  any other gateway flag is passed on
 #
-# The widget (web/dist/) and the gateway binary (build/demo/) are rebuilt
-# only when their sources changed: a hash of the inputs is kept beside each
-# output, so a second start takes seconds.
+# It first brings in what is missing (scripts/lib/setup.sh): the npm
+# packages and the Go modules (Go and Node must be there already: one missing
+# or too old is one line, before anything runs). The widget (web/dist/)
+# and the gateway binary (build/demo/) are rebuilt only when their sources
+# changed: a hash of the inputs is kept beside each output, so a second start
+# takes seconds.
 #
 # The fake chain and root are written to a temporary directory (printed), so
 # `cvmtrust verify --chain DIR/chain.pem --simulated-root DIR/ark.pem` can
@@ -19,7 +22,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { echo "demo: $*" >&2; }
+source scripts/lib/setup.sh
+setup_for_demo
 
 # inputs_hash FILE...: one hash of the Go version and the named files'
 # contents, which is what decides whether an output is current.
@@ -38,16 +42,14 @@ go_sources() {
 if [[ -x scripts/build-wasm.sh && -d wasm ]]; then
   mapfile -t webfiles < <(find web -maxdepth 2 -type f \( -name '*.js' -o -name '*.html' \) -not -path 'web/dist/*' | LC_ALL=C sort)
   mapfile -t gofiles < <(GOOS=js GOARCH=wasm go_sources ./wasm)
-  want="$(inputs_hash go.mod go.sum "${gofiles[@]}" "${webfiles[@]}" scripts/build-wasm.sh scripts/build-pins.mjs)"
+  want="$(inputs_hash go.mod go.sum "${gofiles[@]}" "${webfiles[@]}" scripts/build-wasm.sh scripts/build-pins.mjs scripts/build-modules.mjs scripts/pack-wasm-data.mjs package-lock.json)"
   stamp=web/dist/.inputs-sha256
   if [[ -f web/dist/build.json && -f web/dist/demo/index.html && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
-    say "widget up to date (web/dist/)"
+    setup_say "widget up to date (web/dist/)"
   else
-    say "building the widget: Go to WebAssembly, about a minute the first time…"
-    start=$SECONDS
-    BUILD_SIZES=0 ./scripts/build-wasm.sh >/dev/null
+    BUILD_SIZES=0 setup_timed "building the widget (Go to WebAssembly)" \
+      ./scripts/build-wasm.sh >/dev/null
     echo "$want" > "$stamp"
-    say "widget built in $((SECONDS - start)) s"
   fi
 fi
 
@@ -55,13 +57,12 @@ bin=build/demo/cvmtrust
 mapfile -t gofiles < <(go_sources ./cmd/cvmtrust)
 want="$(inputs_hash go.mod go.sum "${gofiles[@]}")"
 if [[ -x "$bin" && "$(cat "$bin.inputs-sha256" 2>/dev/null)" == "$want" ]]; then
-  say "gateway binary up to date ($bin)"
+  setup_say "gateway binary up to date ($bin)"
 else
-  say "building the gateway ($bin)…"
   mkdir -p "$(dirname "$bin")"
   # Built rather than `go run` so that Ctrl-C and SIGTERM reach the gateway
   # itself and it shuts down gracefully.
-  go build -o "$bin" ./cmd/cvmtrust
+  setup_timed "building the gateway ($bin; minutes when Go's build cache is empty)" go build -o "$bin" ./cmd/cvmtrust
   echo "$want" > "$bin.inputs-sha256"
 fi
 
@@ -74,9 +75,9 @@ args=(gateway --simulated --listen 127.0.0.1:8443 --sim-chain "$tmp/chain.pem" -
 if [[ -d web ]]; then
   args+=(--static web)
 else
-  say "no web/ directory yet: serving the API only"
+  setup_say "no web/ directory yet: serving the API only"
 fi
-say "fake chain and root in $tmp (removed on exit); making the fake AMD keys…"
+setup_say "fake chain and root in $tmp (removed on exit); making the fake AMD keys…"
 "$bin" "${args[@]}" "$@" &
 pid=$!
 # Pass Ctrl-C or SIGTERM on to the gateway, then wait for its graceful exit.

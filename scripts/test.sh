@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: Go (native), the browser build, and the browser and Worker
-# tests in headless Chromium, Firefox ESR, WebKitGTK and workerd. Needs Go,
-# Node 20, `npm ci` done, /usr/bin/chromium, firefox-esr, WebKitWebDriver
-# with MiniBrowser, and xvfb-run.
+# tests in headless Chromium, Firefox ESR, WebKitGTK and workerd.
+#
+# It first brings in what is missing (scripts/lib/setup.sh): the npm packages,
+# the Go modules, and the Debian packages of the browsers (chromium,
+# firefox-esr, webkit2gtk-driver, libwebkit2gtk-4.1-0, xvfb), which it installs
+# with apt when run as root and otherwise names the command for. Go and Node
+# must be there already: one missing or too old is one line, before anything
+# runs.
 #
 # The Go tests run with -short: the verifier's tamper test flips every 8th bit
 # of each real report (a different eighth per report) instead of every bit.
@@ -14,6 +19,9 @@ cd "$(dirname "$0")/.."
 short=(-short)
 [[ "${FULL:-}" == 1 ]] && short=()
 
+echo "== set-up"
+source scripts/lib/setup.sh
+setup_for_tests
 echo "== go vet"
 go vet ./...
 echo "== browser build of the libraries the widget links"
