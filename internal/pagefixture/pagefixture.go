@@ -29,7 +29,7 @@ import (
 	"text/template"
 )
 
-//go:embed widget pages
+//go:embed all:widget all:pages
 var files embed.FS
 
 // Page is one scenario.
