@@ -124,10 +124,19 @@ type styleSheet struct {
 }
 
 type cssParser struct {
-	toks []cssToken
-	i    int
-	out  *styleSheet
+	toks  []cssToken
+	i     int
+	depth int // blocks open
+	out   *styleSheet
 }
+
+// Bounds on what the reader follows: nesting deeper than maxNesting is
+// read as unreadable, and nested selector lists that would multiply past
+// maxSelectors are read with * for their parent (which selects more).
+const (
+	maxNesting   = 32
+	maxSelectors = 256
+)
 
 func (p *cssParser) peek() *cssToken {
 	if p.i < len(p.toks) {
@@ -238,8 +247,10 @@ func (p *cssParser) atRule(parents [][]cssToken) {
 	}
 	p.i++
 	switch {
-	case groupingAtRules[name] && parents == nil:
+	case groupingAtRules[name] && parents == nil && p.depth < maxNesting:
+		p.depth++
 		p.ruleList(true)
+		p.depth--
 	case groupingAtRules[name]:
 		p.styleBlock(parents)
 	case name == "font-face":
@@ -255,6 +266,12 @@ func (p *cssParser) atRule(parents [][]cssToken) {
 // styleBlock reads a style rule's block, its { consumed: declarations,
 // nested rules and nested at-rules.
 func (p *cssParser) styleBlock(selectors [][]cssToken) {
+	if p.depth >= maxNesting {
+		p.out.unreadable = append(p.out.unreadable, p.skipBlock())
+		return
+	}
+	p.depth++
+	defer func() { p.depth-- }()
 	rule := styleRule{selectors: selectors}
 	defer func() { p.out.rules = append(p.out.rules, rule) }()
 	for {
@@ -358,6 +375,9 @@ func nest(parents, children [][]cssToken) [][]cssToken {
 	if parents == nil {
 		return children
 	}
+	if len(parents)*len(children) > maxSelectors {
+		parents = [][]cssToken{{{tt: css.DelimToken, text: "*"}}}
+	}
 	space := cssToken{tt: css.WhitespaceToken, text: " "}
 	var out [][]cssToken
 	for _, parent := range parents {
@@ -387,6 +407,7 @@ type compound struct {
 	tag            string // "" when it names none
 	ids, classes   []string
 	pseudoElements []string
+	root           bool // :root, which is <html> only
 	// intoShadow is true when the selector uses ::part() or ::slotted()
 	// anywhere: it styles what is inside a shadow tree.
 	intoShadow bool
@@ -444,8 +465,11 @@ func subjectOf(sel []cssToken) compound {
 			if ts[i].tt == css.FunctionToken {
 				i = skipArguments(ts, i)
 			}
-			if element || legacyPseudoElements[name] {
+			switch {
+			case element || legacyPseudoElements[name]:
 				c.pseudoElements = append(c.pseudoElements, name)
+			case name == "root" && ts[i].tt == css.IdentToken:
+				c.root = true
 			}
 		case t.tt == css.LeftBracketToken:
 			for i < len(ts) && ts[i].tt != css.RightBracketToken {
@@ -473,10 +497,11 @@ func skipArguments(ts []cssToken, i int) int {
 }
 
 // mightMatch reports whether the compound can select b: it can unless it
-// names another tag, an id b does not have, or a class b lacks. Every
+// names another tag, an id b does not have, or a class b lacks, or is
+// :root and b is not <html>. Every
 // other part of it (attributes, pseudo-classes) is taken to match.
 func (c compound) mightMatch(b box) bool {
-	if c.tag != "" && c.tag != "*" && c.tag != b.tag {
+	if c.tag != "" && c.tag != "*" && c.tag != b.tag || c.root && b.tag != "html" {
 		return false
 	}
 	for _, id := range c.ids {
