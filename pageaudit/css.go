@@ -8,19 +8,9 @@ import (
 	"github.com/tdewolff/parse/v2/css"
 )
 
-// CSS that can reach the element's words and state.
-//
-// The rule (the package comment says it for people): page CSS may not
-// reach into the element (::part, ::slotted), may not set on the element
-// anything but its margins, padding, box sizing, maximum width and a
-// block-like display, may not set on an ancestor anything outside a list of
-// layout, box, font and colour properties (nothing that hides, moves over,
-// clips, filters, transforms or rewrites what is inside), may not add
-// content before or after either, and may not bring fonts (@font-face) or
-// other sheets (@import). A selector is taken to reach an element unless its
-// last compound names another tag, an id it does not have or a class it
-// lacks; what cannot be read is a failure when it mentions the element,
-// parts, slots or hosts.
+// Page CSS that can reach the element's words and state. The rule is stated
+// in the package comment (section "The checks", CSS); this file reads CSS
+// into rules and applies it.
 
 // cssToken is one CSS token; name is an identifier's, function's,
 // at-keyword's or hash's name with escapes decoded, lower-cased.
