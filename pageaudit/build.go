@@ -80,15 +80,3 @@ func sriOf(alg string, b []byte) string {
 	}
 	return alg + "-" + base64.StdEncoding.EncodeToString(d)
 }
-
-// sriIncludes reports whether an integrity attribute (space-separated
-// hashes, options after '?') names want.
-func sriIncludes(attr, want string) bool {
-	for _, h := range strings.Fields(attr) {
-		h, _, _ = strings.Cut(h, "?")
-		if h == want {
-			return true
-		}
-	}
-	return false
-}
