@@ -12,6 +12,7 @@ require (
 	github.com/sigstore/sigstore v1.10.8
 	github.com/sigstore/sigstore-go v1.3.0
 	github.com/syumai/workers v0.33.0
+	github.com/tdewolff/parse/v2 v2.25.0
 	github.com/transparency-dev/merkle v0.0.2
 	github.com/u-root/u-root v0.16.0
 	golang.org/x/crypto v0.58.0
