@@ -53,6 +53,8 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	simChain := fs.String("sim-chain", "", "with --simulated: write the fake ASK and ARK (PEM) to `file`, for cvmtrust verify --chain")
 	simARK := fs.String("sim-ark", "", "with --simulated: write the fake ARK (PEM) to `file`, the root to trust")
 	simRelease := fs.String("sim-release-manifest", "", "with --simulated: sign this release manifest `file` with a SIMULATED Sigstore instance and serve the bundle at "+releaseBundlePath+" and its trusted root at "+simulatedSigstoreRootPath)
+	releaseBundle := fs.String("release-bundle", "", "serve this release's Sigstore bundle `file` at "+releaseBundlePath+" (pages verify it against the signer they pin)")
+	simSigstoreRoot := fs.String("sim-sigstore-root", "", "with --simulated: serve this SIMULATED Sigstore trusted root `file` (the one that signed --release-bundle) at "+simulatedSigstoreRootPath)
 	kem := fs.String("kem", protocol.KEMMLKEM768X25519, "HPKE KEM: "+protocol.KEMMLKEM768X25519+" or "+protocol.KEMX25519)
 	static := fs.String("static", "", "serve the files of `dir` at / (the widget)")
 	var origins []string
@@ -89,11 +91,30 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	setFlags := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
 	if !*sim {
-		for _, name := range []string{"measurement", "sim-chain", "sim-ark", "sim-release-manifest"} {
+		for _, name := range []string{"measurement", "sim-chain", "sim-ark", "sim-release-manifest", "sim-sigstore-root"} {
 			if setFlags[name] {
 				fmt.Fprintf(stderr, "cvmtrust gateway: --%s needs --simulated\n", name)
 				return exitUsage
 			}
+		}
+	}
+	if *simRelease != "" && (*releaseBundle != "" || *simSigstoreRoot != "") {
+		fmt.Fprintln(stderr, "cvmtrust gateway: --sim-release-manifest signs its own bundle: it does not go with --release-bundle or --sim-sigstore-root")
+		return exitUsage
+	}
+	var published releaseFiles
+	if *releaseBundle != "" {
+		var err error
+		if published.bundle, err = readReleaseFile("release-bundle", *releaseBundle); err != nil {
+			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *simSigstoreRoot != "" {
+		var err error
+		if published.simulatedRoot, err = readReleaseFile("sim-sigstore-root", *simSigstoreRoot); err != nil {
+			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
+			return exitUsage
 		}
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
@@ -215,14 +236,17 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	var handler http.Handler = g
 	if *simRelease != "" {
-		if handler, err = simulatedRelease(g, *simRelease, m); err != nil {
+		if published, err = signSimulatedRelease(*simRelease, m); err != nil {
 			fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
 			return exitUsage
 		}
 		fmt.Fprintf(stderr, "cvmtrust gateway: SIMULATED Sigstore: release %s signed for this run, bundle at %s, trusted root at %s\n", *simRelease, releaseBundlePath, simulatedSigstoreRootPath)
 	}
+	if published.simulatedRoot != nil && *simRelease == "" {
+		fmt.Fprintf(stderr, "cvmtrust gateway: SIMULATED Sigstore trusted root served at %s: a release it verifies proves nothing\n", simulatedSigstoreRootPath)
+	}
+	handler := published.handler(g)
 
 	// Listen for signals before announcing the address, so a supervisor
 	// that stops us as soon as we are up is heard.
