@@ -199,7 +199,7 @@ func networkUp() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), linkUpWithin+dhcpRetries*dhcpAttempt)
 	defer cancel()
-	cfg := dhclient.Config{Timeout: dhcpAttempt, Retries: dhcpRetries, LogLevel: dhclient.LogSummary}
+	cfg := dhclient.Config{Timeout: dhcpAttempt, Retries: dhcpRetries, LogLevel: dhclient.LogInfo}
 	var errs []error
 	for r := range dhclient.SendRequests(ctx, links, true, false, cfg, linkUpWithin) {
 		if r.Err != nil {

@@ -32,10 +32,13 @@ const MaxConfigSize = 1 << 20
 //     certificate for a wrong domain, or from a CA the operator runs, can be
 //     told apart by anyone who checks the binding.
 //   - ReleaseBundle is served to pages, which verify it against the signer
-//     they pin; a wrong bundle makes the page refuse, never accept.
+//     they pin; a wrong bundle makes the page refuse, never accept. (It is
+//     made after the image is built, from the image's digests, so it cannot
+//     be in the image.)
 //   - Simulated is honoured only when the guest has no SEV-SNP report
 //     interface; its reports are then signed by a fake AMD chain that no
-//     verifier trusts unless told to, and that says SIMULATED.
+//     verifier trusts unless told to, and that says SIMULATED. Its Sigstore
+//     root is served under /simulated/ and trusted only by a page told to.
 type Config struct {
 	Domains       []string        `json:"domains,omitempty"`
 	ACMEDirectory string          `json:"acme_directory,omitempty"`
@@ -47,11 +50,12 @@ type Config struct {
 
 // SimulatedConfig is for a guest booted without SEV-SNP (scripts/run-guest.sh
 // --simulated): the launch digest the host computed for the artifacts it
-// booted, which the fake reports then carry, and the release manifest the
-// guest signs with a simulated Sigstore instance for the demo page.
+// booted, which the fake reports then carry, and the trusted root of the
+// SIMULATED Sigstore instance that signed ReleaseBundle, served for pages
+// told to trust it.
 type SimulatedConfig struct {
-	Measurement     string          `json:"measurement"`
-	ReleaseManifest json.RawMessage `json:"release_manifest,omitempty"`
+	Measurement         string          `json:"measurement"`
+	SigstoreTrustedRoot json.RawMessage `json:"sigstore_trusted_root,omitempty"`
 }
 
 // ErrConfig means the operator's settings are not usable; the guest powers
@@ -111,8 +115,8 @@ func (c *Config) check() error {
 		if m, err := hex.DecodeString(s.Measurement); err != nil || len(m) != 48 {
 			return fmt.Errorf("simulated.measurement %q is not 96 hex digits", s.Measurement)
 		}
-		if len(s.ReleaseManifest) > 0 && !json.Valid(s.ReleaseManifest) {
-			return errors.New("simulated.release_manifest is not JSON")
+		if len(s.SigstoreTrustedRoot) > 0 && !json.Valid(s.SigstoreTrustedRoot) {
+			return errors.New("simulated.sigstore_trusted_root is not JSON")
 		}
 	}
 	return nil
@@ -218,9 +222,9 @@ func (c *Config) GatewayArgs(g Guest) (args []string, files map[string][]byte) {
 		args = append(args, "--simulated")
 		if s := c.Simulated; s != nil {
 			args = append(args, "--measurement", s.Measurement)
-			if len(s.ReleaseManifest) > 0 {
-				files["release.json"] = s.ReleaseManifest
-				args = append(args, "--sim-release-manifest", filepath.Join(dir, "release.json"))
+			if len(s.SigstoreTrustedRoot) > 0 {
+				files["sigstore-trusted-root.json"] = s.SigstoreTrustedRoot
+				args = append(args, "--sim-sigstore-root", filepath.Join(dir, "sigstore-trusted-root.json"))
 			}
 		}
 	}

@@ -67,7 +67,7 @@ func TestGatewayArgs(t *testing.T) {
 		"acme_root":      root,
 		"acme_email":     "ops@example.com",
 		"release_bundle": map[string]any{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"},
-		"simulated":      map[string]any{"measurement": measurement, "release_manifest": map[string]any{"format": "x"}},
+		"simulated":      map[string]any{"measurement": measurement, "sigstore_trusted_root": map[string]any{"mediaType": "x"}},
 	})
 	c, err := ParseConfig(raw)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestGatewayArgs(t *testing.T) {
 		if got != want {
 			t.Errorf("args\n%s\nwant\n%s", got, want)
 		}
-		if slices.Contains(args, "--simulated") || files["release.json"] != nil {
+		if slices.Contains(args, "--simulated") || files["sigstore-trusted-root.json"] != nil {
 			t.Error("a guest with SEV-SNP is told to simulate")
 		}
 		if string(files["acme-root.pem"]) != root {
@@ -92,11 +92,11 @@ func TestGatewayArgs(t *testing.T) {
 	t.Run("simulated", func(t *testing.T) {
 		args, files := c.GatewayArgs(Guest{Simulated: true, RunDir: "/run/x"})
 		got := strings.Join(args, " ")
-		if !strings.Contains(got, " --simulated --measurement "+measurement+" --sim-release-manifest /run/x/release.json") {
+		if !strings.Contains(got, " --release-bundle /run/x/release.sigstore.json --simulated --measurement "+measurement+" --sim-sigstore-root /run/x/sigstore-trusted-root.json") {
 			t.Errorf("args %s", got)
 		}
-		if string(files["release.json"]) != `{"format":"x"}` {
-			t.Errorf("release.json = %s", files["release.json"])
+		if string(files["sigstore-trusted-root.json"]) != `{"mediaType":"x"}` {
+			t.Errorf("sigstore-trusted-root.json = %s", files["sigstore-trusted-root.json"])
 		}
 	})
 	t.Run("nothing set", func(t *testing.T) {

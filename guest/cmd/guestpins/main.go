@@ -4,11 +4,13 @@
 //	guestpins resolve ...   write guest/pins.lock from the package lists apt verified
 //	guestpins inputs ...    write OUT/inputs.json: every input of a build and every output's SHA-256
 //	guestpins get KIND      print "NAME VERSION SHA256 SIZE PATH" for each pinned input of KIND
+//	guestpins unzip-go ZIP DIR   unpack the Go toolchain module zip as a GOROOT
 //
 // It runs on the build host; nothing it writes is in a measured artifact.
 package main
 
 import (
+	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -36,6 +38,8 @@ func main() {
 		err = inputs(os.Args[2:], os.Stdout)
 	case "get":
 		err = get(os.Args[2:], os.Stdout)
+	case "unzip-go":
+		err = unzipGo(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -256,4 +260,64 @@ func inputs(args []string, w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(in)
+}
+
+// unzipGo unpacks the toolchain module zip (golang.org/toolchain@VERSION)
+// into dir as a GOROOT. Module zips carry no file modes, so the programs
+// under bin/ and pkg/tool/ are made executable, as the go command does when
+// it switches toolchains itself.
+func unzipGo(args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: guestpins unzip-go ZIP DIR")
+	}
+	zr, err := zip.OpenReader(args[0])
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	dir := args[1]
+	tmp := dir + ".part"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	for _, f := range zr.File {
+		// Every name starts with module@version/.
+		_, afterAt, ok := strings.Cut(f.Name, "@")
+		_, rel, ok2 := strings.Cut(afterAt, "/")
+		if !ok || !ok2 || rel == "" || !filepath.IsLocal(rel) || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(rel, "bin/") || strings.HasPrefix(rel, "pkg/tool/") {
+			mode = 0o755
+		}
+		dst := filepath.Join(tmp, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := extractFile(f, dst, mode); err != nil {
+			return err
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+func extractFile(f *zip.File, dst string, mode os.FileMode) error {
+	r, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
