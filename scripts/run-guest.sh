@@ -130,7 +130,10 @@ else
 fi
 
 if ((print)); then
-  printf '%q ' "${qemu[@]}"
+  # Quoted only where a word has a space (the kernel command line).
+  for a in "${qemu[@]}"; do
+    if [[ "$a" == *" "* ]]; then printf "'%s' " "$a"; else printf '%s ' "$a"; fi
+  done
   echo
   exit 0
 fi
