@@ -32,8 +32,9 @@
 // Uploads wait for a share of a memory budget before their body is read
 // (Config.EnrollMemory); images are refused before decoding when their
 // decoded size would pass MaxDecodedBytes; served reports are never evicted
-// before their TTL (Config.MaxReports), so a flood of attestations makes new
-// users wait rather than failing served ones.
+// before their TTL (Config.MaxReports), and each client may hold only a few
+// of them (Config.MaxReportsPerClient), so one client's flood of
+// attestations neither fails served users nor locks new ones out.
 //
 // # Report sources
 //
@@ -73,6 +74,7 @@ const (
 	DefaultMaxEnrollBytes      = 8 << 20
 	DefaultReportTTL           = 10 * time.Minute
 	DefaultMaxReports          = 100000
+	DefaultMaxReportsPerClient = 64
 	DefaultMaxUploadsPerReport = 8
 	// DefaultEnrollMemory bounds the memory held by uploads in flight. An
 	// upload of n bytes is charged enrollMemoryFactor×n: the body, the
@@ -114,6 +116,15 @@ type Config struct {
 	// flood of attestations can delay new users but never evicts the report
 	// a served user is about to enroll against. Zero: DefaultMaxReports.
 	MaxReports int
+	// MaxReportsPerClient bounds the served reports one client (an IPv4
+	// address or an IPv6 /64, from the connection) holds at once; past it
+	// that client gets 429 too_many_attestations, before a report is made,
+	// until one of its reports expires. So one client cannot fill
+	// MaxReports and lock everyone else out. Zero:
+	// DefaultMaxReportsPerClient; negative: no per-client bound, for a
+	// gateway behind a proxy that hides the clients' addresses (the proxy
+	// must then limit them).
+	MaxReportsPerClient int
 	// MaxUploadsPerReport bounds the uploads sealed to one report. Zero:
 	// DefaultMaxUploadsPerReport.
 	MaxUploadsPerReport int
@@ -207,17 +218,23 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.pub.PublicKey = g.key.PublicKey().Bytes()
 
-	ttl, maxReports, maxUploads := cfg.ReportTTL, cfg.MaxReports, cfg.MaxUploadsPerReport
+	ttl, maxReports, perClient, maxUploads := cfg.ReportTTL, cfg.MaxReports, cfg.MaxReportsPerClient, cfg.MaxUploadsPerReport
 	if ttl <= 0 {
 		ttl = DefaultReportTTL
 	}
 	if maxReports <= 0 {
 		maxReports = DefaultMaxReports
 	}
+	switch {
+	case perClient == 0:
+		perClient = DefaultMaxReportsPerClient
+	case perClient < 0:
+		perClient = 0
+	}
 	if maxUploads <= 0 {
 		maxUploads = DefaultMaxUploadsPerReport
 	}
-	g.served = newServedReports(ttl, maxReports, maxUploads, g.now)
+	g.served = newServedReports(ttl, maxReports, perClient, maxUploads, g.now)
 
 	g.mux = http.NewServeMux()
 	g.mux.HandleFunc("/attestation", g.api("GET", g.attestation))
@@ -294,6 +311,7 @@ const (
 	CodeMatcherFailed    = "matcher_failed"
 	CodeMatcherDown      = "matcher_unavailable"
 	CodeBusy             = "busy"
+	CodeTooManyAttests   = "too_many_attestations"
 )
 
 // apiError is an error answer: status, code and a message for people.
@@ -325,8 +343,11 @@ func (g *Gateway) api(method string, h func(*http.Request) (any, *apiError)) htt
 		}
 		v, aerr := h(r)
 		if aerr != nil {
-			if aerr.code == CodeBusy {
+			switch aerr.code {
+			case CodeBusy:
 				w.Header().Set("Retry-After", "5")
+			case CodeTooManyAttests:
+				w.Header().Set("Retry-After", "60")
 			}
 			g.writeError(w, r, aerr)
 			return
@@ -391,20 +412,29 @@ func (g *Gateway) attestation(r *http.Request) (any, *apiError) {
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, err.Error()}
 	}
+	// The place is claimed before the platform signs: a refused client
+	// costs a map lookup, not a report.
+	client := clientOf(r.RemoteAddr)
+	switch g.served.admit(client) {
+	case clientOverBudget:
+		return nil, &apiError{http.StatusTooManyRequests, CodeTooManyAttests, "this address asked for too many attestations in the last minutes; try again later"}
+	case memoryFull:
+		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is serving too many people right now; try again in a minute"}
+	}
 	report, certs, err := g.source.GetReport(r.Context(), rd)
 	if err != nil {
+		g.served.cancel(client)
 		g.log.Error("attestation report failed", "err", err)
 		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform did not produce a report"}
 	}
 	// The firmware places REPORT_DATA at 0x50; a report that does not carry
 	// the binding would only be rejected by every verifier.
 	if len(report) != protocol.ReportSize || subtle.ConstantTimeCompare(report[0x50:0x90], rd[:]) != 1 {
+		g.served.cancel(client)
 		g.log.Error("attestation report does not carry the requested REPORT_DATA")
 		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform produced an unusable report"}
 	}
-	if !g.served.add(report) {
-		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is serving too many people right now; try again in a minute"}
-	}
+	g.served.add(client, report)
 	return protocol.Evidence{
 		Version: protocol.Version,
 		Report:  report,

@@ -71,6 +71,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	manifestURL := fs.String("manifest-url", "", "URL of that release's manifest")
 	maxBody := fs.Int64("max-body", gateway.DefaultMaxEnrollBytes, "largest POST /enroll body in `bytes`")
 	reportTTL := fs.Duration("report-ttl", gateway.DefaultReportTTL, "how long a served report can be enrolled against")
+	perClient := fs.Int("reports-per-client", gateway.DefaultMaxReportsPerClient, "served reports one client address (IPv4, or IPv6 /64) may hold at once; 0: no bound, only behind a proxy that limits clients itself")
 	vmpl := fs.Uint("vmpl", 0, "request reports at this VMPL (0-3; above 0 under a paravisor or SVSM)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate chain `file` (PEM); needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "private key `file` (PEM) of --tls-cert")
@@ -114,6 +115,13 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	if *matcherTimeout <= 0 {
 		fmt.Fprintln(stderr, "cvmtrust gateway: --matcher-timeout must be positive")
 		return exitUsage
+	}
+	if *perClient < 0 {
+		fmt.Fprintln(stderr, "cvmtrust gateway: --reports-per-client must be 0 (no bound) or more")
+		return exitUsage
+	}
+	if *perClient == 0 {
+		*perClient = -1 // Config's "no bound"
 	}
 	if *maxBody <= 0 || *reportTTL <= 0 {
 		fmt.Fprintln(stderr, "cvmtrust gateway: --max-body and --report-ttl must be positive")
@@ -200,15 +208,16 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	}
 	defer matcher.Close()
 	g, err := gateway.New(gateway.Config{
-		Source:         source,
-		Matcher:        matcher,
-		KEM:            *kem,
-		AllowedOrigins: origins,
-		StaticDir:      *static,
-		Release:        release,
-		MaxEnrollBytes: *maxBody,
-		ReportTTL:      *reportTTL,
-		Logger:         logger,
+		Source:              source,
+		Matcher:             matcher,
+		KEM:                 *kem,
+		AllowedOrigins:      origins,
+		StaticDir:           *static,
+		Release:             release,
+		MaxEnrollBytes:      *maxBody,
+		ReportTTL:           *reportTTL,
+		MaxReportsPerClient: *perClient,
+		Logger:              logger,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "cvmtrust gateway: %v\n", err)
