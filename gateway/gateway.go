@@ -1,6 +1,7 @@
 // Package gateway is the reference service that runs inside an AMD SEV-SNP
 // Confidential VM and proves itself to a browser before it receives a
-// camera capture. It speaks evidence protocol v1 (package protocol).
+// camera capture. It speaks evidence protocol v1, or v2 when its TLS key was
+// made inside it (package protocol; Config.TLSKeySHA256).
 //
 // # Endpoints
 //
@@ -105,6 +106,12 @@ type Config struct {
 	// Release is the release the gateway claims to run, passed on in the
 	// evidence. Optional.
 	Release *protocol.Release
+	// TLSKeySHA256, when set, is the SHA-256 of the SubjectPublicKeyInfo of
+	// the TLS key the gateway serves with, made inside it and never let out
+	// (package gateway/acmetls). The evidence is then protocol v2, which
+	// binds it. Never set it for a key that came from outside: binding a
+	// key an operator holds would vouch for whoever holds it.
+	TLSKeySHA256 []byte
 	// MaxEnrollBytes bounds the POST /enroll body. Zero: DefaultMaxEnrollBytes.
 	MaxEnrollBytes int64
 	// ReportTTL is how long a served report can be enrolled against.
@@ -151,6 +158,7 @@ type Gateway struct {
 	pub     protocol.HPKEKey
 	origins []string
 	release *protocol.Release
+	tlsKey  *protocol.TLSKey
 	maxBody int64
 	served  *servedReports
 	budget  *byteBudget
@@ -176,6 +184,12 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if g.matcher == nil {
 		g.matcher = NewReferenceMatcher()
+	}
+	if cfg.TLSKeySHA256 != nil {
+		if len(cfg.TLSKeySHA256) != protocol.TLSKeySize {
+			return nil, fmt.Errorf("gateway: TLSKeySHA256 is %d bytes, want %d", len(cfg.TLSKeySHA256), protocol.TLSKeySize)
+		}
+		g.tlsKey = &protocol.TLSKey{SPKISHA256: slices.Clone(cfg.TLSKeySHA256)}
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxEnrollBytes
@@ -408,7 +422,13 @@ func (g *Gateway) attestation(r *http.Request) (any, *apiError) {
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, err.Error()}
 	}
-	rd, err := protocol.ReportData(nonce, g.pub.PublicKey)
+	version, rd := protocol.Version, [64]byte{}
+	if g.tlsKey != nil {
+		version = protocol.VersionTLS
+		rd, err = protocol.ReportDataV2(nonce, g.tlsKey.SPKISHA256, g.pub.PublicKey)
+	} else {
+		rd, err = protocol.ReportData(nonce, g.pub.PublicKey)
+	}
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, err.Error()}
 	}
@@ -436,10 +456,11 @@ func (g *Gateway) attestation(r *http.Request) (any, *apiError) {
 	}
 	g.served.add(client, report)
 	return protocol.Evidence{
-		Version: protocol.Version,
+		Version: version,
 		Report:  report,
 		Certs:   certs,
 		HPKE:    g.pub,
+		TLS:     g.tlsKey,
 		Release: g.release,
 	}, nil
 }
