@@ -104,14 +104,14 @@ for (const engine of selectedEngines()) {
       const page = await pageOn(v2);
       const given = await verifyIn(page, { expectation: { tlsSpkiSha256: boundKey } });
       assert.deepEqual([given.verified, given.binding, given.tlsKeySha256, given.tlsKey], [true, 'cvmtrust-evidence-v2', boundKey, 'pass'], JSON.stringify(given));
-      assert.equal(given.fresh, 'pass (evidence v2: TLS key bound)');
+      assert.equal(given.fresh, 'pass (protocol v2: includes the server’s TLS key)');
       const none = await verifyIn(page);
       assert.deepEqual([none.verified, none.binding, none.tlsKey], [true, 'cvmtrust-evidence-v2', 'skipped'], JSON.stringify(none));
-      assert.equal(none.fresh, 'pass (evidence v2: TLS key bound)');
+      assert.equal(none.fresh, 'pass (protocol v2: includes the server’s TLS key)');
       await page.close();
       const p1 = await pageOn(v1);
       const old = await verifyIn(p1);
-      assert.deepEqual([old.verified, old.binding, old.tlsKeySha256, old.fresh], [true, 'cvmtrust-evidence-v1', undefined, 'pass (evidence v1)'], JSON.stringify(old));
+      assert.deepEqual([old.verified, old.binding, old.tlsKeySha256, old.fresh], [true, 'cvmtrust-evidence-v1', undefined, 'pass (protocol v1: no TLS key)'], JSON.stringify(old));
       await p1.close();
     });
   });

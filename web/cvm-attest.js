@@ -734,7 +734,7 @@ export function summarize(result, { release } = {}) {
     else outcome = 'skipped';
     let text = { pass: 'pass', fail: 'FAIL', skipped: 'not checked' }[outcome];
     if (outcome === 'pass' && topic === 'code' && release) text = `pass (release ${release})`;
-    if (outcome === 'pass' && topic === 'fresh' && result.binding) text = `pass (evidence ${result.binding === 'cvmtrust-evidence-v2' ? 'v2: TLS key bound' : 'v1'})`;
+    if (outcome === 'pass' && topic === 'fresh' && result.binding) text = result.binding === 'cvmtrust-evidence-v2' ? 'pass (protocol v2: includes the server’s TLS key)' : 'pass (protocol v1: no TLS key)';
     if (outcome === 'skipped' && topic === 'settings' && counted.some((c) => c.outcome === 'pass')) {
       const missing = [...new Set(counted.filter((c) => c.outcome === 'skipped').map((c) => (c.name.startsWith('tcb.') ? 'firmware floor' : c.name === 'vmpl' ? 'VMPL' : c.name)))];
       text = `partly: ${missing.join(', ')} not checked`;
