@@ -217,3 +217,47 @@ func TestGatewayACMEFlags(t *testing.T) {
 		}
 	}
 }
+
+// With --acme-http, Pebble validates HTTP-01 on that listener, which
+// answers nothing else, and the evidence is bound to the key as before.
+// With --acme-profile shortlived (10-second certificates here) the
+// certificate is renewed for the same key, and verify still passes.
+func TestGatewayACMEHTTP01Renewal(t *testing.T) {
+	dir := t.TempDir()
+	arkFile := filepath.Join(dir, "ark.pem")
+	pebblePort, httpPort := pebbletest.FreePort(t), pebbletest.FreePort(t)
+	gw := startCLIGateway(t, "--simulated", "--sim-ark", arkFile, "--listen", "127.0.0.1:0",
+		"--tls-acme", "localhost", "--acme-directory", "https://127.0.0.1:"+strconv.Itoa(pebblePort)+"/dir",
+		"--acme-root", pebbletest.TestCA(t), "--acme-http", "127.0.0.1:"+strconv.Itoa(httpPort), "--acme-profile", "shortlived")
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: httpPort, Port: pebblePort})
+	rootFile := filepath.Join(dir, "pebble-root.pem")
+	if err := os.WriteFile(rootFile, pebble.IssuingRoot(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(90 * time.Second); !strings.Contains(gw.stderr.String(), "ACME: certificate installed"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no certificate within 90 s; gateway stderr:\n%s", gw.stderr.String())
+		}
+	}
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(httpPort) + "/attestation?nonce=" + base64.RawURLEncoding.EncodeToString(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("plain HTTP /attestation on the challenge listener: %s, want 404", resp.Status)
+	}
+	verifyOK := func(when string) {
+		t.Helper()
+		if code, out, errOut := runVerifyCLI("--gateway", gw.base, "--ca", rootFile, "--simulated-root", arkFile, "--measurement", simulated.DefaultMeasurement); code != exitOK || !strings.Contains(out, "evidence protocol v2") {
+			t.Fatalf("verify --gateway %s: exit %d\nstdout:\n%s\nstderr:\n%s", when, code, out, errOut)
+		}
+	}
+	verifyOK("with the first certificate")
+	for deadline := time.Now().Add(60 * time.Second); strings.Count(gw.stderr.String(), "ACME: certificate installed") < 2; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not renewed within 60 s; gateway stderr:\n%s", gw.stderr.String())
+		}
+	}
+	verifyOK("after renewal")
+}
