@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,7 +62,8 @@ func TestAttestationFlood(t *testing.T) {
 	if *floodFull {
 		maxReports, floodFor, floodMax = 0, 30*time.Second, 1_000_000
 	}
-	_, srv := startGateway(t, Config{MaxReports: maxReports})
+	logs := &syncBuffer{}
+	_, srv := startGateway(t, Config{MaxReports: maxReports, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	flooder, user := clientFrom("127.0.0.1"), clientFrom("127.0.0.2")
 	defer flooder.CloseIdleConnections()
 	defer user.CloseIdleConnections()
@@ -129,6 +132,10 @@ func TestAttestationFlood(t *testing.T) {
 	t.Logf("peak RSS %d MiB", peak())
 	if codes[http.StatusServiceUnavailable] != 0 || codes[-1] != 0 {
 		t.Errorf("the flooding client alone filled the report memory or broke connections: %v", codes)
+	}
+	// The refusals are logged once in ten seconds, not once each.
+	if n, most := strings.Count(string(logs.Bytes()), CodeTooManyAttests), 1+int(floodFor/(10*time.Second)); n > most {
+		t.Errorf("%d log lines for %d refusals, want at most %d", n, codes[http.StatusTooManyRequests], most)
 	}
 	if codes[http.StatusOK] > DefaultMaxReportsPerClient {
 		t.Errorf("one client was served %d reports at once, more than its budget of %d", codes[http.StatusOK], DefaultMaxReportsPerClient)

@@ -161,11 +161,14 @@ type Gateway struct {
 	tlsKey  *protocol.TLSKey
 	maxBody int64
 	served  *servedReports
-	budget  *byteBudget
-	wait    time.Duration
-	log     *slog.Logger
-	now     func() time.Time
-	mux     *http.ServeMux
+	// floodLog lets one line in ten seconds through for the refusals of a
+	// client over its budget: a flood must not become a flood of logs.
+	floodLog *everyInterval
+	budget   *byteBudget
+	wait     time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+	mux      *http.ServeMux
 }
 
 // New generates the gateway's HPKE key pair and returns a Gateway.
@@ -249,6 +252,7 @@ func New(cfg Config) (*Gateway, error) {
 		maxUploads = DefaultMaxUploadsPerReport
 	}
 	g.served = newServedReports(ttl, maxReports, perClient, maxUploads, g.now)
+	g.floodLog = &everyInterval{interval: 10 * time.Second, now: g.now}
 
 	g.mux = http.NewServeMux()
 	g.mux.HandleFunc("/attestation", g.api("GET", g.attestation))
@@ -387,7 +391,9 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
-	g.log.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", e.status, "code", e.code)
+	if e.code != CodeTooManyAttests || g.floodLog.Allow() {
+		g.log.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", e.status, "code", e.code)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.status)
 	json.NewEncoder(w).Encode(protocol.ErrorBody{Error: e.msg, Code: e.code})

@@ -199,3 +199,23 @@ func (s *servedReports) release(hash [48]byte, ctHash [32]byte) {
 		delete(e.Value.(*servedReport).uploads, ctHash)
 	}
 }
+
+// everyInterval allows one event per interval.
+type everyInterval struct {
+	interval time.Duration
+	now      func() time.Time
+
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (e *everyInterval) Allow() bool {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.last.IsZero() && now.Sub(e.last) < e.interval {
+		return false
+	}
+	e.last = now
+	return true
+}
