@@ -53,6 +53,13 @@ export interface Result {
   verifiedAt: string;
   checks: Check[];
   /**
+   * What REPORT_DATA was checked against, when a nonce was given: evidence protocol v1 (nonce and HPKE key) or v2
+   * (nonce, the gateway's TLS key, HPKE key).
+   */
+  binding?: 'cvmtrust-evidence-v1' | 'cvmtrust-evidence-v2';
+  /** Evidence v2: the SHA-256 (hex) of the TLS SubjectPublicKeyInfo the report binds. */
+  tlsKeySha256?: string;
+  /**
    * Added by verifyGateway (not part of the verifier's media type): the release, from one of the manifests it was
    * given, whose recomputed launch digest the report carries.
    */
@@ -95,6 +102,12 @@ export interface Expectation {
   hostData?: string;
   idKeyDigest?: string;
   requireRevocationCheck?: boolean;
+  /**
+   * The SHA-256 (hex) of the SubjectPublicKeyInfo the gateway must serve TLS with, when the page knows it from
+   * elsewhere (a page cannot see the TLS certificate of its own connection). The evidence must be protocol v2 and
+   * bind exactly this key; otherwise the check tlsKey fails.
+   */
+  tlsSpkiSha256?: string;
 }
 
 export interface LoadOptions {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -11,12 +13,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/gatewayclient"
 	"github.com/cvmtrust/cvmtrust/kdsclient"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
@@ -48,20 +50,15 @@ func (h *hexList) Set(s string) error {
 type verifyFlags struct {
 	report, evidence, gateway, nonce               string
 	vcek, vlek, chain, crl, at, reportData, minTCB string
-	simulatedRoot, kds                             string
+	simulatedRoot, kds, ca                         string
 	measurements                                   hexList
 	anyMeasurement, jsonOut                        bool
 	vmpl                                           *int
 	timeout                                        time.Duration
 }
 
-// Bounds of what cvmtrust verify reads from a gateway or an evidence file.
-const (
-	// maxEvidenceBytes is far above any v1 evidence (a 1184-byte report,
-	// two or three certificates and an HPKE key, in base64).
-	maxEvidenceBytes = 1 << 20
-	defaultTimeout   = 20 * time.Second
-)
+// defaultTimeout bounds --gateway's fetch.
+const defaultTimeout = 20 * time.Second
 
 const verifyUsage = `usage: cvmtrust verify EVIDENCE (--measurement HEX ... | --any-measurement-unsafe) [flags]
 
@@ -69,12 +66,15 @@ EVIDENCE is one of
   --report FILE (--vcek FILE | --vlek FILE | --kds URL) [--chain FILE] [--crl FILE]
                       a raw attestation report and its certificates
   --evidence FILE [--nonce BASE64URL]
-                      the JSON a gateway serves at /attestation (protocol v1);
-                      with --nonce, REPORT_DATA must bind that nonce and the
-                      evidence's HPKE key
+                      the JSON a gateway serves at /attestation (protocol v1
+                      or v2); with --nonce, REPORT_DATA must bind that nonce
+                      and the evidence's HPKE key (and, v2, its TLS key)
   --gateway URL       ask a live gateway: draw a fresh nonce, GET
                       URL/attestation, and check the binding of the nonce and
-                      the gateway's HPKE key [--timeout DURATION]
+                      the gateway's keys [--timeout DURATION] [--ca FILE];
+                      over https://, the TLS key the gateway presented on
+                      that connection must be the one the report binds
+                      (evidence v2), or TLS ends in front of the CVM
 
 and the other flags apply to each:
   [--at TIME] [--report-data HEX] [--min-tcb bl=N,tee=N,snp=N,ucode=N,fmc=N]
@@ -94,7 +94,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("verify", verifyUsage, stderr)
 	var f verifyFlags
 	fs.StringVar(&f.report, "report", "", "attestation report `file` (1184 bytes)")
-	fs.StringVar(&f.evidence, "evidence", "", "evidence `file`: the JSON of GET /attestation (protocol v1)")
+	fs.StringVar(&f.evidence, "evidence", "", "evidence `file`: the JSON of GET /attestation (protocol v1 or v2)")
+	fs.StringVar(&f.ca, "ca", "", "with --gateway: also trust this CA `file` (PEM) for the gateway's HTTPS (tests, private CAs)")
 	fs.StringVar(&f.gateway, "gateway", "", "verify a live gateway at this base `URL` with a fresh nonce")
 	fs.StringVar(&f.nonce, "nonce", "", "with --evidence: the `nonce` (base64url, 32 bytes) it was requested with")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "with --gateway: give up after this `duration`")
@@ -127,6 +128,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "%v", err)
 	}
 	res, err := in.verifier.Verify(ctx, in.evidence, in.expectation)
+	var tlsErr *gatewayclient.TLSKeyError
+	if in.fetched != nil {
+		err = in.fetched.CheckTLSKey(err)
+	}
 	var rej *verifier.RejectedError
 	switch {
 	case err == nil:
@@ -149,6 +154,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		if in.source != "" {
 			fmt.Fprintf(stdout, "  evidence     %s\n", in.source)
 		}
+	}
+	if errors.As(err, &tlsErr) {
+		fmt.Fprintf(stderr, "cvmtrust verify: %v\n", tlsErr)
 	}
 	if !res.Verified {
 		return exitRejected
@@ -213,6 +221,8 @@ type verifyInput struct {
 	// keyFile and chainFile name the flags the endorsement key and chain
 	// were read from, if they were files the user gave.
 	keyFile, chainFile string
+	// fetched is what --gateway fetched.
+	fetched *gatewayclient.Fetched
 }
 
 // notVerifiable tells a rejection that means verification did not take
@@ -264,6 +274,8 @@ func (f *verifyFlags) build(ctx context.Context) (*verifyInput, error) {
 		return nil, errors.New("--measurement and --any-measurement-unsafe contradict each other")
 	case f.timeout <= 0:
 		return nil, errors.New("--timeout must be positive")
+	case f.ca != "" && f.gateway == "":
+		return nil, errors.New("--ca goes with --gateway")
 	}
 
 	exp := &in.expectation
@@ -318,33 +330,48 @@ func (f *verifyFlags) build(ctx context.Context) (*verifyInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		pe, err := parseEvidence(b)
+		pe, err := gatewayclient.ParseEvidence(b)
 		if err != nil {
 			return nil, fmt.Errorf("--evidence %s: %w", f.evidence, err)
 		}
-		setEvidence(ev, pe)
+		fetched := &gatewayclient.Fetched{Evidence: pe}
+		*ev = fetched.VerifierEvidence()
 		if f.nonce != "" {
-			nonce, err := decodeNonce(f.nonce)
-			if err != nil {
+			if fetched.Nonce, err = decodeNonce(f.nonce); err != nil {
 				return nil, fmt.Errorf("--nonce: %w", err)
 			}
-			exp.Binding = &verifier.Binding{Nonce: nonce, HPKEPublicKey: pe.HPKE.PublicKey}
-			in.source = fmt.Sprintf("%s, REPORT_DATA checked against --nonce and its HPKE key (%s)", f.evidence, pe.HPKE.KEM)
+			*exp = fetched.Expect(*exp)
+			in.source = fmt.Sprintf("%s, REPORT_DATA checked against --nonce and %s", f.evidence, boundKeys(pe))
 		} else {
-			in.source = f.evidence + ", without --nonce: its freshness and HPKE key are not checked"
+			in.source = fmt.Sprintf("%s (evidence protocol v%d), without --nonce: its freshness and keys are not checked", f.evidence, pe.Version)
 		}
 	case f.gateway != "":
+		client, err := httpClient(f.ca)
+		if err != nil {
+			return nil, err
+		}
 		nonce := make([]byte, protocol.NonceSize)
 		rand.Read(nonce)
 		fetchCtx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
-		pe, from, err := fetchEvidence(fetchCtx, f.gateway, nonce)
-		if err != nil {
+		fetched, err := gatewayclient.Fetch(fetchCtx, client, f.gateway, nonce)
+		switch {
+		case errors.Is(err, gatewayclient.ErrUnreachable), errors.Is(err, gatewayclient.ErrRefused):
+			return nil, fmt.Errorf("verification did not take place: %w", err)
+		case err != nil:
 			return nil, err
 		}
-		setEvidence(ev, pe)
-		exp.Binding = &verifier.Binding{Nonce: nonce, HPKEPublicKey: pe.HPKE.PublicKey}
-		in.source = fmt.Sprintf("%s with a fresh nonce; REPORT_DATA checked against it and the HPKE key (%s)", from, pe.HPKE.KEM)
+		in.fetched = fetched
+		*ev = fetched.VerifierEvidence()
+		*exp = fetched.Expect(*exp)
+		pe := fetched.Evidence
+		in.source = fmt.Sprintf("%s with a fresh nonce; REPORT_DATA checked against it and %s", fetched.URL, boundKeys(pe))
+		switch {
+		case fetched.TLSKeySHA256 == nil:
+			in.source += "; plain HTTP: where TLS ends is not checked"
+		case pe.Version == protocol.VersionTLS:
+			in.source += fmt.Sprintf("; TLS key of this connection %x checked against the attested one", fetched.TLSKeySHA256)
+		}
 		if pe.Release != nil && pe.Release.Name != "" {
 			in.source += fmt.Sprintf("; the gateway claims release %q (a claim: the measurement is what counts)", pe.Release.Name)
 		}
@@ -411,79 +438,38 @@ func decodeNonce(s string) ([]byte, error) {
 	return b, nil
 }
 
-// parseEvidence decodes protocol v1 evidence and checks what Verify does
-// not: the protocol version and the presence of a report and an HPKE key.
-func parseEvidence(b []byte) (*protocol.Evidence, error) {
-	var ev protocol.Evidence
-	if err := json.Unmarshal(b, &ev); err != nil {
-		return nil, fmt.Errorf("not evidence JSON: %w", err)
+// boundKeys says what REPORT_DATA binds besides the nonce, by evidence
+// protocol version.
+func boundKeys(ev *protocol.Evidence) string {
+	if ev.Version == protocol.VersionTLS {
+		return fmt.Sprintf("the HPKE key (%s) and the TLS key %x (evidence protocol v2)", ev.HPKE.KEM, ev.TLS.SPKISHA256)
 	}
-	switch {
-	case ev.Version != protocol.Version:
-		return nil, fmt.Errorf("evidence protocol version %d, this cvmtrust speaks %d", ev.Version, protocol.Version)
-	case len(ev.Report) == 0:
-		return nil, errors.New("the evidence carries no report")
-	case len(ev.HPKE.PublicKey) == 0:
-		return nil, errors.New("the evidence carries no HPKE public key")
-	}
-	return &ev, nil
+	return fmt.Sprintf("the HPKE key (%s) (evidence protocol v1: no TLS key bound)", ev.HPKE.KEM)
 }
 
-func setEvidence(dst *verifier.Evidence, ev *protocol.Evidence) {
-	dst.Report = ev.Report
-	dst.VCEK = ev.Certs.VCEK
-	dst.VLEK = ev.Certs.VLEK
-	if ev.Certs.Chain != "" {
-		dst.Chain = []byte(ev.Certs.Chain)
+// httpClient is the client of --gateway: the system's roots, and the CA of
+// --ca besides.
+func httpClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return http.DefaultClient, nil
 	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca %s holds no PEM certificate", caFile)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}, nil
 }
 
-// fetchEvidence asks the gateway at base for evidence bound to nonce:
-// GET base/attestation?nonce=..., at most maxEvidenceBytes, within ctx's
-// deadline. It returns the evidence and the URL it came from.
-func fetchEvidence(ctx context.Context, base string, nonce []byte) (*protocol.Evidence, string, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, "", fmt.Errorf("--gateway %q is not an http:// or https:// URL", base)
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	att := u.ResolveReference(&url.URL{Path: "attestation", RawQuery: "nonce=" + base64.RawURLEncoding.EncodeToString(nonce)})
-	from := att.Scheme + "://" + att.Host + att.Path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, att.String(), nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("--gateway: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, "", fmt.Errorf("verification did not take place: cannot reach the gateway: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEvidenceBytes+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("verification did not take place: reading %s: %w", from, err)
-	}
-	if len(body) > maxEvidenceBytes {
-		return nil, "", fmt.Errorf("%s sent more than %d bytes: not evidence", from, maxEvidenceBytes)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var eb protocol.ErrorBody
-		msg := resp.Status
-		if json.Unmarshal(body, &eb) == nil && eb.Error != "" {
-			msg += ": " + eb.Error
-		}
-		return nil, "", fmt.Errorf("verification did not take place: %s answered %s", from, oneLine(msg))
-	}
-	ev, err := parseEvidence(body)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", from, err)
-	}
-	return ev, from, nil
-}
-
-// oneLine keeps a message from a server on one short line.
+// oneLine keeps a message from a server on one short line (audit-page).
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
