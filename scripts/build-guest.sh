@@ -13,7 +13,8 @@
 # never reaches the bytes. The steps inside are guest/build-in-root.sh.
 #
 # Downloads and intermediate results are kept under $CVMTRUST_CACHE (default
-# build/guest-cache): the build root (by the hash of its pins), the firmware
+# build/.guest-cache: a dot, so that go's ./... does not reach the Go
+# toolchain's sources in it): the build root (by the hash of its pins), the firmware
 # (by the hash of its inputs) and Go's build cache. With an empty cache
 # everything is rebuilt from the pinned sources. SOURCE_DATE_EPOCH defaults
 # to the commit's time, which makes the release build. Needs root (the build
@@ -55,7 +56,7 @@ for tool in mmdebstrap bwrap curl go npm sha256sum; do
 done
 
 lock="$repo/guest/pins.lock"
-cache="$(realpath -m "${CVMTRUST_CACHE:-$repo/build/guest-cache}")"
+cache="$(realpath -m "${CVMTRUST_CACHE:-$repo/build/.guest-cache}")"
 mkdir -p "$cache"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct)}"
 

@@ -12,7 +12,7 @@
 # It builds the guest image (scripts/build-guest.sh build/guest: as root, with
 # QEMU, mmdebstrap and bubblewrap, which it installs), which the Go tests
 # check and test/guest-vm.test.mjs boots under QEMU; the first build takes
-# about 10 minutes, later ones reuse build/guest-cache. CVMTRUST_SKIP_GUEST=1
+# about 10 minutes, later ones reuse build/.guest-cache. CVMTRUST_SKIP_GUEST=1
 # leaves it out, and says so.
 #
 # The Go tests run with -short: the verifier's tamper test flips every 8th bit
