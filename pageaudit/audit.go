@@ -2,6 +2,7 @@ package pageaudit
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/cvmtrust/cvmtrust/verifier"
 )
 
 // Bounds on what an audit fetches.
@@ -21,10 +24,15 @@ const (
 )
 
 // Policy is what a page must meet: load exactly this widget build, pinned,
-// and run nothing else but the code allowed by hash.
+// run nothing else but the code allowed by hash, and, over https, come from
+// the attested machine.
 type Policy struct {
 	build   Build
 	allowed []string // Subresource Integrity hashes
+	// What the machine that serves an https page must prove (checkOrigin);
+	// nil verifier: nothing was said, and no https page passes.
+	verifier    *verifier.Verifier
+	expectation verifier.Expectation
 }
 
 // NewPolicy returns the policy for build that also allows the code whose
@@ -39,6 +47,26 @@ func NewPolicy(build Build, allowedCode ...string) (*Policy, error) {
 		}
 	}
 	return &Policy{build: build, allowed: allowedCode}, nil
+}
+
+// WithAttestation returns a copy of p that says what the machine serving an
+// https page must prove for the page to count as its own: the report of the
+// gateway the page's element names must verify with v against exp, bound to
+// a fresh nonce and to the TLS key the page was served with. The audit sets
+// exp's ReportData, Binding and TLSKeySHA256 itself. exp must name the
+// measurements it accepts (or, for debugging, AnyMeasurementUnsafe).
+func (p *Policy) WithAttestation(v *verifier.Verifier, exp verifier.Expectation) (*Policy, error) {
+	switch {
+	case v == nil:
+		return nil, errors.New("pageaudit: WithAttestation needs a verifier")
+	case len(exp.Measurements) == 0 && !exp.AnyMeasurementUnsafe:
+		return nil, fmt.Errorf("pageaudit: %w: no allowed measurement given", verifier.ErrBadExpectation)
+	case len(exp.Measurements) > 0 && exp.AnyMeasurementUnsafe:
+		return nil, fmt.Errorf("pageaudit: %w: Measurements and AnyMeasurementUnsafe contradict each other", verifier.ErrBadExpectation)
+	}
+	q := *p
+	q.verifier, q.expectation = v, exp
+	return &q, nil
 }
 
 // allows reports whether b is code the policy allows by hash.
@@ -96,12 +124,14 @@ type audit struct {
 	client *http.Client
 	policy *Policy
 	page   *Page
-	imap   *importMap
-	files  map[string]*loadedFile
-	order  []string
-	refs   []reference
-	root   string // the widget package's URL prefix
-	report *Report
+	// pageTLS is the connection that served the page, nil over plain HTTP.
+	pageTLS *tls.ConnectionState
+	imap    *importMap
+	files   map[string]*loadedFile
+	order   []string
+	refs    []reference
+	root    string // the widget package's URL prefix
+	report  *Report
 }
 
 // Audit fetches the page at pageURL with client and checks it against
@@ -127,7 +157,7 @@ func Audit(ctx context.Context, client *http.Client, pageURL string, policy *Pol
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnusable, final, err)
 	}
-	a := &audit{ctx: ctx, client: client, policy: policy, page: page, files: map[string]*loadedFile{},
+	a := &audit{ctx: ctx, client: client, policy: policy, page: page, pageTLS: resp.tls, files: map[string]*loadedFile{},
 		report: &Report{MediaType: MediaType, Page: final.String(), WidgetFiles: []FileReport{}, Elements: []ElementReport{}, Findings: []Finding{}}}
 	a.readImportMaps()
 	if err := a.load(); err != nil {
@@ -142,6 +172,7 @@ func Audit(ctx context.Context, client *http.Client, pageURL string, policy *Pol
 		a.checkNavigations,
 		a.checkElements,
 		a.checkStyles,
+		a.checkOrigin,
 	} {
 		check()
 	}
@@ -646,6 +677,9 @@ type fetched struct {
 	body   []byte
 	url    string // after redirects
 	header http.Header
+	// tls is the state of the connection that carried the answer (after
+	// redirects), nil over plain HTTP: the page's says who served it.
+	tls *tls.ConnectionState
 }
 
 // fetch GETs u, at most max bytes.
@@ -669,5 +703,5 @@ func fetch(ctx context.Context, client *http.Client, u string, max int64) (*fetc
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("%s is larger than %d bytes", u, max)
 	}
-	return &fetched{body: b, url: resp.Request.URL.String(), header: resp.Header}, nil
+	return &fetched{body: b, url: resp.Request.URL.String(), header: resp.Header, tls: resp.TLS}, nil
 }

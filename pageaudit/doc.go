@@ -10,10 +10,13 @@
 // # Use
 //
 //	policy, err := pageaudit.NewPolicy(build, allowedHashes...)
+//	v, err := verifier.New(verifier.Options{})
+//	policy, err = policy.WithAttestation(v, verifier.Expectation{Measurements: release})
 //	report, err := pageaudit.Audit(ctx, http.DefaultClient, "https://enroll.example/", policy)
 //
 // A [Build] is the build.json of a widget release (or of a reproducible build
-// at its commit). Audit returns an error wrapping [ErrUnusable] only when the
+// at its commit). [Policy.WithAttestation] says what the machine that serves
+// an https page must prove (see Where the page came from). Audit returns an error wrapping [ErrUnusable] only when the
 // page cannot be read; everything wrong with the page is in the [Report],
 // whose Passed is true if and only if nothing fails. The report is JSON
 // ([MediaType]) with lowerCamelCase keys.
@@ -40,8 +43,7 @@
 // Audit then loads what the page names: every script, the module graph
 // through the import map, the files the widget's loader names with
 // new URL(…, import.meta.url), and the stylesheets. Each check adds findings
-// to the report; a new check (for example, whether the page came over TLS
-// from the attested machine) is one more function in Audit's list.
+// to the report; a new check is one more function in Audit's list.
 //
 // # The checks
 //
@@ -101,6 +103,45 @@
 //     @supports, @layer, @container, @scope) are taken to apply, nesting is
 //     resolved, escapes decoded; what cannot be read fails when it mentions
 //     the element, parts, slots or hosts.
+//
+// # Where the page came from
+//
+// Everything above describes the bytes the audit was served, once. Only a
+// page that comes from the attested machine is the same for everyone: the
+// measured image serves its own files, and no one in front of it can serve a
+// chosen person another page. So the audit asks the gateway each element
+// names (its gateway attribute, resolved as the widget resolves it) for
+// evidence with a fresh nonce and verifies it as cvmtrust verify --gateway
+// does (package gatewayclient), against what the policy expects, with one
+// difference: the TLS key the report must bind is the one of the
+// connection that served the page (the leaf certificate's SubjectPublicKeyInfo,
+// SHA-256, kept from the page's fetch and in the report as tlsKeySha256).
+// That key never leaves the attested machine, so a match means it served the
+// page; the key decides, not the name, so another origin of the same machine
+// passes too.
+//
+// Anything short of a match fails, because each leaves the page in someone
+// else's hands and the audit cannot tell it from an honest setup:
+//
+//   - another key for the same origin: a proxy or load balancer terminates
+//     TLS in front of the machine (the message is verify --gateway's, "the
+//     TLS key of HOST is not the attested one (a proxy terminates TLS in
+//     front of the CVM)");
+//   - another key at another origin: another server served the page;
+//   - evidence v1: it binds no TLS key, so nothing says where TLS ends (verify
+//     --gateway fails it over https the same way);
+//   - a report that does not verify (another measurement, a broken chain),
+//     evidence that cannot be had, no gateway named, no expectation given, or
+//     no TLS state for an https page: a check that could not run is never a
+//     pass;
+//   - plain http: anyone on the path can change the page, and browsers give
+//     such a page no camera.
+//
+// The one note is plain http on this machine's own address (localhost,
+// *.localhost, 127.0.0.0/8, ::1): browsers treat it as a secure context, no
+// network lies between, and it is how the page is developed and tested; the
+// audit says that nothing ties it to a server and passes on the rest.
+// Report.FromAttestedMachine is true only for a match.
 //
 // # Limits
 //

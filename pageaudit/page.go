@@ -85,8 +85,9 @@ type Navigation struct {
 // Element is one <cvm-attest> element.
 type Element struct {
 	Attributes []html.Attribute
-	self       box   // the element, as CSS selectors see it
-	ancestors  []box // its ancestors, nearest first
+	self       box      // the element, as CSS selectors see it
+	ancestors  []box    // its ancestors, nearest first
+	base       *url.URL // what its gateway URL resolves against
 }
 
 // box is an element as a selector sees it without running code.
@@ -261,7 +262,7 @@ func (w *pageWalker) element(n *html.Node, ancestors []*html.Node) {
 		w.styles++
 		p.Styles = append(p.Styles, Style{Where: fmt.Sprintf("<style> #%d", w.styles), Text: textOf(n)})
 	case widgetTag:
-		el := Element{Attributes: n.Attr, self: boxOf(n)}
+		el := Element{Attributes: n.Attr, self: boxOf(n), base: w.base}
 		for _, a := range ancestors {
 			el.ancestors = append(el.ancestors, boxOf(a))
 		}

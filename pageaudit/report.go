@@ -26,6 +26,7 @@ const (
 	CheckNavigation     Check = "navigation"      // meta refresh, <base>, the Refresh header
 	CheckElement        Check = "element"         // what the element is told
 	CheckStyle          Check = "style"           // page CSS that can reach the element
+	CheckOrigin         Check = "origin"          // whether the page came from the attested machine
 )
 
 // Finding is one thing the audit found, and what it makes of it.
@@ -58,13 +59,21 @@ type ElementReport struct {
 // widget file matches the build and is pinned, and no finding and no
 // attribute fails.
 type Report struct {
-	MediaType   string          `json:"mediaType"`
-	Page        string          `json:"page"`
-	Passed      bool            `json:"passed"`
-	WidgetRoot  string          `json:"widgetRoot,omitempty"`
-	WidgetFiles []FileReport    `json:"widgetFiles"`
-	Elements    []ElementReport `json:"elements"`
-	Findings    []Finding       `json:"findings"`
+	MediaType string `json:"mediaType"`
+	Page      string `json:"page"`
+	Passed    bool   `json:"passed"`
+	// FromAttestedMachine is true if and only if the page came over TLS
+	// whose key is bound in the verified attestation of every gateway its
+	// elements name (the origin findings say why not).
+	FromAttestedMachine bool `json:"fromAttestedMachine"`
+	// TLSKeySHA256 is the hex SHA-256 of the SubjectPublicKeyInfo of the
+	// leaf certificate on the connection that served the page; "" over
+	// plain HTTP.
+	TLSKeySHA256 string          `json:"tlsKeySha256,omitempty"`
+	WidgetRoot   string          `json:"widgetRoot,omitempty"`
+	WidgetFiles  []FileReport    `json:"widgetFiles"`
+	Elements     []ElementReport `json:"elements"`
+	Findings     []Finding       `json:"findings"`
 }
 
 func (r *Report) decide() {
@@ -77,7 +86,14 @@ func (r *Report) decide() {
 			r.Passed = r.Passed && a.Outcome != Fail
 		}
 	}
+	origins := 0
+	r.FromAttestedMachine = true
 	for _, f := range r.Findings {
 		r.Passed = r.Passed && f.Outcome != Fail
+		if f.Check == CheckOrigin {
+			origins++
+			r.FromAttestedMachine = r.FromAttestedMachine && f.Outcome == Pass
+		}
 	}
+	r.FromAttestedMachine = r.FromAttestedMachine && origins > 0
 }

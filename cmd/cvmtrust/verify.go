@@ -46,15 +46,82 @@ func (h *hexList) Set(s string) error {
 	return nil
 }
 
+// attestationFlags say what a report must show and whom to trust for it:
+// verify and audit-page read them alike.
+type attestationFlags struct {
+	measurements               hexList
+	anyMeasurement             bool
+	vmpl                       *int
+	minTCB, simulatedRoot, kds string
+}
+
+func (a *attestationFlags) register(fs *flag.FlagSet) {
+	fs.Var(&a.measurements, "measurement", "allowed launch measurement, 96 hex digits (repeatable, or comma-separated)")
+	fs.BoolVar(&a.anyMeasurement, "any-measurement-unsafe", false, "UNSAFE: accept any launch measurement (the guest may run any code)")
+	fs.StringVar(&a.minTCB, "min-tcb", "", "TCB floor, e.g. bl=3,tee=0,snp=8,ucode=115,fmc=0")
+	fs.Func("vmpl", "expected VMPL `N` (0-3); default: any", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 3 {
+			return errors.New("must be 0, 1, 2 or 3")
+		}
+		a.vmpl = &n
+		return nil
+	})
+	fs.StringVar(&a.simulatedRoot, "simulated-root", "", "also trust this simulated ARK `file` (development only; the result says SIMULATED)")
+	fs.StringVar(&a.kds, "kds", "", "KDS proxy base `URL` to fetch a missing VCEK and the CRL from (fails fast; revocation is reported as not checked when it is down)")
+}
+
+// given reports whether a measurement (or --any-measurement-unsafe) was given.
+func (a *attestationFlags) given() bool { return len(a.measurements) > 0 || a.anyMeasurement }
+
+// check refuses a missing or contradictory measurement.
+func (a *attestationFlags) check() error {
+	switch {
+	case !a.given():
+		return errors.New("give --measurement HEX (or, to skip the check, --any-measurement-unsafe)")
+	case len(a.measurements) > 0 && a.anyMeasurement:
+		return errors.New("--measurement and --any-measurement-unsafe contradict each other")
+	}
+	return nil
+}
+
+// apply sets what the flags say in exp and opts: the measurements, VMPL
+// and TCB floor; the KDS fetcher and the simulated root.
+func (a *attestationFlags) apply(exp *verifier.Expectation, opts *verifier.Options) error {
+	exp.Measurements = a.measurements
+	exp.AnyMeasurementUnsafe = a.anyMeasurement
+	exp.VMPL = a.vmpl
+	var err error
+	if exp.MinTCB, err = parseTCBFloor(a.minTCB); err != nil {
+		return err
+	}
+	if a.kds != "" {
+		client, err := kdsclient.New(a.kds, kdsclient.Options{})
+		if err != nil {
+			return fmt.Errorf("--kds: %w", err)
+		}
+		opts.Fetcher = client
+	}
+	if a.simulatedRoot != "" {
+		simRoot, err := os.ReadFile(a.simulatedRoot)
+		if err != nil {
+			return fmt.Errorf("--simulated-root: %w", err)
+		}
+		if opts.Roots, err = verifier.AMDRoots().WithSimulated(simRoot); err != nil {
+			return fmt.Errorf("--simulated-root: %w", err)
+		}
+	}
+	return nil
+}
+
 // verifyFlags is the parsed command line of cvmtrust verify.
 type verifyFlags struct {
-	report, evidence, gateway, nonce               string
-	vcek, vlek, chain, crl, at, reportData, minTCB string
-	simulatedRoot, kds, ca                         string
-	measurements                                   hexList
-	anyMeasurement, jsonOut                        bool
-	vmpl                                           *int
-	timeout                                        time.Duration
+	attestationFlags
+	report, evidence, gateway, nonce string
+	vcek, vlek, chain, crl, at       string
+	reportData, ca                   string
+	jsonOut                          bool
+	timeout                          time.Duration
 }
 
 // defaultTimeout bounds --gateway's fetch.
@@ -104,20 +171,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.chain, "chain", "", "ASK/ASVK (+ ARK) `file`; default: the evidence's, else the pinned AMD chain")
 	fs.StringVar(&f.crl, "crl", "", "AMD CRL `file` for the product (DER or PEM)")
 	fs.StringVar(&f.at, "at", "", "verify as of this `time`: RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02); default now")
-	fs.Var(&f.measurements, "measurement", "allowed launch measurement, 96 hex digits (repeatable, or comma-separated)")
-	fs.BoolVar(&f.anyMeasurement, "any-measurement-unsafe", false, "UNSAFE: accept any launch measurement (the guest may run any code)")
 	fs.StringVar(&f.reportData, "report-data", "", "expected REPORT_DATA, 128 hex digits")
-	fs.StringVar(&f.minTCB, "min-tcb", "", "TCB floor, e.g. bl=3,tee=0,snp=8,ucode=115,fmc=0")
-	fs.Func("vmpl", "expected VMPL `N` (0-3); default: any", func(s string) error {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 3 {
-			return errors.New("must be 0, 1, 2 or 3")
-		}
-		f.vmpl = &n
-		return nil
-	})
-	fs.StringVar(&f.simulatedRoot, "simulated-root", "", "also trust this simulated ARK `file` (development only; the result says SIMULATED)")
-	fs.StringVar(&f.kds, "kds", "", "KDS proxy base `URL` to fetch a missing VCEK and the CRL from (fails fast; revocation is reported as not checked when it is down)")
+	f.attestationFlags.register(fs)
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -268,52 +323,32 @@ func (f *verifyFlags) build(ctx context.Context) (*verifyInput, error) {
 		return nil, errors.New("--nonce and --report-data both set what REPORT_DATA must be: give one")
 	case f.gateway != "" && f.reportData != "":
 		return nil, errors.New("--gateway checks REPORT_DATA against its own nonce: --report-data does not apply")
-	case len(f.measurements) == 0 && !f.anyMeasurement:
-		return nil, errors.New("give --measurement HEX (or, to skip the check, --any-measurement-unsafe)")
-	case len(f.measurements) > 0 && f.anyMeasurement:
-		return nil, errors.New("--measurement and --any-measurement-unsafe contradict each other")
 	case f.timeout <= 0:
 		return nil, errors.New("--timeout must be positive")
 	case f.ca != "" && f.gateway == "":
 		return nil, errors.New("--ca goes with --gateway")
 	}
+	if err := f.attestationFlags.check(); err != nil {
+		return nil, err
+	}
 
 	exp := &in.expectation
-	exp.Measurements = f.measurements
-	exp.AnyMeasurementUnsafe = f.anyMeasurement
-	exp.VMPL = f.vmpl
+	opts := verifier.Options{}
+	if err := f.attestationFlags.apply(exp, &opts); err != nil {
+		return nil, err
+	}
 	var err error
 	if f.reportData != "" {
 		if exp.ReportData, err = hex.DecodeString(f.reportData); err != nil || len(exp.ReportData) != 64 {
 			return nil, errors.New("--report-data must be 128 hex digits")
 		}
 	}
-	if exp.MinTCB, err = parseTCBFloor(f.minTCB); err != nil {
-		return nil, err
-	}
-	opts := verifier.Options{}
 	if f.at != "" {
 		at, err := parseAt(f.at)
 		if err != nil {
 			return nil, err
 		}
 		opts.Now = func() time.Time { return at }
-	}
-	if f.kds != "" {
-		client, err := kdsclient.New(f.kds, kdsclient.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("--kds: %w", err)
-		}
-		opts.Fetcher = client
-	}
-	if f.simulatedRoot != "" {
-		simRoot, err := os.ReadFile(f.simulatedRoot)
-		if err != nil {
-			return nil, fmt.Errorf("--simulated-root: %w", err)
-		}
-		if opts.Roots, err = verifier.AMDRoots().WithSimulated(simRoot); err != nil {
-			return nil, fmt.Errorf("--simulated-root: %w", err)
-		}
 	}
 
 	ev := &in.evidence
@@ -447,8 +482,8 @@ func boundKeys(ev *protocol.Evidence) string {
 	return fmt.Sprintf("the HPKE key (%s) (evidence protocol v1: no TLS key bound)", ev.HPKE.KEM)
 }
 
-// httpClient is the client of --gateway: the system's roots, and the CA of
-// --ca besides.
+// httpClient is the client of verify --gateway and audit-page: the
+// system's roots, and the CA of --ca besides.
 func httpClient(caFile string) (*http.Client, error) {
 	if caFile == "" {
 		return http.DefaultClient, nil
@@ -467,15 +502,6 @@ func httpClient(caFile string) (*http.Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	return &http.Client{Transport: t}, nil
-}
-
-// oneLine keeps a message from a server on one short line (audit-page).
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // parseTCBFloor reads "bl=N,tee=N,snp=N,ucode=N,fmc=N" (any subset).

@@ -152,10 +152,19 @@ func Render(t testing.TB, name string) []byte {
 	return out.Bytes()
 }
 
-// Serve starts a server on 127.0.0.1 that serves the stand-in widget at
-// /widget/, each page at /NAME (expanded), and extra, when not nil, at the
-// paths it names (a test's own pages). It returns the server's base URL.
+// Serve starts a server on 127.0.0.1 that serves Handler(t, extra) over
+// plain HTTP. It returns the server's base URL.
 func Serve(t testing.TB, extra map[string][]byte) string {
+	t.Helper()
+	srv := httptest.NewServer(Handler(t, extra))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Handler serves the stand-in widget at /widget/, each page at /NAME
+// (expanded), and extra, when not nil, at the paths it names (a test's own
+// pages).
+func Handler(t testing.TB, extra map[string][]byte) http.Handler {
 	t.Helper()
 	widget, err := fs.Sub(files, "widget")
 	if err != nil {
@@ -189,7 +198,5 @@ func Serve(t testing.TB, extra map[string][]byte) string {
 		w.Header().Set("Content-Type", types[path.Ext(r.URL.Path)])
 		w.Write(body)
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return mux
 }
