@@ -71,6 +71,9 @@ go_env() {
 step_go() {
   go_env
   cd "$src"
+  # The module cache is the host's, mounted read-only: re-hash every module
+  # against go.sum before compiling any of it.
+  go mod verify > /dev/null
   local flags=(-trimpath -ldflags="-s -w -buildid=")
   mkdir -p /build/bin
   GOOS=linux GOARCH=amd64 go build "${flags[@]}" -o /build/bin/init ./guest/cmd/init
@@ -104,11 +107,6 @@ step_initrd() {
   find /usr/share/ca-certificates/mozilla -name '*.crt' -print0 | LC_ALL=C sort -z | xargs -0 cat > /build/etc/ca-certificates.crt
   local matcher_list=()
   if [[ -f /build/matcher ]]; then
-    # The image has no C library or loader: the matcher must be static.
-    if readelf -l /build/matcher | grep -q 'Requesting program interpreter'; then
-      echo "the matcher is a dynamic executable; the image holds no libraries: link it statically" >&2
-      exit 1
-    fi
     printf 'dir /usr/lib/cvmtrust 0755 0 0\nfile /usr/lib/cvmtrust/matcher /build/matcher 0755 0 0\n' > /build/matcher.list
     matcher_list=(/build/matcher.list)
   fi

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 
 	"github.com/cvmtrust/cvmtrust/guest/initrd"
+	"github.com/cvmtrust/cvmtrust/guest/pid1"
 	"github.com/cvmtrust/cvmtrust/measure"
 )
 
@@ -77,6 +79,9 @@ func TestImageInitrd(t *testing.T) {
 			continue
 		}
 		name := "/" + r.Name
+		if r.Name == "." {
+			name = "/"
+		}
 		if i >= len(listed) || listed[i].Name != name {
 			t.Fatalf("record %d is %s, the listing says %v", i, name, listed[min(i, len(listed)-1)].Name)
 		}
@@ -115,14 +120,33 @@ func TestImageInitrd(t *testing.T) {
 	if i != len(listed) {
 		t.Errorf("the initrd holds %d entries, the listing %d", i, len(listed))
 	}
+	names := map[string]initrd.Listed{}
+	for _, l := range listed {
+		names[l.Name] = l
+	}
 	for _, want := range []string{"/init", "/usr/bin/cvmtrust", "/dev/console", "/usr/share/cvmtrust/web/dist/cvmtrust.wasm"} {
-		found := false
-		for _, l := range listed {
-			found = found || l.Name == want
-		}
-		if !found {
+		if _, ok := names[want]; !ok {
 			t.Errorf("the initrd has no %s", want)
 		}
+	}
+	if root := names["/"]; root.Mode != "0755" {
+		t.Errorf("/ has mode %q, want 0755 (the kernel's default is world-writable)", root.Mode)
+	}
+	// The modules are exactly those PID 1 loads.
+	var modules []string
+	for name := range names {
+		if strings.HasSuffix(name, ".ko.xz") {
+			modules = append(modules, path.Base(name))
+		}
+	}
+	var want []string
+	for _, m := range pid1.Modules {
+		want = append(want, path.Base(m.Path))
+	}
+	slices.Sort(modules)
+	slices.Sort(want)
+	if !slices.Equal(modules, want) {
+		t.Errorf("modules in the initrd %v, PID 1 loads %v", modules, want)
 	}
 }
 
@@ -161,6 +185,11 @@ func TestImageMeasurable(t *testing.T) {
 	want, _ := os.ReadFile("cmdline")
 	if cmdline != strings.TrimSpace(string(want)) {
 		t.Errorf("cmdline %q, guest/cmdline %q", cmdline, want)
+	}
+	for _, opt := range []string{"module.sig_enforce=1", "lockdown=confidentiality", "ia32_emulation=0", "panic=-1"} {
+		if !slices.Contains(strings.Fields(cmdline), opt) {
+			t.Errorf("the kernel command line lacks %s", opt)
+		}
 	}
 	env := launchSettings(t)
 	p.VCPUs, _ = strconv.Atoi(env["VCPUS"])

@@ -22,7 +22,9 @@
 # are signed by a fake AMD chain made in the guest. --release-bundle and
 # --sigstore-root hand the guest a release signed by a SIMULATED Sigstore
 # instance (cvmtrust release sign-simulated) and that instance's root, which
-# its gateway serves for pages to check. Nothing this proves is about hardware.
+# its gateway serves for pages to check. --config gives the guest these
+# settings whole instead (the tests hand it bad ones). Nothing this proves is
+# about hardware.
 #
 # The network is QEMU's user mode; simulated with restrict=on, so that the
 # guest reaches nothing. One port is forwarded from --listen (default
@@ -70,7 +72,7 @@ for l in "$listen" ${listen_https:+"$listen_https"}; do
 done
 [[ "$mode" == simulated || -z "$bundle$sigstore_root" ]] || die "--release-bundle and --sigstore-root are for --simulated: a real guest serves the bundle given in --config"
 [[ -n "$bundle" || -z "$sigstore_root" ]] || die "--sigstore-root goes with --release-bundle"
-[[ "$mode" == snp || -z "$config" ]] || die "--config is for --snp (a simulated guest gets its settings from this script)"
+[[ -z "$config" || -z "$bundle$sigstore_root" ]] || die "--config is the guest's whole settings: it does not go with --release-bundle or --sigstore-root"
 
 cmdline="$(cat "$out/cmdline")"
 # cvmtrust itself: $CVMTRUST_BIN, the demo's build, or go run.
@@ -81,7 +83,7 @@ digest="$("${cvmtrust[@]}" measure --ovmf "$out/OVMF.fd" --kernel "$out/vmlinuz"
   --append "$cmdline" --vcpus "$VCPUS" --vcpu-type "$VCPU_TYPE" --guest-features "$GUEST_FEATURES")"
 say "launch digest of these artifacts ($VCPUS × $VCPU_TYPE, guest features $GUEST_FEATURES): $digest"
 
-qemu=(qemu-system-x86_64 -nodefaults -display none -serial stdio -monitor none -no-reboot
+qemu=(/usr/bin/qemu-system-x86_64 -nodefaults -display none -serial stdio -monitor none -no-reboot
   -m "$MEMORY" -smp "$VCPUS"
   -kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "$cmdline")
 
@@ -90,6 +92,13 @@ if [[ "$mode" == snp ]]; then
   read -r _ pinned_qemu _ < <(awk '$1 == "vmm" { print $2, $3 }' "$repo/guest/pins.lock")
   have="$(dpkg-query -W -f='${Version}' qemu-system-x86 2> /dev/null || echo none)"
   [[ "$have" == "$pinned_qemu" ]] || die "this host has qemu-system-x86 $have; the release pins $pinned_qemu (guest/pins.lock): its launch digest is only known for that QEMU"
+  # The binary run is the package's, not another QEMU earlier on PATH.
+  [[ -x /usr/bin/qemu-system-x86_64 ]] || die "/usr/bin/qemu-system-x86_64 is missing though qemu-system-x86 is installed"
+  # Guest features are 0x1 only with an upstream SNP host kernel (6.11+).
+  kernel_version="$(uname -r)"
+  if [[ "$(printf '%s\n6.11\n' "${kernel_version%%-*}" | sort -V | head -1)" != 6.11 ]]; then
+    say "warning: this host runs Linux $kernel_version; QEMU's SNP guests need 6.11 or later, and older SNP host kernels set other guest features (another digest)"
+  fi
   if ((!print)); then
     [[ -e /dev/sev ]] || die "/dev/sev is missing: this host does not run SEV-SNP guests (docs/guest-image.md, Running on an SEV-SNP host)"
     [[ "$(cat /sys/module/kvm_amd/parameters/sev_snp 2> /dev/null)" == Y ]] || die "kvm_amd has SEV-SNP off (sev_snp=N)"
@@ -108,13 +117,17 @@ else
   cfg="$(mktemp "${TMPDIR:-/tmp}/cvmtrust-guest-config.XXXXXX")"
   trap 'rm -f "$cfg"' EXIT
   # The guest checks every field (guest/pid1/config.go) and stops on a bad one.
-  {
-    printf '{'
-    [[ -n "$bundle" ]] && printf '"release_bundle":%s,' "$(cat "$bundle")"
-    printf '"simulated":{"measurement":"%s"' "$digest"
-    [[ -n "$sigstore_root" ]] && printf ',"sigstore_trusted_root":%s' "$(cat "$sigstore_root")"
-    printf '}}'
-  } > "$cfg"
+  if [[ -n "$config" ]]; then
+    cp "$config" "$cfg"
+  else
+    {
+      printf '{'
+      [[ -n "$bundle" ]] && printf '"release_bundle":%s,' "$(cat "$bundle")"
+      printf '"simulated":{"measurement":"%s"' "$digest"
+      [[ -n "$sigstore_root" ]] && printf ',"sigstore_trusted_root":%s' "$(cat "$sigstore_root")"
+      printf '}}'
+    } > "$cfg"
+  fi
   # KVM where the CPU has hardware virtualization, else TCG (slower, same
   # guest). A /dev/kvm without svm or vmx (a paravirtual backend such as
   # PVM) cannot boot a stock kernel. CVMTRUST_GUEST_ACCEL=tcg forces TCG.

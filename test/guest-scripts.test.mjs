@@ -65,6 +65,28 @@ describe('build-guest.sh against a mirror that fails it', { skip: asRoot ? false
   }
 });
 
+describe('build-guest.sh --matcher', { skip: asRoot ? false : 'SKIPPED LOUDLY: build-guest.sh needs root (CI runs as root)' }, () => {
+  for (const [what, file, want] of [
+    ['a dynamic executable', '/bin/ls', /is dynamically linked; the image has no libraries or loader: link it statically$/],
+    ['a script', path.join(repoRoot, 'scripts/test.sh'), /is not an ELF executable/],
+  ]) {
+    test(`refuses ${what}: one line, nothing in OUT`, async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-matcher-'));
+      try {
+        const out = path.join(tmp, 'out');
+        const r = await run('build-guest.sh', ['--matcher', file, out], { CVMTRUST_CACHE: path.join(tmp, 'cache') });
+        assert.equal(r.code, 1, r.stderr);
+        const lines = r.stderr.trim().split('\n');
+        assert.match(lines.at(-1), /^build-guest: --matcher: /);
+        assert.match(lines.at(-1), want);
+        assert.equal(fs.existsSync(out), false);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
 describe('run-guest.sh --snp', () => {
   let tmp, image, fakeBin;
   const pinnedQEMU = /^vmm\s+qemu-system-x86\s+(\S+)/m.exec(fs.readFileSync(path.join(repoRoot, 'guest/pins.lock'), 'utf8'))[1];

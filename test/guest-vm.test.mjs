@@ -85,6 +85,26 @@ async function bootGuest(dir, release) {
   throw new Error(`the guest did not serve /attestation within ${bootTimeoutMs / 1000} s (exited: ${exited}); its console:\n${output}`);
 }
 
+/**
+ * Boots dir with the guest settings file config and waits for the guest to
+ * power off; resolves with its console.
+ */
+async function bootUntilPowerOff(dir, config, timeoutMs = 300_000) {
+  const port = await freePort();
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(repoRoot, 'scripts/run-guest.sh'), [dir, '--simulated', '--listen', `127.0.0.1:${port}`, '--config', config],
+      { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CVMTRUST_BIN: goBinary('./cmd/cvmtrust') } });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const timer = setTimeout(() => {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      reject(new Error(`the guest did not power off within ${timeoutMs / 1000} s; its console:\n${output}`));
+    }, timeoutMs);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, output }); });
+  });
+}
+
 /** A copy of the image whose initrd has one byte of one file changed. */
 function tamperedImage(dir, into) {
   fs.mkdirSync(into, { recursive: true });
@@ -126,9 +146,12 @@ describe('the guest image, booted simulated', { skip }, () => {
     assert.match(c, /cvmtrust-init: network: IPv4 DHCP Lease IP 10\.0\.2\.15\/24 on eth0/);
     assert.match(c, /NO SEV-SNP: .* SIMULATED/);
     assert.match(c, /sev-guest: not loaded, this machine has no SEV-SNP/);
-    // Every sandbox layer is there under the guest kernel: the simulated
-    // gateway would otherwise say which it runs the matcher without.
+    // Every sandbox layer is there under the guest kernel (the simulated
+    // gateway would otherwise name those it runs the matcher without), and
+    // PID 1 locked the file systems before it started the gateway.
+    assert.match(c, /the matcher runs in every sandbox layer: user, network, mount, pid, ipc, uts, cgroup, no_new_privs, seccomp, landlock, rlimits, environment, pdeathsig/);
     assert.doesNotMatch(c, /the matcher runs WITHOUT these sandbox layers/);
+    assert.match(c, /cvmtrust-init: file systems locked: \d+ steps/);
   });
 
   test('cvmtrust verify --gateway accepts its evidence for the image\'s digest and refuses another', async () => {
@@ -158,6 +181,16 @@ describe('the guest image, booted simulated', { skip }, () => {
     } finally {
       await engine.close();
     }
+  });
+
+  test('bad operator settings: the guest says so and powers off, serving nothing', async () => {
+    const config = path.join(tmp, 'bad-config.json');
+    fs.writeFileSync(config, '{"domains":["not a domain name"]}');
+    const { code, output } = await bootUntilPowerOff(image, config);
+    assert.equal(code, 0, output);
+    assert.match(output, /cvmtrust-init: the gateway cannot run: the operator's settings \(fw_cfg opt\/org\.cvmtrust\/config\) are not usable: domain "not a domain name" is not a DNS name/);
+    assert.match(output, /cvmtrust-init: powering off/);
+    assert.doesNotMatch(output, /gateway started/);
   });
 
   describe('the image with one byte of its initrd changed', () => {

@@ -411,6 +411,12 @@ func startMatcher(sim bool, path string, args, ro []string, timeout time.Duratio
 			return nil, fmt.Errorf("this kernel cannot sandbox the matcher (missing: %s); the gateway does not run a matcher unsandboxed", strings.Join(missing, ", "))
 		}
 		fmt.Fprintf(stderr, "cvmtrust gateway: SIMULATED mode: the matcher runs WITHOUT these sandbox layers, which cannot be set up here: %s\n", strings.Join(missing, ", "))
+	} else {
+		names := make([]string, len(sandbox.Layers))
+		for i, l := range sandbox.Layers {
+			names[i] = l.Name
+		}
+		fmt.Fprintf(stderr, "cvmtrust gateway: the matcher runs in every sandbox layer: %s\n", strings.Join(names, ", "))
 	}
 	cfg := sandbox.Config{Path: path, Args: args, ReadOnly: ro, Memory: memory, AllowMissing: sim}
 	return gateway.NewProcessMatcher(gateway.ProcessMatcherConfig{

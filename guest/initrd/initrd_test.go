@@ -18,6 +18,7 @@ import (
 
 const sampleList = `
 # a comment
+dir   /               0755 0 0
 dir   /dev            0755 0 0
 nod   /dev/console    0600 0 0 c 5 1
 dir   /usr            0755 0 0
@@ -59,7 +60,7 @@ func TestParseRefuses(t *testing.T) {
 		{"too many words", "dir /dev 0755 0 0 0"},
 		{"relative name", "dir dev 0755 0 0"},
 		{"unclean name", "dir /dev/../etc 0755 0 0"},
-		{"root itself", "dir / 0755 0 0"},
+		{"root as a file", "file / /b/x 0755 0 0"},
 		{"mode not octal", "dir /dev 0955 0 0"},
 		{"mode too large", "dir /dev 17777 0 0"},
 		{"uid not a number", "dir /dev 0755 root 0"},
@@ -125,12 +126,12 @@ func TestWriteReproducible(t *testing.T) {
 	for _, l := range listed {
 		names = append(names, l.Name)
 	}
-	want := "/bin /dev /dev/console /init /usr /usr/bin /usr/bin/tool"
+	want := "/ /bin /dev /dev/console /init /usr /usr/bin /usr/bin/tool"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("listed in order %q, want %q", got, want)
 	}
 	sum := sha256.Sum256([]byte("tool contents"))
-	if l := listed[6]; l.SHA256 != hex.EncodeToString(sum[:]) || l.Size != len("tool contents") || l.Mode != "0755" {
+	if l := listed[7]; l.SHA256 != hex.EncodeToString(sum[:]) || l.Size != len("tool contents") || l.Mode != "0755" {
 		t.Errorf("listed %+v", l)
 	}
 }
@@ -162,6 +163,7 @@ func TestWriteReadBack(t *testing.T) {
 		mode uint64
 		body string
 	}{
+		{".", cpio.S_IFDIR | 0o755, ""},
 		{"dev", cpio.S_IFDIR | 0o755, ""},
 		{"dev/console", cpio.S_IFCHR | 0o600, ""},
 		{"init", cpio.S_IFREG | 0o700, "#!init"},
@@ -207,7 +209,7 @@ func TestWriteGNUCpio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "bin\ndev\ndev/console\ninit\nusr\nusr/bin\nusr/bin/tool\n"
+	want := ".\nbin\ndev\ndev/console\ninit\nusr\nusr/bin\nusr/bin/tool\n"
 	if string(out) != want {
 		t.Errorf("cpio -t lists\n%s\nwant\n%s", out, want)
 	}

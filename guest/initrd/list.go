@@ -17,7 +17,9 @@
 // replaced by the value given to Parse; an unknown variable is an error, so a
 // typo cannot silently drop a file. NAME is absolute; every directory that
 // holds an entry must itself be declared (the kernel does not make missing
-// parents), and no name may be declared twice.
+// parents), and no name may be declared twice. "dir / MODE UID GID" sets the
+// root directory's own mode and owner (an entry named "." in the archive);
+// without it the kernel leaves the root world-writable (1777).
 //
 // # Reproducibility
 //
@@ -113,7 +115,7 @@ func Check(entries []Entry) error {
 	}
 	for _, e := range entries {
 		dir := path.Dir(e.Name)
-		if dir != "/" && first[dir].Kind != Dir {
+		if e.Name != "/" && dir != "/" && first[dir].Kind != Dir {
 			return fmt.Errorf("%w: %s: %s is in %s, which is not declared as a dir", ErrList, e.At, e.Name, dir)
 		}
 	}
@@ -133,8 +135,11 @@ func parseLine(w []string) (Entry, error) {
 		return Entry{}, fmt.Errorf("%s takes %d words, got %d", e.Kind, want, len(w))
 	}
 	e.Name = w[1]
-	if !path.IsAbs(e.Name) || path.Clean(e.Name) != e.Name || e.Name == "/" {
-		return Entry{}, fmt.Errorf("name %q is not a clean absolute path below /", e.Name)
+	if !path.IsAbs(e.Name) || path.Clean(e.Name) != e.Name {
+		return Entry{}, fmt.Errorf("name %q is not a clean absolute path", e.Name)
+	}
+	if e.Name == "/" && e.Kind != Dir {
+		return Entry{}, errors.New("/ can only be a dir")
 	}
 	rest := w[2:]
 	if e.Kind == File || e.Kind == Symlink {

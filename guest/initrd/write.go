@@ -51,7 +51,7 @@ func Write(w io.Writer, entries []Entry, mtime uint64, readFile func(string) ([]
 			MTime: mtime,
 			UID:   uint64(e.UID),
 			GID:   uint64(e.GID),
-			Name:  strings.TrimPrefix(e.Name, "/"),
+			Name:  archiveName(e.Name),
 			Mode:  uint64(e.Mode),
 		}
 		var contents []byte
@@ -115,4 +115,13 @@ func Compress(w io.Writer) (io.WriteCloser, error) {
 	}
 	zw.OS = 3 // Unix; the zero time and empty name are already the defaults
 	return zw, nil
+}
+
+// archiveName is the name of an entry in the archive: relative to the root,
+// which is itself ".".
+func archiveName(name string) string {
+	if name == "/" {
+		return "."
+	}
+	return strings.TrimPrefix(name, "/")
 }

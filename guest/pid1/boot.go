@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/u-root/u-root/pkg/dhclient"
@@ -37,6 +40,16 @@ func Main() {
 		fmt.Fprintln(os.Stderr, "cvmtrust-init runs only as the guest's first process (PID 1)")
 		os.Exit(2)
 	}
+	// A panic would end PID 1, which panics the kernel; power off instead.
+	defer func() {
+		if r := recover(); r != nil {
+			say("internal error: %v", r)
+			powerOff()
+		}
+	}()
+	// The default action of these would end PID 1 (the gateway, as root,
+	// could send them).
+	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
 	gateway, err := boot()
 	if err != nil {
 		say("the gateway cannot run: %v", err)
@@ -66,6 +79,11 @@ func boot() (gatewayPID int, err error) {
 	snp, err := loadModules()
 	if err != nil {
 		return 0, err
+	}
+	// Simulated only where the kernel itself says SEV-SNP is off: a guest
+	// driver that failed on a real SNP guest must not turn it into one.
+	if !snp && snpActive() {
+		return 0, errors.New("SEV-SNP is active, but its guest driver (sev-guest) did not load: refusing to run the gateway simulated")
 	}
 	if err := mount(configfsMount); err != nil {
 		return 0, err
@@ -99,6 +117,12 @@ func boot() (gatewayPID int, err error) {
 			return 0, err
 		}
 	}
+	for _, l := range Locks {
+		if err := l.apply(); err != nil {
+			return 0, fmt.Errorf("%s: %w", l.What, err)
+		}
+	}
+	say("file systems locked: %d steps", len(Locks))
 	s, _ := ServiceByName("gateway")
 	cmd := serviceCommand(s, args)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -164,8 +188,10 @@ func loadModule(path string) error {
 }
 
 // readConfig reads the operator's settings; without any, the defaults hold.
+// fw_cfg gives whatever size the host says: at most MaxConfigSize+1 bytes
+// are read, and ParseConfig refuses more than MaxConfigSize.
 func readConfig() (*Config, error) {
-	b, err := os.ReadFile(fwCfgFile)
+	f, err := os.Open(fwCfgFile)
 	if errors.Is(err, os.ErrNotExist) {
 		say("no operator settings (fw_cfg %s): plain HTTP on port %d", ConfigName, HTTPPort)
 		return &Config{}, nil
@@ -173,7 +199,69 @@ func readConfig() (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading fw_cfg %s: %w", ConfigName, err)
 	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading fw_cfg %s: %w", ConfigName, err)
+	}
 	return ParseConfig(b)
+}
+
+// snpActive says whether the kernel found SEV-SNP active at boot, from its
+// own log ("Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP"),
+// which does not depend on the sev-guest driver.
+func snpActive() bool {
+	f, err := os.OpenFile("/dev/kmsg", os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 8192)
+	for {
+		n, err := f.Read(buf)
+		if err != nil {
+			return false // EAGAIN: the log is read to its end
+		}
+		line := string(buf[:n])
+		if strings.Contains(line, "Memory Encryption Features active") && strings.Contains(line, "SEV-SNP") {
+			return true
+		}
+	}
+}
+
+// bindReadOnly makes path read-only with flags: a mount point is remounted,
+// anything else is bind-mounted onto itself first.
+func bindReadOnly(path string, flags uintptr) func() error {
+	return func() error {
+		if !isMountPoint(path) {
+			if err := unix.Mount(path, path, "", unix.MS_BIND, ""); err != nil {
+				return err
+			}
+		}
+		return unix.Mount("", path, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|flags, "")
+	}
+}
+
+// isMountPoint: path is / or a mount of Mounts.
+func isMountPoint(path string) bool {
+	if path == "/" {
+		return true
+	}
+	for _, m := range Mounts {
+		if m.Target == path {
+			return true
+		}
+	}
+	return false
+}
+
+func removeFile(path string) func() error {
+	return func() error {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
 }
 
 func writeSysctl(s Sysctl) error {

@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,10 +43,9 @@ func serviceCommand(s Service, args []string) *exec.Cmd {
 		Args: append([]string{ServiceLauncher, s.Name}, args...),
 		Env:  []string{"PATH=/usr/bin", "HOME=/run", "TZ=UTC"},
 		Dir:  "/",
-		SysProcAttr: &syscall.SysProcAttr{
-			Setsid:    true,
-			Pdeathsig: syscall.SIGKILL,
-		},
+		// No Pdeathsig: it follows the thread that started the child, and PID
+		// 1 outlives every service anyway.
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
 }
 
@@ -70,10 +71,15 @@ func RunServiceLauncherIfRequested() {
 	os.Exit(launcherFailed)
 }
 
-// ApplyPolicy sets s's policy on the calling thread's process: the
-// capability bounding set, no_new_privs and the seccomp filter. Each layer
-// that cannot be set is an error naming it; the caller must not go on.
+// ApplyPolicy sets s's policy on the calling thread's process: no core
+// dumps, the capability bounding set, no_new_privs and the seccomp filters.
+// Each layer that cannot be set is an error naming it; the caller must not go
+// on.
 func ApplyPolicy(s Service) error {
+	// A hard limit of 0: the service cannot raise it (no CAP_SYS_RESOURCE).
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
+		return fmt.Errorf("core dumps: %w", err)
+	}
 	if err := dropCapabilities(s.Capabilities); err != nil {
 		return fmt.Errorf("capabilities: %w", err)
 	}
@@ -83,6 +89,45 @@ func ApplyPolicy(s Service) error {
 	}
 	if err := seccomp.LoadFilter(seccomp.Filter{NoNewPrivs: true, Flag: seccomp.FilterFlagTSync, Policy: policy}); err != nil {
 		return fmt.Errorf("seccomp and no_new_privs: %w", err)
+	}
+	if err := loadFilter(nativeArchOnly); err != nil {
+		return fmt.Errorf("seccomp (x86-64 calls only): %w", err)
+	}
+	return nil
+}
+
+// auditArchX86_64 is AUDIT_ARCH_X86_64, the arch field of seccomp_data for
+// a 64-bit system call.
+const auditArchX86_64 = 0xc000003e
+
+// nativeArchOnly kills the process on any system call not made through the
+// x86-64 entry. A deny list passes what it does not name, and a library's
+// deny list (go-seccomp-bpf's among them) lets calls of another
+// architecture through to its default action: the i386 entry (int 0x80)
+// would reach every denied call. The kernel command line also switches that
+// entry off (ia32_emulation=0); this filter holds if it is ever on.
+var nativeArchOnly = []bpf.Instruction{
+	bpf.LoadAbsolute{Off: 4, Size: 4}, // seccomp_data.arch
+	bpf.JumpIf{Cond: bpf.JumpEqual, Val: auditArchX86_64, SkipTrue: 1},
+	bpf.RetConstant{Val: unix.SECCOMP_RET_KILL_PROCESS},
+	bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
+}
+
+// loadFilter installs a seccomp filter on every thread of the process; it
+// needs no_new_privs, which ApplyPolicy sets first.
+func loadFilter(prog []bpf.Instruction) error {
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return err
+	}
+	filter := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		filter[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
+	if e != 0 {
+		return e
 	}
 	return nil
 }

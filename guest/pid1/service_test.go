@@ -3,6 +3,7 @@
 package pid1
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -152,5 +154,79 @@ func TestServiceTable(t *testing.T) {
 	}
 	if Sysctls[len(Sysctls)-1].Key != "kernel.modules_disabled" {
 		t.Error("kernel.modules_disabled is not the last setting written")
+	}
+}
+
+// seccompData lays out struct seccomp_data for x/net/bpf's VM, which loads
+// words big-endian where the kernel loads them in the machine's order: each
+// 32-bit word is written big-endian at its little-endian place.
+func seccompData(nr, arch uint32, args ...uint64) []byte {
+	b := make([]byte, 64)
+	binary.BigEndian.PutUint32(b[0:], nr)
+	binary.BigEndian.PutUint32(b[4:], arch)
+	for i, a := range args {
+		binary.BigEndian.PutUint32(b[16+8*i:], uint32(a))
+		binary.BigEndian.PutUint32(b[16+8*i+4:], uint32(a>>32))
+	}
+	return b
+}
+
+// verdict runs the gateway's two filters on one call as the kernel would:
+// the stricter action wins.
+func verdict(t *testing.T, data []byte) uint32 {
+	t.Helper()
+	s, _ := ServiceByName("gateway")
+	policy, err := seccompPolicy(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deny, err := policy.Assemble()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []uint32
+	for _, prog := range [][]bpf.Instruction{deny, nativeArchOnly} {
+		vm, err := bpf.NewVM(prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := vm.Run(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, uint32(r))
+	}
+	// The kernel's precedence: the action field compared as a signed number.
+	a, b := out[0], out[1]
+	if int32(a&unix.SECCOMP_RET_ACTION_FULL) < int32(b&unix.SECCOMP_RET_ACTION_FULL) {
+		return a
+	}
+	return b
+}
+
+// TestGatewayFiltersOnEveryEntry: calls through the i386 entry (int 0x80,
+// arch 0x40000003), which the deny list alone passes, kill the process;
+// 64-bit calls are denied or allowed as the table says.
+func TestGatewayFiltersOnEveryEntry(t *testing.T) {
+	const archI386 = 0x40000003
+	const eperm = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want uint32
+	}{
+		{"i386 init_module", seccompData(128, archI386), unix.SECCOMP_RET_KILL_PROCESS},
+		{"i386 socketcall", seccompData(102, archI386, 1, 0), unix.SECCOMP_RET_KILL_PROCESS},
+		{"i386 read", seccompData(3, archI386), unix.SECCOMP_RET_KILL_PROCESS},
+		{"x86-64 finit_module", seccompData(unix.SYS_FINIT_MODULE, auditArchX86_64), eperm},
+		{"x86-64 io_uring_setup", seccompData(unix.SYS_IO_URING_SETUP, auditArchX86_64), eperm},
+		{"x86-64 socket AF_NETLINK", seccompData(unix.SYS_SOCKET, auditArchX86_64, unix.AF_NETLINK), unix.SECCOMP_RET_ERRNO | uint32(unix.EAFNOSUPPORT)},
+		{"x86-64 socket AF_NETLINK, high bits set", seccompData(unix.SYS_SOCKET, auditArchX86_64, 1<<32|unix.AF_INET), unix.SECCOMP_RET_ERRNO | uint32(unix.EAFNOSUPPORT)},
+		{"x86-64 socket AF_INET", seccompData(unix.SYS_SOCKET, auditArchX86_64, unix.AF_INET), unix.SECCOMP_RET_ALLOW},
+		{"x86-64 read", seccompData(unix.SYS_READ, auditArchX86_64), unix.SECCOMP_RET_ALLOW},
+	} {
+		if got := verdict(t, tc.data); got != tc.want {
+			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+		}
 	}
 }

@@ -74,8 +74,31 @@ var Sysctls = []Sysctl{
 	{"fs.protected_symlinks", "1", "symlinks in sticky directories followed only by their owner"},
 	{"fs.protected_hardlinks", "1", "no hard links to files one cannot write"},
 	{"fs.suid_dumpable", "0", "no core dumps of processes that changed credentials"},
-	{"kernel.core_pattern", "|/bin/false", "no core files anywhere"},
+	{"kernel.core_pattern", "core", "no pipe to a helper; and no core file: / is read-only and services have RLIMIT_CORE 0"},
+	{"kernel.usermodehelper.bset", "0\t0", "a helper the kernel starts (core pipe, module request) gets no capability"},
+	{"kernel.usermodehelper.inheritable", "0\t0", "nor any inheritable one"},
+	{"kernel.io_uring_disabled", "2", "no io_uring, which a seccomp filter cannot see into"},
+	{"dev.tty.ldisc_autoload", "0", "no line discipline module is asked for"},
 	{"kernel.modules_disabled", "1", "no kernel module can be loaded from now on: the kernel runs only the measured image's code"},
+}
+
+// Lock is one way PID 1 takes write access away once it has written what it
+// must, just before it starts the gateway. The gateway runs as root (the
+// matcher's sandbox needs that), and root needs no capability to write a
+// root-owned file: these are what keep it from the kernel's settings and the
+// file system.
+type Lock struct {
+	What, Why string
+	apply     func() error
+}
+
+// Locks are applied in order.
+var Locks = []Lock{
+	{"/proc/sys read-only", "root could rewrite any sysctl above (core_pattern, modprobe, usermodehelper) without a capability", bindReadOnly("/proc/sys", noexec)},
+	{"/proc/sysrq-trigger read-only", "no SysRq from inside either", bindReadOnly("/proc/sysrq-trigger", noexec)},
+	{"/sys read-only", "no sysfs writes (configfs, mounted apart, stays writable for reports)", bindReadOnly("/sys", noexec)},
+	{"no /dev/userfaultfd", "the device hands out userfaultfd whatever vm.unprivileged_userfaultfd says", removeFile("/dev/userfaultfd")},
+	{"/ read-only", "nothing in the image can be replaced or added; /run, /tmp and /dev are mounts of their own", bindReadOnly("/", nodevNosuid)},
 }
 
 // Service is one program PID 1 runs, with the policy it runs under.

@@ -5,6 +5,7 @@
 //	guestpins inputs ...    write OUT/inputs.json: every input of a build and every output's SHA-256
 //	guestpins get KIND      print "NAME VERSION SHA256 SIZE PATH" for each pinned input of KIND
 //	guestpins unzip-go ZIP DIR   unpack the Go toolchain module zip as a GOROOT
+//	guestpins check-static FILE  refuse a matcher the image cannot run: not a static x86-64 ELF executable
 //
 // It runs on the build host; nothing it writes is in a measured artifact.
 package main
@@ -12,6 +13,7 @@ package main
 import (
 	"archive/zip"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -40,6 +42,12 @@ func main() {
 		err = get(os.Args[2:], os.Stdout)
 	case "unzip-go":
 		err = unzipGo(os.Args[2:])
+	case "check-static":
+		if len(os.Args) != 3 {
+			err = errors.New("usage: guestpins check-static FILE")
+		} else {
+			err = checkStatic(os.Args[2])
+		}
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -320,4 +328,26 @@ func extractFile(f *zip.File, dst string, mode os.FileMode) error {
 		return err
 	}
 	return w.Close()
+}
+
+// checkStatic refuses what the image cannot run: the image has no C library
+// and no dynamic loader, and its kernel is x86-64.
+func checkStatic(name string) error {
+	f, err := elf.Open(name)
+	if err != nil {
+		return fmt.Errorf("%s is not an ELF executable: %w", name, err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
+		return fmt.Errorf("%s is for %v, not x86-64", name, f.Machine)
+	}
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return fmt.Errorf("%s is an ELF %v, not an executable", name, f.Type)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked; the image has no libraries or loader: link it statically", name)
+		}
+	}
+	return nil
 }
