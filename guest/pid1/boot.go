@@ -211,16 +211,21 @@ func readConfig() (*Config, error) {
 // own log ("Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP"),
 // which does not depend on the sev-guest driver.
 func snpActive() bool {
-	f, err := os.OpenFile("/dev/kmsg", os.O_RDONLY|unix.O_NONBLOCK, 0)
+	// Raw reads: an os.File would wait for more records at the end of the
+	// log instead of returning EAGAIN.
+	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	buf := make([]byte, 8192)
 	for {
-		n, err := f.Read(buf)
-		if err != nil {
-			return false // EAGAIN: the log is read to its end
+		n, err := unix.Read(fd, buf)
+		if errors.Is(err, unix.EPIPE) {
+			continue // records overwritten while reading; go on with the next
+		}
+		if err != nil || n <= 0 {
+			return false // EAGAIN: the whole log is read
 		}
 		line := string(buf[:n])
 		if strings.Contains(line, "Memory Encryption Features active") && strings.Contains(line, "SEV-SNP") {
