@@ -122,7 +122,7 @@ describe('run-guest.sh --snp', () => {
     assert.match(r.stderr, /launch digest of these artifacts \(4 × EPYC-Milan, guest features 0x1\): [0-9a-f]{96}/);
     const cmd = r.stdout;
     for (const want of [
-      /-accel kvm -cpu EPYC-Milan/, /-smp 4/,
+      /-accel kvm -cpu EPYC-Milan -smp 4/,
       /sev-snp-guest,id=sev0,cbitpos=51,reduced-phys-bits=1,kernel-hashes=on/,
       /confidential-guest-support=sev0/, /-bios \S+\/OVMF\.fd/, /-kernel \S+\/vmlinuz -initrd \S+\/initrd\.img -append console=ttyS0/,
       /virtio-net-pci,netdev=net0,iommu_platform=true/, /hostfwd=tcp:127\.0\.0\.1:8081-:80/,
