@@ -164,7 +164,8 @@ func objectKeys(obj jsval.Value) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	arr, err := object.Call("keys", obj)
+	// Every own name, enumerable or not: each is read, so each is checked.
+	arr, err := object.Call("getOwnPropertyNames", obj)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ func objectKeys(obj jsval.Value) ([]string, error) {
 	}
 	keys := make([]string, n)
 	for i := range keys {
-		k, err := arr.Index(i)
+		k, err := arr.OwnIndex(i)
 		if err != nil {
 			return nil, err
 		}
@@ -185,9 +186,11 @@ func objectKeys(obj jsval.Value) ([]string, error) {
 	return keys, nil
 }
 
-// reader reads typed fields of one JavaScript object. The first problem is
-// kept in err and later reads return zero values, so a decoder reads every
-// field and checks err once. Absent (undefined or null) fields are zero.
+// reader reads typed fields of one JavaScript object, its own properties
+// only: a property Object.prototype has (a library's bug, a hostile script)
+// is absent here, never an option. The first problem is kept in err and
+// later reads return zero values, so a decoder reads every field and checks
+// err once. Absent (undefined or null) fields are zero.
 type reader struct {
 	obj  jsval.Value
 	path string
@@ -206,7 +209,7 @@ func (r *reader) get(key string, want jsval.Type, what string) (jsval.Value, boo
 	if r.err != nil || r.obj.IsUndefined() {
 		return jsval.Value{}, false
 	}
-	v, err := r.obj.Get(key)
+	v, err := r.obj.Own(key)
 	if err != nil {
 		r.fail(key, "cannot be read: %v", err)
 		return jsval.Value{}, false
@@ -222,7 +225,7 @@ func (r *reader) get(key string, want jsval.Type, what string) (jsval.Value, boo
 }
 
 func (r *reader) has(key string) bool {
-	v, err := r.obj.Get(key)
+	v, err := r.obj.Own(key)
 	return err == nil && !v.IsUndefined() && !v.IsNull()
 }
 
@@ -307,7 +310,7 @@ func (r *reader) strings(key string) []string {
 	}
 	out := make([]string, 0, n)
 	for i := range n {
-		e, err := v.Index(i)
+		e, err := v.OwnIndex(i)
 		if err != nil || e.Type() != jsval.TypeString {
 			r.fail(key, "must be an array of strings")
 			return nil

@@ -171,8 +171,7 @@ func decodeSigstorePolicy(v jsval.Value, keys []string) (sigstore.Policy, string
 		Workflow:       r.string("workflow"),
 		ArtifactDigest: r.hex("artifactDigest"),
 	}
-	if r.has("artifact") {
-		art, _ := r.obj.Get("artifact")
+	if art, ok := r.get("artifact", jsval.TypeObject, "a Uint8Array"); ok {
 		if p.Artifact, err = bytesArg("policy.artifact", art); err != nil {
 			return p, "", err
 		}

@@ -6,7 +6,7 @@
 // No DOM here; <cvm-attest> reads its release-* attributes with
 // releaseOptionsOf and shows releaseFacts.
 
-import { fetchText, loadVerifier } from './verifier.js';
+import { fetchText, loadVerifier, ownData } from './verifier.js';
 
 /** The GitHub Actions OIDC issuer: the default release-issuer. */
 export const githubActionsIssuer = 'https://token.actions.githubusercontent.com';
@@ -122,8 +122,8 @@ async function fetchBundle(fetchFn, url, timeoutMs = defaultTimeoutMs) {
  */
 export function claimedMeasurement(body) {
   try {
-    const bundle = typeof body === 'string' ? JSON.parse(body) : body;
-    const m = JSON.parse(atob(bundle.dsseEnvelope.payload)).predicate.measurement;
+    const bundle = ownData(typeof body === 'string' ? JSON.parse(body) : body);
+    const m = ownData(JSON.parse(atob(bundle.dsseEnvelope.payload))).predicate.measurement;
     return typeof m === 'string' && /^[0-9a-fA-F]{96}$/.test(m) ? m.toLowerCase() : undefined;
   } catch {
     return undefined; // the wasm says what is wrong with it
@@ -143,7 +143,7 @@ async function readBundle(bundle, fetchFn, timeoutMs) {
 
 /** Verifies a read bundle against policy in the wasm; resolves with the release or rejects as loadRelease. */
 async function verifyBundle(ns, { body, url }, policy, simulatedTrustedRoot) {
-  const got = await ns.verifyRelease(body, { ...policy, ...(simulatedTrustedRoot ? { simulatedTrustedRoot } : {}) });
+  const got = await ns.verifyRelease(ownData(body), ownData({ ...policy, ...(simulatedTrustedRoot ? { simulatedTrustedRoot } : {}) }));
   if (!got.verified) {
     throw refused(got.reason, { detail: got.detail, result: got.result, bundleUrl: url?.href });
   }
@@ -157,10 +157,11 @@ async function verifyBundle(ns, { body, url }, policy, simulatedTrustedRoot) {
  * simulated, result); rejects with an Error whose code is
  * 'release_refused' and whose message says why in plain words.
  */
-export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, timeoutMs, ...load } = {}) {
+export async function loadRelease(bundle, policy, options = {}) {
+  const { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, timeoutMs, ...load } = ownData(options);
   // The bundle is fetched while the wasm loads.
   const [read, ns] = await Promise.all([readBundle(bundle, fetchFn, timeoutMs), loadVerifier(load)]);
-  return verifyBundle(ns, read, policy, simulatedTrustedRoot);
+  return verifyBundle(ns, read, ownData(policy), simulatedTrustedRoot);
 }
 
 /**
@@ -172,7 +173,9 @@ export async function loadRelease(bundle, policy, { fetch: fetchFn = globalThis.
  * the wasm and resolves with the releases; any bundle that is refused
  * rejects the whole (capture stays disabled).
  */
-export async function fetchSignedReleases({ policy, bundles, trustSimulatedRoot }, { gateway, fetch: fetchFn = globalThis.fetch, timeoutMs }) {
+export async function fetchSignedReleases(options, context) {
+  const { policy, bundles = [], trustSimulatedRoot } = ownData(options);
+  const { gateway, fetch: fetchFn = globalThis.fetch, timeoutMs } = ownData(context);
   const urls = bundles.length ? bundles.map((b) => new URL(b, globalThis.document?.baseURI)) : [new URL(gatewayBundlePath, gateway)];
   const rootURL = trustSimulatedRoot && new URL(trustSimulatedRoot, globalThis.document?.baseURI);
   const [simulatedTrustedRoot, ...read] = await Promise.all([

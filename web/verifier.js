@@ -21,13 +21,43 @@ const verifiedEvidence = new WeakMap();
 
 let loading;
 
+/** How deep options may nest: far more than any has, and a bound on a cyclic one. */
+const maxOptionDepth = 16;
+
+/**
+ * A copy of an argument as plain data: an object becomes a null-prototype
+ * object of its own enumerable properties, an array a new array of its own
+ * elements (a hole stays undefined), at every depth; anything else (strings,
+ * numbers, functions, a Uint8Array, a URL) stays as it is. What
+ * Object.prototype has (set by a library's bug, or a hostile script) then
+ * reads as absent, here and in the wasm, which reads own properties only
+ * too: Object.prototype.policy = { allowDebug: true } is no option. The
+ * dictionaries this module hands the platform (fetch's and Response's
+ * init) are made so too: the browser reads their members through the
+ * prototype chain.
+ */
+export function ownData(value, depth = 0) {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > maxOptionDepth) throw new TypeError('cvmtrust: an argument nests too deep');
+  if (Array.isArray(value)) {
+    const out = [];
+    for (let i = 0; i < value.length; i++) out.push(Object.hasOwn(value, i) ? ownData(value[i], depth + 1) : undefined);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out = Object.create(null);
+  for (const key of Object.keys(value)) out[key] = ownData(value[key], depth + 1);
+  return out;
+}
+
 /**
  * Loads and starts the wasm verifier once per page; later calls return the
  * same Promise. A failed load is not cached, so a retry can succeed.
  * @param {import('./index.js').LoadOptions} [options]
  */
 export function loadVerifier(options = {}) {
-  loading ??= startVerifier(options).catch((err) => {
+  loading ??= startVerifier(ownData(options)).catch((err) => {
     loading = undefined;
     throw err;
   });
@@ -94,13 +124,13 @@ async function compile(wasmURL, integrity, stallMs) {
     return stalled;
   };
   try {
-    const res = await fetch(url, { signal: stall.signal }).catch((err) => { throw failed(err); });
+    const res = await fetch(url, ownData({ signal: stall.signal })).catch((err) => { throw failed(err); });
     if (!res.ok || !res.body) throw new Error(`cvmtrust: cannot load the verifier (${res.status} ${res.statusText} for ${res.url})`);
     const [toCompile, toHash] = res.body.tee();
     const bytes = readBytes(toHash, stall.renew);
     // Streaming whatever type the server sends: the bytes are checked below.
     const compiling = typeof WebAssembly.compileStreaming === 'function'
-      ? WebAssembly.compileStreaming(new Response(toCompile, { headers: { 'Content-Type': 'application/wasm' } }))
+      ? WebAssembly.compileStreaming(new Response(toCompile, ownData({ headers: { 'Content-Type': 'application/wasm' } })))
       : bytes.then((b) => WebAssembly.compile(b));
     compiling.catch(() => {}); // an integrity failure, or the stall, is the error to report
     const got = await bytes.catch((err) => { throw failed(err); });
@@ -157,7 +187,8 @@ const defaultTimeoutMs = 20000;
  * @param {import('./index.js').LoadOptions & { fetch?: typeof fetch }} [options]
  * @returns {Promise<import('./index.js').Release>}
  */
-export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = {}) {
+export async function loadManifest(manifest, options = {}) {
+  const { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = ownData(options);
   const read = await readManifest(manifest, fetchFn, timeoutMs);
   return measureManifest(await loadVerifier(load), read);
 }
@@ -174,7 +205,8 @@ async function readManifest(manifest, fetchFn, timeoutMs) {
   }
   let claim;
   try {
-    claim = (typeof body === 'string' ? JSON.parse(body) : body)?.measurement;
+    body = ownData(typeof body === 'string' ? JSON.parse(body) : body);
+    claim = body?.measurement;
   } catch {
     // The wasm says what is wrong with it.
   }
@@ -208,7 +240,8 @@ async function measureManifest(ns, { body, url, claim }) {
  * @param {import('./index.js').VerifyGatewayOptions} options
  * @returns {Promise<import('./index.js').Result>}
  */
-export async function verifyGateway({ gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, timeoutMs = defaultTimeoutMs, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+export async function verifyGateway(options = {}) {
+  const { gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, timeoutMs = defaultTimeoutMs, fetch: fetchFn = globalThis.fetch, ...load } = ownData(options);
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
   if (measurements != null && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
   if (manifests != null && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
@@ -254,7 +287,7 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
     signedList = await releasing;
     if (incomplete) throw incomplete;
   }
-  const expect = (signed) => ({
+  const expect = (signed) => ownData({
     ...expectation,
     measurements: [...(measurements ?? []), ...read.map((m) => m.claim).filter(Boolean), ...signed],
     nonce,
@@ -279,14 +312,14 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
   const { sealTo } = result;
   delete result.sealTo;
   const measured = result.report?.measurement?.toLowerCase();
+  // Own properties, set whether or not there is a release: a page reading
+  // them never gets what Object.prototype has instead.
   const release = releases.find((r) => r.measurement === measured);
-  if (release) result.release = release;
+  result.release = release;
   // A release signed through a simulated Sigstore instance proves nothing
   // about a real release: the whole Result says SIMULATED.
-  if (release?.simulated) {
-    result.simulated = true;
-    result.simulatedSigstore = true;
-  }
+  result.simulatedSigstore = release?.simulated === true;
+  if (result.simulatedSigstore) result.simulated = true;
   if (result.verified && sealTo) {
     verifiedEvidence.set(result, { gateway: base, sealTo: Object.freeze(sealTo) });
     // Sealing comes next; have its code ready by then.
@@ -303,7 +336,8 @@ const receiptLabel = 'cvmtrust-receipt-v1';
 let hpkeLoading;
 
 /** Loads dist/hpke.js once per page; a failed load is not cached. */
-function loadHpke({ hpkeURL = defaultHpkeURL } = {}) {
+function loadHpke(options = {}) {
+  const { hpkeURL = defaultHpkeURL } = ownData(options);
   hpkeLoading ??= import(String(hpkeURL)).catch((err) => {
     hpkeLoading = undefined;
     throw new Error('cvmtrust: cannot load the encryption module (dist/hpke.js).', { cause: err });
@@ -402,7 +436,9 @@ export async function sealFor(result, bytes, load = {}) {
  * @param {import('./index.js').Result} result
  * @param {import('./index.js').Capture} capture
  */
-export async function enroll(result, { image, contentType = 'image/jpeg', width, height }, { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = {}) {
+export async function enroll(result, capture, options = {}) {
+  const { image, contentType = 'image/jpeg', width, height } = ownData(capture);
+  const { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = ownData(options);
   const entry = verifiedEvidence.get(result);
   if (!entry) throw new TypeError('enroll: only a verified Result returned by verifyGateway can be enrolled with');
   const plaintext = new TextEncoder().encode(JSON.stringify({
@@ -423,7 +459,7 @@ export async function enroll(result, { image, contentType = 'image/jpeg', width,
   let body = null;
   try {
     try {
-      res = await fetchFn(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request), signal: deadline.signal });
+      res = await fetchFn(url, ownData({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request), signal: deadline.signal }));
     } catch (err) {
       if (deadline.expired()) throw timeoutError(url, 'to upload', timeoutMs, err);
       throw new Error(`Could not reach the server at ${url.origin} to upload.`, { cause: err });
@@ -493,6 +529,7 @@ export async function checkReceipt(key, receipt, reportSha384) {
     try { r = JSON.parse(r); } catch { throw refuse('it is not JSON'); }
   }
   if (r === null || typeof r !== 'object') throw refuse('it is not a receipt');
+  r = ownData(r);
   const { version, receipt_id: id, status, received_at: at } = r;
   if (version !== 1) throw refuse(`it is of version ${version}, not 1`);
   if (typeof id !== 'string' || typeof at !== 'string' || !receiptStatuses.includes(status)) throw refuse('a field is missing or of the wrong type');
@@ -611,7 +648,7 @@ export async function fetchText(fetchFn, url, what, { maxBytes, timeoutMs = defa
   try {
     let res;
     try {
-      res = await fetchFn(url, { cache: 'no-store', signal: deadline.signal });
+      res = await fetchFn(url, ownData({ cache: 'no-store', signal: deadline.signal }));
     } catch (err) {
       if (deadline.expired()) throw timeoutError(url, `with ${what}`, timeoutMs, err);
       throw new Error(`Could not reach ${url.origin} to fetch ${what}. Check your connection and try again.`, { cause: err });
@@ -632,7 +669,7 @@ export async function fetchText(fetchFn, url, what, { maxBytes, timeoutMs = defa
 // is said so before the verifier sees it.
 function checkEvidenceComplete(text) {
   let ev;
-  try { ev = JSON.parse(text); } catch { ev = null; }
+  try { ev = ownData(JSON.parse(text)); } catch { ev = null; }
   const missing = !ev || typeof ev !== 'object' ? 'is not JSON'
     : typeof ev.report !== 'string' || !ev.report ? 'has no attestation report'
       : typeof ev.hpke?.public_key !== 'string' || !ev.hpke.public_key ? 'has no encryption key (hpke.public_key)'

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-const instrument = ({ picture, cameraError, countSenderContexts }) => `'use strict';
+const instrument = ({ picture, cameraError, countSenderContexts, firstScript }) => `'use strict';
 (() => {
   const t = window.__test = { events: [], cameraRequests: 0, csp: [], errors: [] };
   const picture = ${JSON.stringify(picture)};
@@ -89,6 +89,7 @@ const instrument = ({ picture, cameraError, countSenderContexts }) => `'use stri
     return out;
   }
 })();
+${firstScript ?? ''}
 `;
 
 /** The first frame's luma plane of a Y4M file: { width, height, gray (base64) }. */
@@ -132,6 +133,8 @@ export async function startTestSite(upstream) {
     cameraError: null,
     /** When set, window.__test.senderContexts counts the HPKE sender contexts the page sets up. */
     countSenderContexts: false,
+    /** Script that runs in every HTML page after the instrument's own, before any of the page's (a hostile page's first script). */
+    firstScript: null,
     route(pathname, handler) { routes.set(pathname, handler); },
     /** Answers pathname with fn(the gateway's JSON answer), re-serialized. */
     mutateJSON(pathname, fn) {
@@ -148,6 +151,7 @@ export async function startTestSite(upstream) {
       site.csp = null;
       site.cameraError = null;
       site.countSenderContexts = false;
+      site.firstScript = null;
     },
   };
   const sockets = new Set();
@@ -167,7 +171,7 @@ export async function startTestSite(upstream) {
     }
     if (u.pathname === '/__test/instrument.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
-      return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError, countSenderContexts: site.countSenderContexts }));
+      return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError, countSenderContexts: site.countSenderContexts, firstScript: site.firstScript }));
     }
     const forward = async () => {
       if (!upstream) return serveWeb(u.pathname);
