@@ -156,7 +156,7 @@ test('one changed byte in the wasm: the loader refuses it', async () => {
   const { page } = await openExample({ 'dist/cvmtrust.wasm': (b) => { const c = Buffer.from(b); c[c.length - 1] ^= 1; return c; } });
   assert.equal(await settledState(page, 'cvm-attest', 30000), 'failed');
   const shown = await page.evaluate(() => ({
-    message: document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent,
+    message: window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent,
     ran: performance.getEntriesByName('cvmtrust:ready').length > 0,
   }));
   assert.match(shown.message, /not the build the page pins, so it was not run/);

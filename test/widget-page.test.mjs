@@ -64,8 +64,8 @@ for (const engine of selectedEngines()) {
     }
     const uploads = () => site.requests.filter((r) => r.path === '/enroll');
     const cameraReady = (page) => page.waitFor(() => {
-      const root = document.querySelector('cvm-attest').shadowRoot;
-      return !root.querySelector('[part~="capture"]').disabled && root.querySelector('[part~="preview"]').videoWidth > 0;
+      const root = window.__test.root(document.querySelector('cvm-attest'));
+      return !root.querySelector('.capture').disabled && root.querySelector('.preview').videoWidth > 0;
     });
     const waitReceipt = (page) => page.waitFor(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 20000 })
       .catch(async (err) => { throw new Error(`${err.message}; the element shows: ${JSON.stringify(await readWidget(page))}`); });
@@ -82,9 +82,9 @@ for (const engine of selectedEngines()) {
       assert.deepEqual(ui.errors, []);
       // The shadow root's stylesheet applies: the simulated badge's colours, the summary's grid.
       const style = await page.evaluate(() => {
-        const root = document.querySelector('cvm-attest').shadowRoot;
-        const badge = getComputedStyle(root.querySelector('[part~="badge"]'));
-        return { background: badge.backgroundColor, radius: badge.borderTopLeftRadius, summary: getComputedStyle(root.querySelector('[part~="summary"]')).display };
+        const root = window.__test.root(document.querySelector('cvm-attest'));
+        const badge = getComputedStyle(root.querySelector('.badge'));
+        return { background: badge.backgroundColor, radius: badge.borderTopLeftRadius, summary: getComputedStyle(root.querySelector('.summary')).display };
       });
       assert.deepEqual(style, { background: 'rgb(255, 244, 224)', radius: '999px', summary: 'grid' });
       // Firefox and WebKit report their own request for /favicon.ico (the page names no icon) against the
@@ -246,7 +246,7 @@ for (const engine of selectedEngines()) {
         };
       });
       await clickPart(page, 'capture');
-      await page.waitFor(() => /more than/.test(document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent));
+      await page.waitFor(() => /more than/.test(window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent));
       let ui = await readWidget(page);
       assert.match(ui.message, /^The server at http:\/\/127\.0\.0\.1:\d+ sent more than 65536 bytes for its answer to the upload, far more than it should\. This is the server’s fault; nothing was used\. You can try again\.$/);
       assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').receipt), null);
@@ -258,7 +258,7 @@ for (const engine of selectedEngines()) {
       await page.evaluate(() => { window.__test.enrollStartedAt = 0; });
       await clickPart(page, 'capture');
       // Timed in the page from the upload's start: encoding and sealing before it are not the timeout's.
-      const took = await page.waitFor(() => /did not answer/.test(document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent)
+      const took = await page.waitFor(() => /did not answer/.test(window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent)
         && performance.now() - window.__test.enrollStartedAt, null, { timeout: 30000 });
       assert.ok(took < 5000 + 3000, `failed ${took} ms after the upload started`);
       ui = await readWidget(page);
@@ -295,7 +295,7 @@ for (const engine of selectedEngines()) {
         site.cameraError = name;
         const page = await openDemo();
         assert.equal(await settled(page), 'simulated');
-        await page.waitFor(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture-note"]').textContent.startsWith('The camera') || document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture-note"]').textContent.startsWith('No camera'));
+        await page.waitFor(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture-note').textContent.startsWith('The camera') || window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture-note').textContent.startsWith('No camera'));
         let ui = await readWidget(page);
         assert.match(ui.capture.note, want);
         assert.doesNotMatch(ui.capture.note + ui.message, new RegExp(name));
@@ -331,14 +331,14 @@ for (const engine of selectedEngines()) {
         assert.deepEqual(violations, [], `axe in state ${state}`);
       };
       const announced = (page) => page.evaluate(() => {
-        const m = document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]');
+        const m = window.__test.root(document.querySelector('cvm-attest')).querySelector('.message');
         return { role: m.getAttribute('role'), live: m.getAttribute('aria-live'), text: m.textContent };
       });
       // Verifying: the gateway holds its answer.
       let release;
       site.route('/attestation', (req, res, { forward }) => { release = async () => { const up = await forward(); res.writeHead(up.status, { 'Content-Type': 'application/json' }); res.end(up.body); }; });
       let page = await openDemo();
-      await page.waitFor(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent !== '');
+      await page.waitFor(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent !== '');
       assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').state), 'verifying');
       const verifying = await announced(page);
       assert.deepEqual([verifying.role, verifying.live], ['status', 'polite']);
@@ -351,16 +351,16 @@ for (const engine of selectedEngines()) {
       assert.notEqual((await announced(page)).text, verifying.text, 'the verdict is announced');
       await axe(page, 'simulated');
       // Details open by keyboard.
-      await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="badge"]').focus());
+      await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.badge').focus());
       await page.press('Enter');
       assert.equal((await readWidget(page)).detailsHidden, false);
       await axe(page, 'simulated, details open');
       // Capture by keyboard: focus moves to the receipt, not to a vanished button.
       await cameraReady(page);
-      await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').focus());
+      await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').focus());
       await page.press('Enter');
       await waitReceipt(page);
-      const focused = await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.activeElement?.getAttribute('part'));
+      const focused = await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).activeElement?.className);
       assert.equal(focused, 'receipt');
       assert.match((await announced(page)).text, /^Your photo was received by the verified server\. You (are|were already) enrolled\.$/);
       await axe(page, 'enrolled');
@@ -381,7 +381,7 @@ for (const engine of selectedEngines()) {
       site.cameraPicture = picture;
       site.cameraError = 'NotAllowedError';
       page = await openDemo();
-      await page.waitFor(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').textContent === 'Try the camera again');
+      await page.waitFor(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').textContent === 'Try the camera again');
       await axe(page, 'camera refused');
       await page.close();
     });
@@ -393,11 +393,11 @@ for (const engine of selectedEngines()) {
       await cameraReady(page);
       const out = await page.evaluate(async () => {
         const el = document.querySelector('cvm-attest');
-        const video = el.shadowRoot.querySelector('[part~="preview"]');
+        const video = window.__test.root(el).querySelector('.preview');
         const settings = video.srcObject.getVideoTracks()[0].getSettings();
         const size = [video.videoWidth, video.videoHeight, settings.width, settings.height];
         const clickedAt = performance.now();
-        el.shadowRoot.querySelector('[part~="capture"]').click();
+        window.__test.root(el).querySelector('.capture').click();
         while (!window.__test.enrollStartedAt) await new Promise((r) => setTimeout(r, 5));
         // Where the time went: the element's performance marks.
         const at = (name) => Math.round(performance.getEntriesByName(name).at(-1)?.startTime - clickedAt);
@@ -407,7 +407,7 @@ for (const engine of selectedEngines()) {
       // gateway refuses as featureless. Either way the upload ends in words.
       await page.waitFor(() => {
         const el = document.querySelector('cvm-attest');
-        return el.receipt !== null || /refused the upload/.test(el.shadowRoot.querySelector('[part~="message"]').textContent);
+        return el.receipt !== null || /refused the upload/.test(window.__test.root(el).querySelector('.message').textContent);
       }, null, { timeout: 20000 });
       assert.equal(uploads().length, 1, 'one upload');
       const outcome = (await page.evaluate(() => document.querySelector('cvm-attest').receipt?.status)) ?? 'refused by the gateway';

@@ -75,7 +75,7 @@ for (const engine of selectedEngines()) {
       const more = await page.evaluate(() => {
         const el = document.querySelector('cvm-attest');
         return {
-          checks: el.shadowRoot.querySelector('[part~="checks"]').textContent,
+          checks: window.__test.root(el).querySelector('.checks').textContent,
           release: el.result?.release ?? null,
           reflected: { repository: el.releaseRepository, ref: el.releaseRef },
         };
@@ -91,7 +91,7 @@ for (const engine of selectedEngines()) {
       // The gateway's own bundle was fetched and checked, not a fixture's.
       assert.ok(site.requests.some((r) => r.path === '/release/bundle.sigstore.json'), 'the page fetched the release bundle');
       // Capture is enabled once the server and its release verified and the camera started.
-      await page.waitFor(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled, null, { timeout: 20000 });
+      await page.waitFor(() => !window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').disabled, null, { timeout: 20000 });
       assert.match(ui.label, /SIMULATED/);
       assert.match(ui.warning, /SIMULATED Sigstore instance/);
       assert.deepEqual(ui.reflected, { repository: 'cvmtrust/cvmtrust', ref: 'refs/tags/*' });
@@ -140,14 +140,14 @@ for (const engine of selectedEngines()) {
           for (const name of Object.keys(previous)) if (!(name in attrs)) { el.removeAttribute(name); changed = true; }
           for (const [name, value] of Object.entries(attrs)) if (el.getAttribute(name) !== value) { el.setAttribute(name, value); changed = true; }
           // A changed attribute checks again by itself; otherwise the retry button does.
-          if (!changed) el.shadowRoot.querySelector('[part~="retry"]').click();
+          if (!changed) window.__test.root(el).querySelector('.retry').click();
           return done;
         }, { attrs, previous: refusalAttrs });
         assert.notEqual(outcome, 'timed out', `${fixture}: the element did not finish checking again`);
       }
       refusalAttrs = attrs;
       const ui = await readWidget(refusalPage);
-      const checks = await refusalPage.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="checks"]').textContent);
+      const checks = await refusalPage.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.checks').textContent);
       return { state: ui.state, ui: { ...ui, checks, events: ui.events.slice(eventsBefore) } };
     }
 

@@ -108,7 +108,7 @@ for (const engine of selectedEngines()) {
       assert.equal(result.release.recomputed, true);
 
       // Details open from the keyboard: focus the badge, Enter.
-      await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="badge"]').focus());
+      await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.badge').focus());
       await page.press('Enter');
       ui = await readWidget(page);
       assert.equal(ui.detailsHidden, false);
@@ -121,8 +121,8 @@ for (const engine of selectedEngines()) {
       assert.doesNotMatch(ui.facts, /Verified at/);
 
       await page.waitFor(() => {
-        const b = document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]');
-        return !b.disabled && document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="preview"]').videoWidth > 0;
+        const b = window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture');
+        return !b.disabled && window.__test.root(document.querySelector('cvm-attest')).querySelector('.preview').videoWidth > 0;
       });
       ui = await readWidget(page);
       assert.equal(ui.capture.text, 'Take photo and send securely');
@@ -174,8 +174,8 @@ for (const engine of selectedEngines()) {
       // The same face again, after a fresh verification: already enrolled.
       // (The Result itself stays in the page: WebKit's driver has failed to serialise it back.)
       await page.evaluate(() => document.querySelector('cvm-attest').verify().then(() => true));
-      await page.waitFor(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled
-        && document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="preview"]').videoWidth > 0);
+      await page.waitFor(() => !window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').disabled
+        && window.__test.root(document.querySelector('cvm-attest')).querySelector('.preview').videoWidth > 0);
       const again = await page.evaluate(() => document.querySelector('cvm-attest').capture());
       assert.equal(again.status, 'already_enrolled');
       assert.equal(await page.evaluate(() => window.__test.senderContexts), 2, 'the second upload, to the new Result, had its own context');
@@ -267,7 +267,7 @@ for (const engine of selectedEngines()) {
       site.cameraPicture = picture;
       await clickPart(page, 'retry');
       // The retry button hides while checking; the focus is on the badge, not lost.
-      assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.activeElement?.getAttribute('part')), 'badge');
+      assert.equal(await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).activeElement?.className), 'badge');
       await page.waitFor(() => document.querySelector('cvm-attest').getAttribute('state') === 'simulated');
       await page.close();
     });

@@ -8,6 +8,19 @@
 
 import { fetchText, loadVerifier, ownData } from './verifier.js';
 
+/**
+ * Throws when the page's import map sends this module's one import,
+ * verifier.js, elsewhere: checked with this module's own code, since the
+ * checks verifier.js exports would be the rerouted module's.
+ */
+function checkOwnImport() {
+  if (import.meta.resolve?.('./verifier.js') !== new URL('./verifier.js', import.meta.url).href) {
+    const err = new Error('This page is set up wrong: its import map sends the verifier’s own file verifier.js, as the release check loads it, to another address than this build of the verifier put it, so nothing the verifier checked could be trusted.');
+    err.code = 'page_setup';
+    throw err;
+  }
+}
+
 /** The GitHub Actions OIDC issuer: the default release-issuer. */
 export const githubActionsIssuer = 'https://token.actions.githubusercontent.com';
 /** The default release-workflow. */
@@ -158,6 +171,7 @@ async function verifyBundle(ns, { body, url }, policy, simulatedTrustedRoot) {
  * 'release_refused' and whose message says why in plain words.
  */
 export async function loadRelease(bundle, policy, options = {}) {
+  checkOwnImport();
   const { fetch: fetchFn = globalThis.fetch, simulatedTrustedRoot, timeoutMs, ...load } = ownData(options);
   // The bundle is fetched while the wasm loads.
   const [read, ns] = await Promise.all([readBundle(bundle, fetchFn, timeoutMs), loadVerifier(load)]);
@@ -174,6 +188,7 @@ export async function loadRelease(bundle, policy, options = {}) {
  * rejects the whole (capture stays disabled).
  */
 export async function fetchSignedReleases(options, context) {
+  checkOwnImport();
   const { policy, bundles = [], trustSimulatedRoot } = ownData(options);
   const { gateway, fetch: fetchFn = globalThis.fetch, timeoutMs } = ownData(context);
   const urls = bundles.length ? bundles.map((b) => new URL(b, globalThis.document?.baseURI)) : [new URL(gatewayBundlePath, gateway)];

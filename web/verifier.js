@@ -13,6 +13,58 @@ const defaultWasmExecURL = new URL('./dist/wasm_exec.js', import.meta.url);
 const defaultHpkeURL = new URL('./dist/hpke.js', import.meta.url);
 
 /**
+ * The files this build of the verifier loads, where the build lays them out
+ * beside this module. An import map can send any of them elsewhere, through
+ * its "imports" or its "scopes": a rerouted hpke.js would see the capture
+ * before it is sealed, a rerouted wasm_exec.js or integrity.js would run
+ * another verifier. So where each resolves from here (import.meta.resolve,
+ * which applies the page's import map as an import from this module would)
+ * must be where the build put it, or the verifier refuses to load, to
+ * verify and to seal.
+ */
+const pinnedFiles = ['./release.js', './dist/integrity.js', './dist/wasm_exec.js', './dist/hpke.js', './dist/cvmtrust.wasm'];
+
+/**
+ * Of files (relative to meta.url), those the page's import map sends
+ * elsewhere: [{ file, pinned, resolved }]. A file the map blocks resolves
+ * nowhere.
+ */
+export function reroutedFiles(meta, files) {
+  return files.flatMap((file) => {
+    const pinned = new URL(file, meta.url).href;
+    let resolved;
+    try {
+      resolved = meta.resolve(file);
+    } catch {
+      resolved = 'nowhere (the import map blocks it)';
+    }
+    return resolved === pinned ? [] : [{ file: file.slice(file.lastIndexOf('/') + 1), pinned, resolved }];
+  });
+}
+
+/**
+ * Throws, in words, when this browser cannot tell where files (relative to
+ * meta.url) resolve, or when the page's import map sends one elsewhere.
+ * Without import.meta.resolve (an engine older than Chromium 105, Firefox
+ * 106, Safari 16.4) the check cannot be made, and the verifier does not run.
+ */
+export function checkPinnedFiles(meta, files) {
+  if (typeof meta.resolve !== 'function') {
+    const err = new Error('This browser cannot tell where this page loads the verifier’s own files from (it has no import.meta.resolve), so the check could not be trusted. Open the page in a current browser.');
+    err.code = 'old_browser';
+    throw err;
+  }
+  const moved = reroutedFiles(meta, files);
+  if (moved.length === 0) return;
+  const names = moved.map((m) => m.file).join(', ');
+  const err = new Error(`This page is set up wrong: its import map sends the verifier’s own ${moved.length === 1 ? 'file' : 'files'} ${names} to another address than this build of the verifier put ${moved.length === 1 ? 'it' : 'them'}, so nothing the verifier checked could be trusted.`,
+    { cause: new Error(moved.map((m) => `${m.file}: ${m.pinned} resolves to ${m.resolved}`).join('; ')) });
+  err.code = 'page_setup';
+  err.rerouted = moved;
+  throw err;
+}
+
+/**
  * Results that verified with a fresh nonce, mapped to what the wasm bound:
  * { gateway, sealTo: { kem, kdf, aead, publicKey, reportSha384 } }. Only
  * these can be sealed to, and only to those key bytes.
@@ -65,6 +117,7 @@ export function loadVerifier(options = {}) {
 }
 
 async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWasmExecURL, integrity = wasmIntegrity, stallTimeoutMs = defaultStallMs } = {}) {
+  checkPinnedFiles(import.meta, pinnedFiles);
   // Compile while Go's loader is fetched: the two do not depend on each other.
   const compiling = compile(wasmURL, integrity, stallTimeoutMs);
   // Go's loader, as the build makes it: a module exporting Go, which leaves
@@ -242,6 +295,9 @@ async function measureManifest(ns, { body, url, claim }) {
  */
 export async function verifyGateway(options = {}) {
   const { gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, timeoutMs = defaultTimeoutMs, fetch: fetchFn = globalThis.fetch, ...load } = ownData(options);
+  // Before anything is fetched: a page that reroutes the verifier's files
+  // (hpke.js, which seals, among them) gets no verdict to offer a capture on.
+  checkPinnedFiles(import.meta, pinnedFiles);
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
   if (measurements != null && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
   if (manifests != null && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
@@ -337,6 +393,7 @@ let hpkeLoading;
 
 /** Loads dist/hpke.js once per page; a failed load is not cached. */
 function loadHpke(options = {}) {
+  checkPinnedFiles(import.meta, pinnedFiles);
   const { hpkeURL = defaultHpkeURL } = ownData(options);
   hpkeLoading ??= import(String(hpkeURL)).catch((err) => {
     hpkeLoading = undefined;

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { recordShadowRoots } from './testsite.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -35,6 +36,8 @@ export async function launchBrowser({ videoFile } = {}) {
     args: args.filter((a) => !a.startsWith('--user-data-dir') && a !== '--headless'),
     viewport: { width: 800, height: 900 },
   });
+  // The element's shadow root is closed: every page records roots as they are attached (window.__test.root).
+  await context.addInitScript(recordShadowRoots);
   return {
     context,
     async close() {
@@ -405,7 +408,7 @@ async function launchWebKit() {
 export function readWidget(page, selector = 'cvm-attest') {
   return page.evaluate((sel) => {
     const el = document.querySelector(sel);
-    const q = (p) => el.shadowRoot.querySelector(`[part~="${p}"]`);
+    const q = (p) => window.__test.root(el).querySelector(`.${p}`);
     return {
       state: el.getAttribute('state'),
       label: q('badge-label').textContent,
@@ -413,7 +416,7 @@ export function readWidget(page, selector = 'cvm-attest') {
       expanded: q('badge').getAttribute('aria-expanded'),
       message: q('message').textContent,
       warning: q('warning').hidden ? null : q('warning').textContent,
-      summary: Object.fromEntries([...el.shadowRoot.querySelectorAll('[part~="summary"] li')].map((li) => [li.dataset.topic, li.querySelector('[part~="summary-outcome"]').dataset.outcome])),
+      summary: Object.fromEntries([...window.__test.root(el).querySelectorAll('.summary li')].map((li) => [li.dataset.topic, li.querySelector('.summary-outcome').dataset.outcome])),
       summaryText: q('summary').hidden ? '' : q('summary').textContent,
       cameraHidden: q('camera').hidden,
       capture: { text: q('capture').textContent, disabled: q('capture').disabled, note: q('capture-note').textContent },
@@ -442,5 +445,5 @@ export function settled(page, selector = 'cvm-attest', timeout = 30000) {
 
 /** Clicks a part of the element's shadow root (a script click: no pointer needed). */
 export function clickPart(page, part, selector = 'cvm-attest') {
-  return page.evaluate(([sel, p]) => { document.querySelector(sel).shadowRoot.querySelector(`[part~="${p}"]`).click(); }, [selector, part]);
+  return page.evaluate(([sel, p]) => { window.__test.root(document.querySelector(sel)).querySelector(`.${p}`).click(); }, [selector, part]);
 }

@@ -17,6 +17,24 @@ import { fileURLToPath } from 'node:url';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
+/**
+ * Records each shadow root as it is attached, as window.__test.root(el): the
+ * element's root is closed, and the tests read it. A script that runs before
+ * the widget can do this (web/README.md says so); nothing that runs after it
+ * can.
+ */
+export const recordShadowRoots = `(() => {
+  const t = window.__test = window.__test || {};
+  const roots = new WeakMap();
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attachShadow.call(this, init);
+    roots.set(this, root);
+    return root;
+  };
+  t.root = (el) => roots.get(el) ?? null;
+})();`;
+
 const instrument = ({ picture, cameraError, countSenderContexts, firstScript }) => `'use strict';
 (() => {
   const t = window.__test = { events: [], cameraRequests: 0, csp: [], errors: [] };
@@ -89,6 +107,7 @@ const instrument = ({ picture, cameraError, countSenderContexts, firstScript }) 
     return out;
   }
 })();
+${recordShadowRoots}
 ${firstScript ?? ''}
 `;
 
