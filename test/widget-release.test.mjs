@@ -47,6 +47,8 @@ const reasons = {
   'branch-build': /branch or tag|someone other than the signer/,
   'tampered-manifest': /does not add up/,
   'too-old': /longer ago than this page accepts/,
+  'old-release': /longer ago than this page accepts/,
+  'misnamed': /name is not the tag it was built from/,
   'break-signature': /changed after it was signed/,
   'break-untrusted-ca': /certificate authority/,
   'break-inclusion-proof': /transparency log/,
@@ -176,10 +178,33 @@ for (const engine of selectedEngines()) {
       t.diagnostic(`${engine}: importKey('spki') of the 0x00-leading Ed25519 key: ${spkiImport}`);
     });
 
+    test('a release policy must limit the age or lift the limit in words; the lowest release, by tag or time', async () => {
+      const old = fixture(fixtures.cases.find((c) => c.name === 'old-release').file);
+      const current = fixture(fixtures.cases.find((c) => c.name === 'release').file);
+      const { maxAgeSeconds, ...noLimit } = releasePolicy();
+      const none = await call('verifyRelease', current, noLimit);
+      assert.match(none.error ?? '', /^Error: .*must limit the release's age/, 'no silent "any age"');
+      const anyAge = await call('verifyRelease', old, { ...noLimit, maxAgeUnsafe: true });
+      assert.equal(anyAge.verified, true, `maxAgeUnsafe accepts the 600-day-old release: ${anyAge.detail}`);
+      const longer = await call('verifyRelease', old, { ...noLimit, maxAgeUnsafe: true, maxAgeSeconds: 500 * 86400 });
+      assert.equal(longer.verified, false, 'a 500-day limit still refuses a 600-day-old release');
+      assert.match(longer.reason, /longer ago than this page accepts/);
+      const now = Math.floor(Date.now() / 1000);
+      const byTime = await call('verifyRelease', old, { ...noLimit, maxAgeUnsafe: true, minSignedAt: now - 86400 });
+      assert.equal(byTime.verified, false);
+      assert.match(byTime.reason, /older than the lowest release this page accepts/);
+      assert.equal((await call('verifyRelease', current, { ...releasePolicy(), minSignedAt: now - 86400 })).verified, true, 'a release signed since is accepted');
+      const byTag = await call('verifyRelease', current, { ...releasePolicy(), minTag: 'v1.0.0' });
+      assert.equal(byTag.verified, false, 'a release not named as a version is below any version minimum');
+      assert.match(byTag.reason, /older than the lowest release/);
+      assert.match((await call('verifyRelease', current, { ...releasePolicy(), minTag: '1.0' })).error ?? '', /^Error: .*minTag "1\.0" is not a version tag/);
+    });
+
     test('a bundle for another artifact is not a release', async () => {
       // A real bundle signs an npm package, not a release statement.
       const c = realCases.find((x) => x.bundle.startsWith('attest-demo'));
-      const got = await call('verifyRelease', fs.readFileSync(path.join(realDir, c.bundle), 'utf8'), { issuer: c.issuer, identity: c.identity });
+      // A real bundle from months ago: its age is not what this checks.
+      const got = await call('verifyRelease', fs.readFileSync(path.join(realDir, c.bundle), 'utf8'), { issuer: c.issuer, identity: c.identity, maxAgeUnsafe: true });
       assert.equal(got.verified, false);
       assert.equal(got.result.verified, true, 'the bundle itself verifies; it is just not a release');
       assert.match(got.reason, /not a release/);

@@ -18,15 +18,18 @@ import (
 	"github.com/cvmtrust/cvmtrust/release/provenance"
 	"github.com/cvmtrust/cvmtrust/sigstore"
 	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
+	"golang.org/x/mod/semver"
 )
 
-// Keys of the policy object of verifyRelease and verifyBundle.
+// Keys of the policy object of verifyRelease and verifyBundle: who signs,
+// and for a release, how old it may be and the lowest one accepted.
 var (
-	releasePolicyKeys = []string{
+	signerPolicyKeys = []string{
 		"issuer", "identity", "identityRegexp", "repository", "refPattern", "workflow", "maxAgeSeconds",
 		"simulatedTrustedRoot",
 	}
-	bundlePolicyKeys = append([]string{"artifact", "artifactDigest", "key"}, releasePolicyKeys...)
+	releasePolicyKeys = append([]string{"maxAgeUnsafe", "minTag", "minSignedAt"}, signerPolicyKeys...)
+	bundlePolicyKeys  = append([]string{"artifact", "artifactDigest", "key"}, signerPolicyKeys...)
 )
 
 // maxBundleBytes bounds a bundle argument: public bundles are a few KB.
@@ -47,7 +50,15 @@ func verifyReleaseJS(args []jsval.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, trust, err := decodeSigstorePolicy(args[1], releasePolicyKeys)
+	r, err := policyReader(args[1], releasePolicyKeys)
+	if err != nil {
+		return nil, err
+	}
+	pol, trust, err := decodeSigstorePolicy(r)
+	if err != nil {
+		return nil, err
+	}
+	min, err := decodeReleaseTerms(r, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +71,9 @@ func verifyReleaseJS(args []jsval.Value) (any, error) {
 	rel, res, err := provenance.Verify(ctx, v.Verifier, bundle, pol)
 	if errors.Is(err, sigstore.ErrBadPolicy) {
 		return nil, err
+	}
+	if err == nil {
+		err = min.Check(rel)
 	}
 	out := map[string]any{"verified": err == nil, "simulated": v.Simulated()}
 	out["result"] = nil
@@ -110,7 +124,11 @@ func verifyBundleJS(args []jsval.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, trust, err := decodeSigstorePolicy(args[1], bundlePolicyKeys)
+	r, err := policyReader(args[1], bundlePolicyKeys)
+	if err != nil {
+		return nil, err
+	}
+	pol, trust, err := decodeSigstorePolicy(r)
 	if err != nil {
 		return nil, err
 	}
@@ -152,16 +170,22 @@ func bundleArg(v jsval.Value) ([]byte, error) {
 	return b, nil
 }
 
-// decodeSigstorePolicy reads the policy object. simulatedTrustedRoot is the
-// only way to verify against another trusted root than the embedded
-// public-good one, and it must be a simulated instance's root.
-func decodeSigstorePolicy(v jsval.Value, keys []string) (sigstore.Policy, string, error) {
+// policyReader reads a policy object that may have keys.
+func policyReader(v jsval.Value, keys []string) (*reader, error) {
 	obj, err := objectArg("policy", v)
 	if err != nil {
-		return sigstore.Policy{}, "", err
+		return nil, err
 	}
 	r := &reader{obj: obj, path: "policy"}
 	r.onlyKeys(keys)
+	return r, r.err
+}
+
+// decodeSigstorePolicy reads the policy object. simulatedTrustedRoot is the
+// only way to verify against another trusted root than the embedded
+// public-good one, and it must be a simulated instance's root.
+func decodeSigstorePolicy(r *reader) (sigstore.Policy, string, error) {
+	var err error
 	p := sigstore.Policy{
 		Issuer:         r.string("issuer"),
 		Identity:       r.string("identity"),
@@ -194,6 +218,28 @@ func decodeSigstorePolicy(v jsval.Value, keys []string) (sigstore.Policy, string
 		return p, "", errors.New("policy must name the signer: issuer, and identity, or repository and workflow")
 	}
 	return p, root, nil
+}
+
+// decodeReleaseTerms reads what a release policy adds to the signer: a
+// limit on the release's age, which must be given (maxAgeSeconds) or lifted
+// in words (maxAgeUnsafe), and the lowest release accepted, by version tag
+// (minTag) or by signing time in seconds since 1970 (minSignedAt).
+func decodeReleaseTerms(r *reader, p sigstore.Policy) (provenance.Minimum, error) {
+	unsafe := r.bool("maxAgeUnsafe")
+	min := provenance.Minimum{Tag: r.string("minTag")}
+	if r.has("minSignedAt") {
+		min.SignedAt = time.Unix(int64(r.uint("minSignedAt", maxSafeInteger)), 0)
+	}
+	if r.err != nil {
+		return min, r.err
+	}
+	if p.MaxAge == 0 && !unsafe {
+		return min, errors.New("policy must limit the release's age (maxAgeSeconds), or accept any age in words (maxAgeUnsafe: true): without a limit a rollback to any earlier release passes")
+	}
+	if min.Tag != "" && !semver.IsValid(min.Tag) {
+		return min, errfmt.Errorf("policy.minTag %q is not a version tag such as v1.4.0", min.Tag)
+	}
+	return min, nil
 }
 
 var (
@@ -302,6 +348,10 @@ func releaseReason(err error) string {
 		return "The signed release does not add up: its launch measurement does not follow from its contents."
 	case errors.Is(err, provenance.ErrCommitMismatch):
 		return "The signed release names another source commit than the build that signed it."
+	case errors.Is(err, provenance.ErrReleaseName):
+		return "The signed release's name is not the tag it was built from."
+	case errors.Is(err, provenance.ErrBelowMinimum):
+		return "The release is older than the lowest release this page accepts; the server must run a newer release."
 	case errors.Is(err, sigstore.ErrIdentity):
 		return "The release was signed by someone other than the signer this page trusts."
 	}

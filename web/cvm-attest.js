@@ -559,6 +559,8 @@ export class CvmAttestElement extends BaseElement {
     const release = result.release ?? (named && { release: named.name || 'an expected release' });
     const summary = this.#renderSummary(result, release?.release);
     const notChecked = summary.filter((s) => s.outcome === 'skipped').map((s) => s.short);
+    // A signed release accepted at any age, in words (release-max-age-unsafe): said on the badge too.
+    if (release?.result && release.maxAgeSeconds === null) notChecked.push('release age');
     const warning = this.#part('warning');
     warning.hidden = !result.simulated;
     warning.textContent = !result.simulated ? ''

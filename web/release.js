@@ -34,6 +34,19 @@ export const gatewayBundlePath = 'release/bundle.sigstore.json';
 const maxBundleBytes = 1 << 20;
 
 /**
+ * The default release-max-age, 90 days: how long after it was signed a
+ * release stays acceptable, on a page that says nothing about age. Without a
+ * limit, a server could be rolled back to any release ever signed, one
+ * withdrawn for a flaw among them; with it, a withdrawn release stops being
+ * accepted everywhere within 90 days once the project stops re-signing it. A
+ * project that ships, or re-signs the release it runs, at least every
+ * quarter stays within it (the same cadence as a 90-day TLS certificate's
+ * renewal). A page may ask for less; only release-max-age-unsafe (in the JS
+ * API, maxAgeUnsafe) allows more, or none.
+ */
+export const defaultReleaseMaxAgeSeconds = 90 * 86400;
+
+/**
  * The element attributes that name who may sign releases, with their
  * property names. All are strings; release-max-age is a duration such as
  * "90d", "720h" or "3600s".
@@ -45,6 +58,8 @@ export const releaseAttributes = {
   'release-ref': 'releaseRef',
   'release-identity': 'releaseIdentity',
   'release-max-age': 'releaseMaxAge',
+  'release-max-age-unsafe': 'releaseMaxAgeUnsafe',
+  'release-min': 'releaseMin',
   'release-bundle': 'releaseBundle',
   'release-trust-simulated-root': 'releaseTrustSimulatedRoot',
 };
@@ -64,14 +79,56 @@ export function defineReleaseProperties(cls) {
   }
 }
 
-/** Parses "90d", "720h", "3600s" or a bare number of seconds; throws on anything else. */
-export function parseMaxAge(text) {
+/** Parses "90d", "720h", "3600s" or a bare number of seconds (attribute: its name, for the error); throws on anything else. */
+export function parseMaxAge(text, attribute = 'release-max-age') {
   const m = /^\s*([0-9]+)\s*([dhs]?)\s*$/.exec(text);
   const seconds = m && Number(m[1]) * { d: 86400, h: 3600, s: 1, '': 1 }[m[2]];
   if (!m || !Number.isSafeInteger(seconds) || seconds <= 0) {
-    throw new Error(`release-max-age "${text}" is not a duration such as 90d, 720h or 3600s.`);
+    throw new Error(`${attribute} "${text}" is not a duration such as 90d, 720h or 3600s.`);
   }
   return seconds;
+}
+
+/**
+ * The age terms of release-max-age and release-max-age-unsafe: the default
+ * limit, a shorter one, or (unsafe, in words) a longer one or none.
+ */
+function releaseAgeTerms(maxAge, unsafe) {
+  if (maxAge && unsafe) throw new Error('it sets both release-max-age and release-max-age-unsafe; set one.');
+  if (unsafe) return unsafe === 'none' ? { maxAgeUnsafe: true } : { maxAgeUnsafe: true, maxAgeSeconds: parseMaxAge(unsafe, 'release-max-age-unsafe') };
+  if (!maxAge) return { maxAgeSeconds: defaultReleaseMaxAgeSeconds };
+  const seconds = parseMaxAge(maxAge);
+  if (seconds > defaultReleaseMaxAgeSeconds) {
+    throw new Error(`release-max-age "${maxAge}" is longer than 90 days, the most a page accepts without saying so; to accept older releases, set release-max-age-unsafe instead.`);
+  }
+  return { maxAgeSeconds: seconds };
+}
+
+/**
+ * Parses release-min, the lowest release a page accepts: a version tag
+ * (v1.4.0; releases are then compared as semantic versions) or a time with
+ * its zone (2026-01-01T00:00:00Z; a release signed earlier is refused).
+ * Returns the policy terms { minTag } or { minSignedAt } (seconds).
+ */
+export function parseReleaseMin(text) {
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) {
+    return { minSignedAt: Math.floor(Date.parse(text) / 1000) };
+  }
+  if (/^v(0|[1-9]\d*)(\.(0|[1-9]\d*)){0,2}(-[0-9A-Za-z.-]+)?$/.test(text)) return { minTag: text };
+  throw new Error(`release-min "${text}" is neither a version tag such as v1.4.0 nor a time such as 2026-01-01T00:00:00Z.`);
+}
+
+/**
+ * A release policy with its age limit: the default when it sets none, a
+ * shorter one as it is; a longer one, or none, only with maxAgeUnsafe.
+ */
+function withAgeLimit(policy) {
+  if (policy.maxAgeUnsafe === true) return policy;
+  if (policy.maxAgeSeconds === undefined) return { ...policy, maxAgeSeconds: defaultReleaseMaxAgeSeconds };
+  if (!(policy.maxAgeSeconds > 0 && policy.maxAgeSeconds <= defaultReleaseMaxAgeSeconds)) {
+    throw new TypeError(`release policy: maxAgeSeconds ${policy.maxAgeSeconds} is not from 1 to ${defaultReleaseMaxAgeSeconds} (90 days); a longer limit, or none, takes maxAgeUnsafe: true`);
+  }
+  return policy;
 }
 
 /**
@@ -100,8 +157,9 @@ export function releaseOptionsOf(el) {
     policy.workflow = workflow;
     policy.refPattern = ref;
   }
-  const maxAge = el.getAttribute('release-max-age')?.trim();
-  if (maxAge) policy.maxAgeSeconds = parseMaxAge(maxAge);
+  Object.assign(policy, releaseAgeTerms(el.getAttribute('release-max-age')?.trim(), el.getAttribute('release-max-age-unsafe')?.trim()));
+  const min = el.getAttribute('release-min')?.trim();
+  if (min) Object.assign(policy, parseReleaseMin(min));
   const bundles = (el.getAttribute('release-bundle') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const trustSimulatedRoot = el.getAttribute('release-trust-simulated-root')?.trim() || undefined;
   return { policy, bundles, trustSimulatedRoot };
@@ -154,13 +212,24 @@ async function readBundle(bundle, fetchFn, timeoutMs) {
   return { body, url, claim: claimedMeasurement(body) };
 }
 
-/** Verifies a read bundle against policy in the wasm; resolves with the release or rejects as loadRelease. */
+/**
+ * Verifies a read bundle against policy in the wasm; resolves with the
+ * release, and the age limit and lowest release it was held to, or rejects
+ * as loadRelease.
+ */
 async function verifyBundle(ns, { body, url }, policy, simulatedTrustedRoot) {
-  const got = await ns.verifyRelease(ownData(body), ownData({ ...policy, ...(simulatedTrustedRoot ? { simulatedTrustedRoot } : {}) }));
+  const terms = withAgeLimit(ownData(policy));
+  const got = await ns.verifyRelease(ownData(body), ownData({ ...terms, ...(simulatedTrustedRoot ? { simulatedTrustedRoot } : {}) }));
   if (!got.verified) {
     throw refused(got.reason, { detail: got.detail, result: got.result, bundleUrl: url?.href });
   }
-  return Object.freeze({ ...got, release: got.name, ...(url ? { bundleUrl: url.href } : {}) });
+  return Object.freeze({
+    ...got,
+    release: got.name,
+    maxAgeSeconds: terms.maxAgeSeconds ?? null,
+    minimum: terms.minTag ?? (terms.minSignedAt !== undefined ? new Date(terms.minSignedAt * 1000).toISOString() : null),
+    ...(url ? { bundleUrl: url.href } : {}),
+  });
 }
 
 /**
@@ -221,5 +290,14 @@ export function releaseFacts(release) {
     ['Tag', release.tag || release.ref || '—'],
     ['Transparency log', log],
     ['Launch digest', 'recomputed in this browser from the signed release manifest'],
+    ['Release age limit', release.maxAgeSeconds === null ? 'none: a release of any age is accepted (release-max-age-unsafe)'
+      : `${formatDuration(release.maxAgeSeconds)}${release.maxAgeSeconds === defaultReleaseMaxAgeSeconds ? ' (the default)' : ''}`],
+    ['Lowest release accepted', release.minimum ?? 'none set (release-min)'],
   ];
+}
+
+function formatDuration(seconds) {
+  if (seconds % 86400 === 0) return `${seconds / 86400} days`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hours`;
+  return `${seconds} seconds`;
 }

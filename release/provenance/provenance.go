@@ -17,7 +17,14 @@
 //     artifacts and whose launch digest recomputes (release and measure
 //     errors);
 //  4. the certificate's source commit, when it has one, equals the
-//     manifest's source_commit when that is stated (ErrCommitMismatch).
+//     manifest's source_commit when that is stated (ErrCommitMismatch);
+//  5. the certificate says the release was built from a tag, and the
+//     manifest's release name is that tag (ErrReleaseName): the name a
+//     page shows is the one the signer vouched for, not the manifest's
+//     word alone.
+//
+// Minimum.Check then tells whether a verified release is one a caller still
+// accepts: no older than a given tag or signing time (ErrBelowMinimum).
 //
 // Which subject is passed as the artifact does not matter for what is
 // proven: step 3 requires the subjects to be exactly the manifest's
@@ -28,6 +35,10 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/semver"
 
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
@@ -43,7 +54,18 @@ var (
 	// ErrCommitMismatch: the certificate says the release was built from
 	// one commit and the manifest names another.
 	ErrCommitMismatch = errors.New("the certificate's source commit is not the manifest's")
+	// ErrReleaseName: the manifest's release name is not the tag the
+	// certificate says the release was built from, or it names no tag.
+	ErrReleaseName = errors.New("the manifest's release name is not the tag it was signed from")
+	// ErrBelowMinimum: the release is older than the lowest release the
+	// caller accepts (Minimum).
+	ErrBelowMinimum = errors.New("the release is older than the lowest release accepted")
+	// ErrBadMinimum: a Minimum's tag is not a version that orders.
+	ErrBadMinimum = errors.New("the lowest release accepted is not a version tag")
 )
+
+// tagPrefix is how a git ref names a tag.
+const tagPrefix = "refs/tags/"
 
 // Release is a verified release.
 type Release struct {
@@ -86,7 +108,53 @@ func Verify(ctx context.Context, v *sigstore.Verifier, bundleJSON []byte, p sigs
 	if m.SourceCommit != "" && res.Signer.Commit != "" && m.SourceCommit != res.Signer.Commit {
 		return nil, res, errfmt.Errorf("%w: certificate %s, manifest %s", ErrCommitMismatch, res.Signer.Commit, m.SourceCommit)
 	}
+	tag, ok := strings.CutPrefix(res.Signer.Ref, tagPrefix)
+	if !ok {
+		return nil, res, errfmt.Errorf("%w: the certificate says it was built from %q, not from a tag", ErrReleaseName, res.Signer.Ref)
+	}
+	if m.Release != tag {
+		return nil, res, errfmt.Errorf("%w: the manifest names %q, the certificate the tag %q", ErrReleaseName, m.Release, tag)
+	}
 	return &Release{Manifest: m, Bundle: res}, res, nil
+}
+
+// Tag is the tag the release was signed from, which is its name.
+func (r *Release) Tag() string { return r.Manifest.Release }
+
+// Minimum is the lowest release a caller accepts: by the tag it was built
+// from, a semantic version (v1.4.0; the release's tag must then be one too),
+// or by when it was signed, the earliest time the transparency log or a
+// timestamp authority vouches for. A zero field sets no minimum. A release
+// can be withdrawn this way without a new one: every page that raises its
+// minimum past it refuses it (docs/release-provenance.md).
+type Minimum struct {
+	Tag      string
+	SignedAt time.Time
+}
+
+// Check returns nil when rel is at or above m, and an error wrapping
+// ErrBelowMinimum (or ErrBadMinimum, for a tag that does not order) when it
+// is not.
+func (m Minimum) Check(rel *Release) error {
+	if m.Tag != "" {
+		if !semver.IsValid(m.Tag) {
+			return errfmt.Errorf("%w: %q", ErrBadMinimum, m.Tag)
+		}
+		tag := rel.Tag()
+		if !semver.IsValid(tag) {
+			return errfmt.Errorf("%w: the release's tag %q is not a version, so it cannot be compared with %s", ErrBelowMinimum, tag, m.Tag)
+		}
+		if semver.Compare(tag, m.Tag) < 0 {
+			return errfmt.Errorf("%w: %s is below %s", ErrBelowMinimum, tag, m.Tag)
+		}
+	}
+	if !m.SignedAt.IsZero() {
+		signed := rel.Bundle.SigningTime()
+		if signed.Before(m.SignedAt) {
+			return errfmt.Errorf("%w: signed at %s, before %s", ErrBelowMinimum, signed.UTC().Format(time.RFC3339), m.SignedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
 }
 
 // subjectDigest reads, without trusting it yet, the SHA-256 of the first

@@ -131,13 +131,15 @@ export async function settledState(page, selector = 'cvm-attest', timeout = 2000
 
 /**
  * Starts test/widgetgateway: the simulated gateway plus the fake camera's
- * picture (written to a Y4M file) and GET /test/templates.
+ * picture (written to a Y4M file) and GET /test/templates. It runs the
+ * release releaseManifest describes (default: the demo's).
  */
-export async function startWidgetGateway() {
+export async function startWidgetGateway({ releaseManifest } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-camera-'));
   const y4m = path.join(dir, 'camera.y4m');
   const bin = goBinary('./test/widgetgateway');
-  const server = await startServer(bin, ['--listen', '127.0.0.1:0', '--static', path.join(repoRoot, 'web'), '--camera-y4m', y4m]);
+  const server = await startServer(bin, ['--listen', '127.0.0.1:0', '--static', path.join(repoRoot, 'web'), '--camera-y4m', y4m,
+    ...(releaseManifest ? ['--release-manifest', releaseManifest] : [])]);
   return {
     ...server,
     y4m,

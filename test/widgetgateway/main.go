@@ -7,7 +7,7 @@
 //     beside the template of that picture, so the test can check that what
 //     the gateway stored came from the camera and nothing else.
 //
-// Usage: widgetgateway --static web --camera-y4m FILE [--listen 127.0.0.1:0]
+// Usage: widgetgateway --static web --camera-y4m FILE [--listen 127.0.0.1:0] [--release-manifest FILE]
 // It prints "open URL" on stdout once it listens.
 //
 // The reference matcher runs in the matcher sandbox, as cvmtrust gateway
@@ -162,7 +162,7 @@ func main() {
 	static := flag.String("static", "web", "directory served at /")
 	y4m := flag.String("camera-y4m", "", "write the fake camera's picture to this Y4M file")
 	releaseManifest := flag.String("release-manifest", "measure/testdata/demo-release.json",
-		"sign this release manifest with a SIMULATED Sigstore instance and serve it as cvmtrust gateway --sim-release-manifest does")
+		"run this release (report its measurement), and sign its manifest with a SIMULATED Sigstore instance and serve it as cvmtrust gateway --sim-release-manifest does")
 	flag.Parse()
 
 	camera, other := picture(0x9e3779b9), picture(0x85ebca6b)
@@ -180,7 +180,12 @@ func main() {
 		fatal(err)
 	}
 
-	src, err := simulated.New(simulated.Options{})
+	m, err := readManifest(*releaseManifest)
+	if err != nil {
+		fatal(err)
+	}
+	// The gateway runs the release it serves: its reports carry that release's measurement.
+	src, err := simulated.New(simulated.Options{Measurement: m.Measurement[:]})
 	if err != nil {
 		fatal(err)
 	}
@@ -195,7 +200,7 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", g)
-	if err := serveSignedRelease(mux, *releaseManifest); err != nil {
+	if err := serveSignedRelease(mux, m); err != nil {
 		fatal(err)
 	}
 	mux.HandleFunc("GET /test/templates", func(w http.ResponseWriter, r *http.Request) {
@@ -231,18 +236,18 @@ func fatal(err error) {
 	os.Exit(2)
 }
 
-// serveSignedRelease signs the release manifest at path with a simulated
-// Sigstore instance and serves the bundle and the instance's trusted root
-// where the demo page looks for them (see cmd/cvmtrust/gateway_release.go).
-func serveSignedRelease(mux *http.ServeMux, path string) error {
+func readManifest(path string) (*measure.Manifest, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m, err := measure.ParseManifest(raw)
-	if err != nil {
-		return err
-	}
+	return measure.ParseManifest(raw)
+}
+
+// serveSignedRelease signs the release manifest m with a simulated Sigstore
+// instance and serves the bundle and the instance's trusted root where the
+// demo page looks for them (see cmd/cvmtrust/gateway_release.go).
+func serveSignedRelease(mux *http.ServeMux, m *measure.Manifest) error {
 	bundle, root, err := sigsim.SignRelease(m)
 	if err != nil {
 		return err
