@@ -108,7 +108,9 @@ for (const engine of selectedEngines()) {
     const policies = [
       ['vmpl=3 against a VMPL 0 guest', '?vmpl=3', ['vmpl'], 'settings'],
       ['min-tcb above the reported TCB', '?min-tcb=bl=3,tee=0,snp=255,ucode=115', ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings'],
-      ['require-revocation with no CRL to be had', '?require-revocation', ['revocation'], 'revocation'],
+      ['revocation, required by default, with no CRL to be had', '?unchecked-revocation-unsafe=off', ['revocation'], 'revocation'],
+      ['the floor AMD\'s bulletins require, applied by default, against the simulated Milan\'s old firmware', '?tcb-below-bulletins-unsafe=off',
+        ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings'],
       ['require-no-smt for a guest that allows SMT', '?require-no-smt', ['policy.smt'], 'settings'],
       ['min-guest-svn above the guest\'s', '?min-guest-svn=1000', ['guestSvn'], 'settings'],
     ];
@@ -126,6 +128,34 @@ for (const engine of selectedEngines()) {
         await page.close();
       });
     }
+
+    test('the floors the server was held to are shown: firmware (with the bulletins that set it), guest SVN, VMPL', async () => {
+      let page = await openDemo('?tcb-below-bulletins-unsafe=off');
+      assert.equal(await settled(page), 'failed');
+      let ui = await readWidget(page);
+      assert.match(ui.message, /^This server’s firmware or software is older than this page accepts\./);
+      assert.match(ui.facts, /Firmware floorucode ≥ 219 \(for Milan: AMD-SB-3019\)/);
+      assert.match(ui.facts, /Guest SVN floornone set \(min-guest-svn\)/);
+      assert.match(ui.facts, /VMPL required0/);
+      const detail = await page.evaluate(() => document.querySelector('cvm-attest').result.checks.find((c) => c.name === 'tcb.reported'));
+      assert.deepEqual([detail.field, detail.got, detail.want], ['REPORTED_TCB.ucode', '115', '>= 219']);
+      assert.match(detail.detail, /AMD-SB-3019/);
+      await page.close();
+      // A page's min-tcb raises the floor; the bulletins' floor stays under it.
+      page = await openDemo('?tcb-below-bulletins-unsafe=off&min-tcb=snp=9&min-guest-svn=0&vmpl=any');
+      assert.equal(await settled(page), 'failed');
+      ui = await readWidget(page);
+      assert.match(ui.facts, /Firmware floorsnp ≥ 9, ucode ≥ 219 \(for Milan: AMD-SB-3019, raised by min-tcb\)/);
+      assert.match(ui.facts, /VMPL requiredany: not checked/);
+      await page.close();
+      // Lifted in words: the simulated guest's firmware is accepted, and the details say so.
+      page = await openDemo();
+      assert.equal(await settled(page), 'simulated');
+      ui = await readWidget(page);
+      assert.match(ui.facts, /Firmware floornone: any firmware accepted \(tcb-below-bulletins-unsafe\)/);
+      assert.match(ui.facts, /Revocationnot checked/);
+      await page.close();
+    });
 
     test('policy: what the page did not ask for is "not checked", never "pass"; a floor met passes', async () => {
       let page = await openDemo('?vmpl=any');

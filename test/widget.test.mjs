@@ -276,7 +276,7 @@ for (const engine of selectedEngines()) {
       const page = await openDemo(`?measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async () => {
         const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
-        const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem' });
+        const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } });
         const errs = [];
         for (const r of [bad, { ...bad, verified: true }]) {
           try { await sealFor(r, new Uint8Array([1])); errs.push(null); } catch (e) { errs.push(e.constructor.name); }
@@ -294,7 +294,7 @@ for (const engine of selectedEngines()) {
       const page = await openDemo(`?badge-only&measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async ([measurement, theirs]) => {
         const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
-        const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' };
+        const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } };
         const ok = await verifyGateway(opts);
         const sealed = await sealFor(ok, new Uint8Array([1, 2, 3]));
         // The evidence changed on its way in, by whoever sits between the page and the gateway.
@@ -355,7 +355,7 @@ for (const engine of selectedEngines()) {
               contexts++;
               return create.apply(this, args);
             };
-            const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' });
+            const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } });
             const canvas = document.createElement('canvas');
             canvas.width = 64;
             canvas.height = 48;
@@ -413,7 +413,7 @@ for (const engine of selectedEngines()) {
       tampered.kernel.sha256 = flipHex(tampered.kernel.sha256);
       const out = await page.evaluate(async ([good, bad]) => {
         const { verifyGateway, loadManifest, sealFor } = await import('../index.js');
-        const opts = { gateway: '../', trustSimulatedRoot: '../simulated/ark.pem' };
+        const opts = { gateway: '../', trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } };
         const ok = await verifyGateway({ ...opts, manifests: ['release.json'] });
         const fromObject = await verifyGateway({ ...opts, manifests: [good] });
         const rejections = [];
@@ -459,19 +459,21 @@ for (const engine of selectedEngines()) {
         mod.CvmAttestElement.define('my-attest');
         mod.CvmAttestElement.define('my-attest'); // twice is harmless
         const el = document.createElement('my-attest');
-        const defaults = { vmpl: el.vmpl, minTcb: el.minTcb, minGuestSvn: el.minGuestSvn, requireRevocation: el.requireRevocation, requireNoSmt: el.requireNoSmt, badgeOnly: el.badgeOnly, timeout: el.timeout };
+        const defaults = { vmpl: el.vmpl, minTcb: el.minTcb, tcbBelowBulletinsUnsafe: el.tcbBelowBulletinsUnsafe, minGuestSvn: el.minGuestSvn, uncheckedRevocationUnsafe: el.uncheckedRevocationUnsafe, requireNoSmt: el.requireNoSmt, badgeOnly: el.badgeOnly, timeout: el.timeout };
         el.vmpl = null;
         const anyVmpl = [el.getAttribute('vmpl'), el.vmpl];
         el.vmpl = 2;
         el.minTcb = { bl: 3, tee: 0, snp: 14, ucode: 209 };
         const tcb = [el.getAttribute('min-tcb'), el.minTcb];
         el.minTcb = null;
-        el.requireRevocation = true;
+        el.uncheckedRevocationUnsafe = true;
+        el.tcbBelowBulletinsUnsafe = true;
         el.requireNoSmt = true;
         el.minGuestSvn = 4;
         el.timeout = 5;
-        const set = ['vmpl', 'require-revocation', 'require-no-smt', 'min-guest-svn', 'timeout', 'min-tcb'].map((a) => el.getAttribute(a));
-        for (const a of ['vmpl', 'require-revocation', 'require-no-smt', 'min-guest-svn', 'timeout']) el.removeAttribute(a);
+        const set = ['vmpl', 'unchecked-revocation-unsafe', 'tcb-below-bulletins-unsafe', 'require-no-smt', 'min-guest-svn', 'timeout', 'min-tcb'].map((a) => el.getAttribute(a));
+        // The simulated platform has old firmware and no CRL: the two unsafe attributes stay, on purpose.
+        for (const a of ['vmpl', 'require-no-smt', 'min-guest-svn', 'timeout']) el.removeAttribute(a);
         el.badgeOnly = true;
         el.gateway = '../';
         el.measurements = `demo=${measurement}`;
@@ -490,10 +492,10 @@ for (const engine of selectedEngines()) {
         };
       }, simulatedMeasurement);
       assert.equal(out.before, null, 'index.js registers nothing');
-      assert.deepEqual(out.defaults, { vmpl: 0, minTcb: null, minGuestSvn: 0, requireRevocation: false, requireNoSmt: false, badgeOnly: false, timeout: 20 });
+      assert.deepEqual(out.defaults, { vmpl: 0, minTcb: null, tcbBelowBulletinsUnsafe: false, minGuestSvn: 0, uncheckedRevocationUnsafe: false, requireNoSmt: false, badgeOnly: false, timeout: 20 });
       assert.deepEqual(out.anyVmpl, ['any', null]);
       assert.deepEqual(out.tcb, ['bl=3,tee=0,snp=14,ucode=209', { bl: 3, tee: 0, snp: 14, ucode: 209 }]);
-      assert.deepEqual(out.set, ['2', '', '', '4', '5', null]);
+      assert.deepEqual(out.set, ['2', '', '', '', '4', '5', null]);
       assert.deepEqual(out.attrs, ['../', `demo=${simulatedMeasurement}`, '../simulated/ark.pem', '']);
       assert.equal(out.initial, 'verifying');
       assert.equal(out.target, 'my-attest');

@@ -72,8 +72,21 @@ type Result struct {
 	Product    string         `json:"product,omitempty"`
 	Report     *ReportSummary `json:"report,omitempty"`
 	Revocation string         `json:"revocation"` // "checked", or why not
-	VerifiedAt string         `json:"verifiedAt"` // RFC 3339, the verifier's clock
-	Checks     []Check        `json:"checks"`
+	// TCBFloor is the floor the TCBs were held to, when there was one.
+	TCBFloor   *AppliedTCBFloor `json:"tcbFloor,omitempty"`
+	VerifiedAt string           `json:"verifiedAt"` // RFC 3339, the verifier's clock
+	Checks     []Check          `json:"checks"`
+}
+
+// AppliedTCBFloor is the floor a report's TCBs were held to: the
+// Expectation's MinTCB, raised to the bulletins' floor for the report's
+// line when BulletinTCBFloor asked for it.
+type AppliedTCBFloor struct {
+	Floor TCBFloor `json:"floor"`
+	// Line and Bulletins say where the bulletins' part came from: the
+	// processor line (CPULine) and the bulletins that set it.
+	Line      string   `json:"line,omitempty"`
+	Bulletins []string `json:"bulletins,omitempty"`
 }
 
 // Failed returns the checks that failed, in order.

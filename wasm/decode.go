@@ -29,6 +29,9 @@ import (
 //	reportData            hex      the exact REPORT_DATA instead of a nonce
 //	vmpl                  number
 //	minTcb                {bl, tee, snp, ucode, fmc}
+//	bulletinTcbFloor      bool     raise minTcb to the floor AMD's security
+//	                               bulletins require for the report's processor
+//	                               line (verifier.BulletinFloors)
 //	minGuestSvn           number
 //	policy                {allowDebug, allowMigrationAgent, requireNoSmt, minAbiMajor, minAbiMinor}
 //	hostData, idKeyDigest hex
@@ -43,7 +46,7 @@ import (
 //
 // Any other key is an error, so a misspelt requirement is never dropped.
 var expectationKeys = []string{
-	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "vmpl", "minTcb", "minGuestSvn",
+	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "vmpl", "minTcb", "bulletinTcbFloor", "minGuestSvn",
 	"policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot", "kdsProxy",
 }
 
@@ -120,6 +123,7 @@ func decodeExpectation(v jsval.Value, ev protocol.Evidence) (verifier.Expectatio
 		Microcode:  uint8(tcb.uint("ucode", math.MaxUint8)),
 		FMC:        uint8(tcb.uint("fmc", math.MaxUint8)),
 	}
+	exp.BulletinTCBFloor = r.bool("bulletinTcbFloor")
 	exp.MinGuestSVN = uint32(r.uint("minGuestSvn", math.MaxUint32))
 	policy := r.object("policy")
 	exp.Policy = verifier.Policy{

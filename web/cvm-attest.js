@@ -168,7 +168,7 @@ export function parseMinTCB(value) {
   const floor = {};
   for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
     const m = /^([a-z]+)\s*=\s*(\d{1,3})$/.exec(item);
-    if (!m || !tcbParts.includes(m[1]) || Number(m[2]) > 255 || m[1] in floor) {
+    if (!m || !tcbParts.includes(m[1]) || Number(m[2]) > 255 || Object.hasOwn(floor, m[1])) {
       throw new SetupError(`This page is set up wrong: its min-tcb "${s}" is not a list like "bl=3,tee=0,snp=14,ucode=209" (each 0 to 255, once).`);
     }
     floor[m[1]] = Number(m[2]);
@@ -193,7 +193,7 @@ function stringAttribute(el, name, v) {
 export class CvmAttestElement extends BaseElement {
   static observedAttributes = [
     'gateway', 'measurements', 'manifest', 'manifests', 'trust-simulated-root', 'kds-proxy',
-    'vmpl', 'min-tcb', 'min-guest-svn', 'require-revocation', 'require-no-smt', 'badge-only', 'timeout',
+    'vmpl', 'min-tcb', 'tcb-below-bulletins-unsafe', 'min-guest-svn', 'unchecked-revocation-unsafe', 'require-no-smt', 'badge-only', 'timeout',
     ...Object.keys(releaseAttributes),
   ];
 
@@ -273,7 +273,7 @@ export class CvmAttestElement extends BaseElement {
   }
   set vmpl(v) { this.setAttribute('vmpl', v === null ? 'any' : String(v)); }
 
-  /** Lowest acceptable TCB (reported, committed, current, launch), or null for no floor. */
+  /** A TCB floor of the page's, which raises the bulletins' (reported, committed, current, launch), or null for none. */
   get minTcb() {
     try {
       return parseMinTCB(this.getAttribute('min-tcb'));
@@ -293,9 +293,19 @@ export class CvmAttestElement extends BaseElement {
     else this.setAttribute('min-guest-svn', String(v));
   }
 
-  /** Fail when revocation could not be checked (no CRL from the KDS proxy). */
-  get requireRevocation() { return this.hasAttribute('require-revocation'); }
-  set requireRevocation(v) { booleanAttribute(this, 'require-revocation', v); }
+  /**
+   * UNSAFE: accept a server whose certificates' revocation could not be checked (no CRL: set kds-proxy). By
+   * default such a server fails; with this, the badge says revocation was not checked.
+   */
+  get uncheckedRevocationUnsafe() { return this.hasAttribute('unchecked-revocation-unsafe'); }
+  set uncheckedRevocationUnsafe(v) { booleanAttribute(this, 'unchecked-revocation-unsafe', v); }
+
+  /**
+   * UNSAFE: accept firmware below the floor AMD's security bulletins require; min-tcb, if set, is then the only
+   * floor. By default every TCB is held to the bulletins' floor for the server's processor line.
+   */
+  get tcbBelowBulletinsUnsafe() { return this.hasAttribute('tcb-below-bulletins-unsafe'); }
+  set tcbBelowBulletinsUnsafe(v) { booleanAttribute(this, 'tcb-below-bulletins-unsafe', v); }
 
   /** Fail when the guest policy allows SMT (simultaneous multithreading). */
   get requireNoSmt() { return this.hasAttribute('require-no-smt'); }
@@ -353,12 +363,15 @@ export class CvmAttestElement extends BaseElement {
     const minTcb = parseMinTCB(this.getAttribute('min-tcb'));
     const svn = this.getAttribute('min-guest-svn');
     if (svn !== null && !/^\d{1,10}$/.test(svn.trim())) throw new SetupError(`This page is set up wrong: its min-guest-svn "${svn}" is not a whole number.`);
+    // verifyGateway's defaults are the element's (VMPL 0, the bulletins' TCB floor, revocation checked); these
+    // attributes only raise them, or lift one in words.
     return {
-      ...(vmpl === null ? {} : { vmpl }),
+      vmpl: vmpl === null ? 'any' : vmpl,
       ...(minTcb ? { minTcb } : {}),
+      ...(this.tcbBelowBulletinsUnsafe ? { tcbBelowBulletinsUnsafe: true } : {}),
       ...(this.minGuestSvn ? { minGuestSvn: this.minGuestSvn } : {}),
       ...(this.requireNoSmt ? { policy: { requireNoSmt: true } } : {}),
-      ...(this.requireRevocation ? { requireRevocationCheck: true } : {}),
+      ...(this.uncheckedRevocationUnsafe ? { uncheckedRevocationUnsafe: true } : {}),
     };
   }
 
@@ -592,6 +605,7 @@ export class CvmAttestElement extends BaseElement {
         : release?.recomputed ? [['Launch digest', `recomputed in this browser from the release manifest${release.manifestUrl ? ` ${release.manifestUrl}` : ''}`]] : []),
       ['Policy', r.policy || '—'],
       ['VMPL', r.vmpl ?? '—'],
+      ...this.#floorFacts(result),
       ['Revocation', result.revocation || '—'],
       ['Report SHA-384', r.sha384 || '—'],
       ['Checked at', result.verifiedAt || '—'],
@@ -603,6 +617,20 @@ export class CvmAttestElement extends BaseElement {
     const count = (o) => checks.filter((c) => c.outcome === o).length;
     this.#part('checks-summary').textContent =
       `All ${checks.length} checks: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} not checked`;
+  }
+
+  /** The floors the server was held to, as the details show them: firmware, guest SVN, VMPL. */
+  #floorFacts(result) {
+    const f = result.tcbFloor;
+    const parts = f ? tcbParts.filter((k) => f.floor[k]).map((k) => `${k} ≥ ${f.floor[k]}`) : [];
+    const firmware = !f ? 'none: any firmware accepted (tcb-below-bulletins-unsafe)'
+      : `${parts.join(', ') || 'none'}${f.bulletins?.length ? ` (for ${f.line}: ${f.bulletins.join(', ')}${this.minTcb ? ', raised by min-tcb' : ''})` : ' (min-tcb)'}`;
+    const vmpl = this.vmpl;
+    return [
+      ['Firmware floor', firmware],
+      ['Guest SVN floor', this.minGuestSvn ? `≥ ${this.minGuestSvn}` : 'none set (min-guest-svn)'],
+      ['VMPL required', vmpl === null ? 'any: not checked (vmpl="any")' : String(vmpl)],
+    ];
   }
 
   /** The four questions a person asks, each pass / fail / not checked; returns the rows. */

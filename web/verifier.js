@@ -283,6 +283,33 @@ async function measureManifest(ns, { body, url, claim }) {
 }
 
 /**
+ * The expectation verifyGateway gives the wasm: the caller's, with the
+ * defaults <cvm-attest> has too (web/README.md, "Defaults"). The exact VMPL
+ * is 0 unless given ('any' checks none); the TCB is held to the floor AMD's
+ * security bulletins require for the report's processor line, which minTcb
+ * can only raise, unless tcbBelowBulletinsUnsafe; revocation must be checked
+ * (AMD's CRL, through kdsProxy) unless uncheckedRevocationUnsafe. A default
+ * is lifted only by the option named for what it gives up: the wasm's own
+ * switches for them (bulletinTcbFloor, requireRevocationCheck) are refused
+ * here, so that none is turned off in passing.
+ */
+function gatewayExpectation(expectation) {
+  const { vmpl = 0, tcbBelowBulletinsUnsafe, uncheckedRevocationUnsafe, ...rest } = expectation;
+  for (const [key, instead] of [['bulletinTcbFloor', 'tcbBelowBulletinsUnsafe'], ['requireRevocationCheck', 'uncheckedRevocationUnsafe']]) {
+    if (Object.hasOwn(rest, key)) throw new TypeError(`verifyGateway: expectation.${key} is the default; to lift it, set ${instead}: true`);
+  }
+  if (vmpl !== 'any' && !(Number.isInteger(vmpl) && vmpl >= 0 && vmpl <= 3)) {
+    throw new TypeError('verifyGateway: expectation.vmpl must be 0, 1, 2, 3 or "any"');
+  }
+  return {
+    ...rest,
+    ...(vmpl === 'any' ? {} : { vmpl }),
+    bulletinTcbFloor: tcbBelowBulletinsUnsafe !== true,
+    requireRevocationCheck: uncheckedRevocationUnsafe !== true,
+  };
+}
+
+/**
  * Fetches evidence from a gateway with a fresh nonce and verifies it.
  * Resolves with the Result whether or not it verified (result.verified says
  * which); rejects only when verification could not take place (the gateway
@@ -304,6 +331,7 @@ export async function verifyGateway(options = {}) {
   if (!measurements?.length && !manifests?.length && !signedReleases && !expectation.anyMeasurementUnsafe) {
     throw new TypeError('verifyGateway: measurements, manifests or signedReleases must give at least one launch measurement');
   }
+  const expected = gatewayExpectation(expectation);
   const base = gatewayBase(gateway);
   // Signed releases (release.js): their bundles are fetched with the
   // evidence while the wasm loads; one that cannot be fetched is reported
@@ -344,7 +372,7 @@ export async function verifyGateway(options = {}) {
     if (incomplete) throw incomplete;
   }
   const expect = (signed) => ownData({
-    ...expectation,
+    ...expected,
     measurements: [...(measurements ?? []), ...read.map((m) => m.claim).filter(Boolean), ...signed],
     nonce,
     ...(simulatedRoot ? { simulatedRoot } : {}),

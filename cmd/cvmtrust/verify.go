@@ -50,7 +50,7 @@ type verifyFlags struct {
 	vcek, vlek, chain, crl, at, reportData, minTCB string
 	simulatedRoot, kds                             string
 	measurements                                   hexList
-	anyMeasurement, jsonOut                        bool
+	anyMeasurement, bulletinFloor, jsonOut         bool
 	vmpl                                           *int
 	timeout                                        time.Duration
 }
@@ -78,7 +78,7 @@ EVIDENCE is one of
 
 and the other flags apply to each:
   [--at TIME] [--report-data HEX] [--min-tcb bl=N,tee=N,snp=N,ucode=N,fmc=N]
-  [--vmpl N] [--kds URL] [--crl FILE] [--chain FILE] [--vcek FILE | --vlek FILE]
+  [--bulletin-tcb-floor] [--vmpl N] [--kds URL] [--crl FILE] [--chain FILE] [--vcek FILE | --vlek FILE]
   [--simulated-root FILE] [--json]
 
 With --evidence or --gateway, --vcek, --vlek and --chain replace the
@@ -107,6 +107,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.anyMeasurement, "any-measurement-unsafe", false, "UNSAFE: accept any launch measurement (the guest may run any code)")
 	fs.StringVar(&f.reportData, "report-data", "", "expected REPORT_DATA, 128 hex digits")
 	fs.StringVar(&f.minTCB, "min-tcb", "", "TCB floor, e.g. bl=3,tee=0,snp=8,ucode=115,fmc=0")
+	fs.BoolVar(&f.bulletinFloor, "bulletin-tcb-floor", false, "raise the TCB floor to what AMD's security bulletins require for the report's processor line, as the widget does by default")
 	fs.Func("vmpl", "expected VMPL `N` (0-3); default: any", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 3 {
@@ -279,6 +280,7 @@ func (f *verifyFlags) build(ctx context.Context) (*verifyInput, error) {
 	if exp.MinTCB, err = parseTCBFloor(f.minTCB); err != nil {
 		return nil, err
 	}
+	exp.BulletinTCBFloor = f.bulletinFloor
 	opts := verifier.Options{}
 	if f.at != "" {
 		at, err := parseAt(f.at)
@@ -536,6 +538,14 @@ func printResult(w io.Writer, res *verifier.Result) {
 		fmt.Fprintf(w, "  measurement  %s\n", res.Report.Measurement)
 		fmt.Fprintf(w, "  chip         %s\n", res.Report.ChipID)
 		fmt.Fprintf(w, "  reported TCB %s\n", formatTCB(res.Report.ReportedTCB))
+	}
+	if f := res.TCBFloor; f != nil {
+		fl := f.Floor
+		fmt.Fprintf(w, "  TCB floor    bl=%d tee=%d snp=%d ucode=%d fmc=%d", fl.Bootloader, fl.TEE, fl.SNP, fl.Microcode, fl.FMC)
+		if len(f.Bulletins) > 0 {
+			fmt.Fprintf(w, " (%s: %s)", f.Line, strings.Join(f.Bulletins, ", "))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "  revocation   %s\n", res.Revocation)
 	for _, c := range res.Checks {
