@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/cvmtrust/cvmtrust/release/provenance"
 	"github.com/cvmtrust/cvmtrust/sigstore"
 	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
-	"golang.org/x/mod/semver"
 )
 
 // Keys of the policy object of verifyRelease and verifyBundle: who signs,
@@ -97,10 +95,7 @@ func verifyReleaseJS(args []jsval.Value) (any, error) {
 	out["commit"] = signer.Commit
 	out["workflow"] = signer.Workflow
 	out["ref"] = signer.Ref
-	out["tag"] = strings.TrimPrefix(signer.Ref, "refs/tags/")
-	if !strings.HasPrefix(signer.Ref, "refs/tags/") {
-		out["tag"] = ""
-	}
+	out["tag"] = rel.Tag() // the release's name is the tag it was signed from (provenance.Verify)
 	out["signer"] = signer.SubjectAlternativeName
 	out["issuer"] = signer.Issuer
 	out["signedAt"] = rel.Bundle.SignedAt
@@ -236,8 +231,8 @@ func decodeReleaseTerms(r *reader, p sigstore.Policy) (provenance.Minimum, error
 	if p.MaxAge == 0 && !unsafe {
 		return min, errors.New("policy must limit the release's age (maxAgeSeconds), or accept any age in words (maxAgeUnsafe: true): without a limit a rollback to any earlier release passes")
 	}
-	if min.Tag != "" && !semver.IsValid(min.Tag) {
-		return min, errfmt.Errorf("policy.minTag %q is not a version tag such as v1.4.0", min.Tag)
+	if err := min.Validate(); err != nil {
+		return min, errfmt.Errorf("policy.minTag: %w", err)
 	}
 	return min, nil
 }

@@ -154,7 +154,7 @@ class SetupError extends Error {
  */
 function checkOwnImports() {
   if (typeof import.meta.resolve === 'function' && import.meta.resolve('./verifier.js') !== new URL('./verifier.js', import.meta.url).href) {
-    throw new SetupError('This page is set up wrong: its import map sends the verifier’s own file verifier.js to another address than this build of the verifier put it, so nothing the verifier checked could be trusted.');
+    throw new SetupError('This page is set up wrong: its import map sends the verifier’s own files (verifier.js) to other addresses than this build of the verifier put them, so nothing the verifier checked could be trusted.');
   }
   checkPinnedFiles(import.meta, ['./release.js']);
 }

@@ -15,7 +15,7 @@ import { fetchText, loadVerifier, ownData } from './verifier.js';
  */
 function checkOwnImport() {
   if (import.meta.resolve?.('./verifier.js') !== new URL('./verifier.js', import.meta.url).href) {
-    const err = new Error('This page is set up wrong: its import map sends the verifier’s own file verifier.js, as the release check loads it, to another address than this build of the verifier put it, so nothing the verifier checked could be trusted.');
+    const err = new Error('This page is set up wrong: its import map sends the verifier’s own files (verifier.js) to other addresses than this build of the verifier put them, so nothing the verifier checked could be trusted.');
     err.code = 'page_setup';
     throw err;
   }
@@ -291,13 +291,7 @@ export function releaseFacts(release) {
     ['Transparency log', log],
     ['Launch digest', 'recomputed in this browser from the signed release manifest'],
     ['Release age limit', release.maxAgeSeconds === null ? 'none: a release of any age is accepted (release-max-age-unsafe)'
-      : `${formatDuration(release.maxAgeSeconds)}${release.maxAgeSeconds === defaultReleaseMaxAgeSeconds ? ' (the default)' : ''}`],
+      : `${+(release.maxAgeSeconds / 86400).toFixed(2)} days${release.maxAgeSeconds === defaultReleaseMaxAgeSeconds ? ' (the default)' : ''}`],
     ['Lowest release accepted', release.minimum ?? 'none set (release-min)'],
   ];
-}
-
-function formatDuration(seconds) {
-  if (seconds % 86400 === 0) return `${seconds / 86400} days`;
-  if (seconds % 3600 === 0) return `${seconds / 3600} hours`;
-  return `${seconds} seconds`;
 }

@@ -50,15 +50,13 @@ export function reroutedFiles(meta, files) {
  */
 export function checkPinnedFiles(meta, files) {
   if (typeof meta.resolve !== 'function') {
-    const err = new Error('This browser cannot tell where this page loads the verifier’s own files from (it has no import.meta.resolve), so the check could not be trusted. Open the page in a current browser.');
+    const err = new Error('This browser is too old to tell where this page loads the verifier’s files from (it has no import.meta.resolve), so nothing was checked. Open the page in a current browser.');
     err.code = 'old_browser';
     throw err;
   }
   const moved = reroutedFiles(meta, files);
   if (moved.length === 0) return;
-  const names = moved.map((m) => m.file).join(', ');
-  const err = new Error(`This page is set up wrong: its import map sends the verifier’s own ${moved.length === 1 ? 'file' : 'files'} ${names} to another address than this build of the verifier put ${moved.length === 1 ? 'it' : 'them'}, so nothing the verifier checked could be trusted.`,
-    { cause: new Error(moved.map((m) => `${m.file}: ${m.pinned} resolves to ${m.resolved}`).join('; ')) });
+  const err = new Error(`This page is set up wrong: its import map sends the verifier’s own files (${moved.map((m) => m.file).join(', ')}) to other addresses than this build of the verifier put them, so nothing the verifier checked could be trusted.`);
   err.code = 'page_setup';
   err.rerouted = moved;
   throw err;

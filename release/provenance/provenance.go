@@ -38,8 +38,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/semver"
-
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/internal/strictjson"
 	"github.com/cvmtrust/cvmtrust/measure"
@@ -122,7 +120,8 @@ func Verify(ctx context.Context, v *sigstore.Verifier, bundleJSON []byte, p sigs
 func (r *Release) Tag() string { return r.Manifest.Release }
 
 // Minimum is the lowest release a caller accepts: by the tag it was built
-// from, a semantic version (v1.4.0; the release's tag must then be one too),
+// from, a semantic version (v1.4.0, compared as semver.org orders versions;
+// the release's tag must then be one too),
 // or by when it was signed, the earliest time the transparency log or a
 // timestamp authority vouches for. A zero field sets no minimum. A release
 // can be withdrawn this way without a new one: every page that raises its
@@ -132,27 +131,29 @@ type Minimum struct {
 	SignedAt time.Time
 }
 
+// Validate returns an error wrapping ErrBadMinimum when m's tag is not the
+// tag of a release: a version, and not a pre-release.
+func (m Minimum) Validate() error {
+	if v, ok := parseVersion(m.Tag); m.Tag != "" && (!ok || v.pre) {
+		return errfmt.Errorf("%w: %q (a release's version tag is like v1.4.0)", ErrBadMinimum, m.Tag)
+	}
+	return nil
+}
+
 // Check returns nil when rel is at or above m, and an error wrapping
 // ErrBelowMinimum (or ErrBadMinimum, for a tag that does not order) when it
 // is not.
 func (m Minimum) Check(rel *Release) error {
-	if m.Tag != "" {
-		if !semver.IsValid(m.Tag) {
-			return errfmt.Errorf("%w: %q", ErrBadMinimum, m.Tag)
-		}
-		tag := rel.Tag()
-		if !semver.IsValid(tag) {
-			return errfmt.Errorf("%w: the release's tag %q is not a version, so it cannot be compared with %s", ErrBelowMinimum, tag, m.Tag)
-		}
-		if semver.Compare(tag, m.Tag) < 0 {
-			return errfmt.Errorf("%w: %s is below %s", ErrBelowMinimum, tag, m.Tag)
-		}
+	if err := m.Validate(); err != nil {
+		return err
 	}
-	if !m.SignedAt.IsZero() {
-		signed := rel.Bundle.SigningTime()
-		if signed.Before(m.SignedAt) {
-			return errfmt.Errorf("%w: signed at %s, before %s", ErrBelowMinimum, signed.UTC().Format(time.RFC3339), m.SignedAt.UTC().Format(time.RFC3339))
-		}
+	want, _ := parseVersion(m.Tag)
+	// A release whose tag is not a version is below any version.
+	if got, ok := parseVersion(rel.Tag()); m.Tag != "" && (!ok || got.below(want)) {
+		return errfmt.Errorf("%w: %q is below %s", ErrBelowMinimum, rel.Tag(), m.Tag)
+	}
+	if rel.Bundle.SigningTime().Before(m.SignedAt) {
+		return errfmt.Errorf("%w: signed at %s, before %s", ErrBelowMinimum, rel.Bundle.SignedAt, m.SignedAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

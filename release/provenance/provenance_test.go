@@ -217,7 +217,7 @@ func TestMinimum(t *testing.T) {
 		{Minimum{}, nil},
 		{Minimum{Tag: "v1.4.0"}, nil},
 		{Minimum{Tag: "v1.3.9"}, nil},
-		{Minimum{Tag: "v1.4.0-rc.1"}, nil},
+		{Minimum{Tag: "v1.4.0-rc.1"}, ErrBadMinimum}, // a minimum is a release
 		{Minimum{Tag: "v1.4.1"}, ErrBelowMinimum},
 		{Minimum{Tag: "v1.10.0"}, ErrBelowMinimum},
 		{Minimum{Tag: "1.4"}, ErrBadMinimum},
