@@ -219,7 +219,7 @@ for (const engine of selectedEngines()) {
 
       const tooLong = await open('?release-max-age=400d');
       assert.equal(tooLong.state, 'failed');
-      assert.match(tooLong.ui.message, /^This page is set up wrong: release-max-age "400d" is longer than 90 days/);
+      assert.match(tooLong.ui.message, /^This page is set up wrong: release-max-age \(maxAgeSeconds\) of 400 days is longer than 90 days/);
       assert.deepEqual(oldSite.requests.filter((r) => r.path === '/enroll'), []);
     });
 

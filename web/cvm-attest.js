@@ -541,9 +541,7 @@ export class CvmAttestElement extends BaseElement {
       text = `${sentence(error.message)} Nothing was captured or sent. You can check the server again.`;
     }
     this.#message(text);
-    this.#part('facts').replaceChildren(...fact('Error', plain(error.message)),
-      ...(error.rerouted ?? []).flatMap((m) => fact(`Rerouted ${m.file}`, `${m.pinned} resolves to ${m.resolved}`)),
-      ...fact('Checked at', new Date().toISOString()));
+    this.#part('facts').replaceChildren(...fact('Error', plain(error.message)), ...fact('Checked at', new Date().toISOString()));
     this.#renderSummary(null);
   }
 

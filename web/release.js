@@ -90,18 +90,13 @@ export function parseMaxAge(text, attribute = 'release-max-age') {
 }
 
 /**
- * The age terms of release-max-age and release-max-age-unsafe: the default
- * limit, a shorter one, or (unsafe, in words) a longer one or none.
+ * The age terms of release-max-age and release-max-age-unsafe, as a policy
+ * states them (withAgeLimit holds them to the default's rule).
  */
 function releaseAgeTerms(maxAge, unsafe) {
   if (maxAge && unsafe) throw new Error('it sets both release-max-age and release-max-age-unsafe; set one.');
   if (unsafe) return unsafe === 'none' ? { maxAgeUnsafe: true } : { maxAgeUnsafe: true, maxAgeSeconds: parseMaxAge(unsafe, 'release-max-age-unsafe') };
-  if (!maxAge) return { maxAgeSeconds: defaultReleaseMaxAgeSeconds };
-  const seconds = parseMaxAge(maxAge);
-  if (seconds > defaultReleaseMaxAgeSeconds) {
-    throw new Error(`release-max-age "${maxAge}" is longer than 90 days, the most a page accepts without saying so; to accept older releases, set release-max-age-unsafe instead.`);
-  }
-  return { maxAgeSeconds: seconds };
+  return maxAge ? { maxAgeSeconds: parseMaxAge(maxAge) } : {};
 }
 
 /**
@@ -111,7 +106,8 @@ function releaseAgeTerms(maxAge, unsafe) {
  * Returns the policy terms { minTag } or { minSignedAt } (seconds).
  */
 export function parseReleaseMin(text) {
-  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) {
+  // A time must say its zone, or it would be read in the person's own.
+  if (/^\d{4}-\d\d-\d\dT.*(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) {
     return { minSignedAt: Math.floor(Date.parse(text) / 1000) };
   }
   if (/^v(0|[1-9]\d*)(\.(0|[1-9]\d*)){0,2}(-[0-9A-Za-z.-]+)?$/.test(text)) return { minTag: text };
@@ -120,15 +116,16 @@ export function parseReleaseMin(text) {
 
 /**
  * A release policy with its age limit: the default when it sets none, a
- * shorter one as it is; a longer one, or none, only with maxAgeUnsafe.
+ * shorter one as it is; a longer one, or none, only with maxAgeUnsafe (in an
+ * element, release-max-age-unsafe).
  */
 function withAgeLimit(policy) {
   if (policy.maxAgeUnsafe === true) return policy;
-  if (policy.maxAgeSeconds === undefined) return { ...policy, maxAgeSeconds: defaultReleaseMaxAgeSeconds };
-  if (!(policy.maxAgeSeconds > 0 && policy.maxAgeSeconds <= defaultReleaseMaxAgeSeconds)) {
-    throw new TypeError(`release policy: maxAgeSeconds ${policy.maxAgeSeconds} is not from 1 to ${defaultReleaseMaxAgeSeconds} (90 days); a longer limit, or none, takes maxAgeUnsafe: true`);
+  const { maxAgeSeconds = defaultReleaseMaxAgeSeconds } = policy;
+  if (!(maxAgeSeconds > 0 && maxAgeSeconds <= defaultReleaseMaxAgeSeconds)) {
+    throw new Error(`release-max-age (maxAgeSeconds) of ${maxAgeSeconds / 86400} days is longer than 90 days, the most a page accepts without saying so; to accept older releases, set release-max-age-unsafe (maxAgeUnsafe: true) instead.`);
   }
-  return policy;
+  return { ...policy, maxAgeSeconds };
 }
 
 /**
@@ -157,7 +154,7 @@ export function releaseOptionsOf(el) {
     policy.workflow = workflow;
     policy.refPattern = ref;
   }
-  Object.assign(policy, releaseAgeTerms(el.getAttribute('release-max-age')?.trim(), el.getAttribute('release-max-age-unsafe')?.trim()));
+  Object.assign(policy, withAgeLimit(releaseAgeTerms(el.getAttribute('release-max-age')?.trim(), el.getAttribute('release-max-age-unsafe')?.trim())));
   const min = el.getAttribute('release-min')?.trim();
   if (min) Object.assign(policy, parseReleaseMin(min));
   const bundles = (el.getAttribute('release-bundle') ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -25,21 +25,17 @@ const defaultHpkeURL = new URL('./dist/hpke.js', import.meta.url);
 const pinnedFiles = ['./release.js', './dist/integrity.js', './dist/wasm_exec.js', './dist/hpke.js', './dist/cvmtrust.wasm'];
 
 /**
- * Of files (relative to meta.url), those the page's import map sends
- * elsewhere: [{ file, pinned, resolved }]. A file the map blocks resolves
- * nowhere.
+ * Of files (relative to meta.url), the names of those the page's import map
+ * sends elsewhere, or blocks.
  */
-export function reroutedFiles(meta, files) {
-  return files.flatMap((file) => {
-    const pinned = new URL(file, meta.url).href;
-    let resolved;
+function reroutedFiles(meta, files) {
+  return files.filter((file) => {
     try {
-      resolved = meta.resolve(file);
+      return meta.resolve(file) !== new URL(file, meta.url).href;
     } catch {
-      resolved = 'nowhere (the import map blocks it)';
+      return true;
     }
-    return resolved === pinned ? [] : [{ file: file.slice(file.lastIndexOf('/') + 1), pinned, resolved }];
-  });
+  }).map((file) => file.slice(file.lastIndexOf('/') + 1));
 }
 
 /**
@@ -50,15 +46,14 @@ export function reroutedFiles(meta, files) {
  */
 export function checkPinnedFiles(meta, files) {
   if (typeof meta.resolve !== 'function') {
-    const err = new Error('This browser is too old to tell where this page loads the verifier’s files from (it has no import.meta.resolve), so nothing was checked. Open the page in a current browser.');
+    const err = new Error('This browser is too old to check where this page loads the verifier from (import.meta.resolve). Open the page in a current browser.');
     err.code = 'old_browser';
     throw err;
   }
   const moved = reroutedFiles(meta, files);
   if (moved.length === 0) return;
-  const err = new Error(`This page is set up wrong: its import map sends the verifier’s own files (${moved.map((m) => m.file).join(', ')}) to other addresses than this build of the verifier put them, so nothing the verifier checked could be trusted.`);
+  const err = new Error(`This page is set up wrong: its import map sends the verifier’s own files (${moved.join(', ')}) to other addresses than this build of the verifier put them, so nothing the verifier checked could be trusted.`);
   err.code = 'page_setup';
-  err.rerouted = moved;
   throw err;
 }
 
@@ -296,9 +291,7 @@ function gatewayExpectation(expectation) {
   for (const [key, instead] of [['bulletinTcbFloor', 'tcbBelowBulletinsUnsafe'], ['requireRevocationCheck', 'uncheckedRevocationUnsafe']]) {
     if (Object.hasOwn(rest, key)) throw new TypeError(`verifyGateway: expectation.${key} is the default; to lift it, set ${instead}: true`);
   }
-  if (vmpl !== 'any' && !(Number.isInteger(vmpl) && vmpl >= 0 && vmpl <= 3)) {
-    throw new TypeError('verifyGateway: expectation.vmpl must be 0, 1, 2, 3 or "any"');
-  }
+  // Any other vmpl than 'any' goes to the wasm, which takes 0 to 3 and refuses the rest.
   return {
     ...rest,
     ...(vmpl === 'any' ? {} : { vmpl }),
