@@ -1,6 +1,7 @@
 // Package gateway is the reference service that runs inside an AMD SEV-SNP
 // Confidential VM and proves itself to a browser before it receives a
-// camera capture. It speaks evidence protocol v1 (package protocol).
+// camera capture. It speaks evidence protocol v1, or v2 when its TLS key was
+// made inside it (package protocol; Config.TLSKeySHA256).
 //
 // # Endpoints
 //
@@ -32,8 +33,9 @@
 // Uploads wait for a share of a memory budget before their body is read
 // (Config.EnrollMemory); images are refused before decoding when their
 // decoded size would pass MaxDecodedBytes; served reports are never evicted
-// before their TTL (Config.MaxReports), so a flood of attestations makes new
-// users wait rather than failing served ones.
+// before their TTL (Config.MaxReports), and each client may hold only a few
+// of them (Config.MaxReportsPerClient), so one client's flood of
+// attestations neither fails served users nor locks new ones out.
 //
 // # Report sources
 //
@@ -73,6 +75,7 @@ const (
 	DefaultMaxEnrollBytes      = 8 << 20
 	DefaultReportTTL           = 10 * time.Minute
 	DefaultMaxReports          = 100000
+	DefaultMaxReportsPerClient = 64
 	DefaultMaxUploadsPerReport = 8
 	// DefaultEnrollMemory bounds the memory held by uploads in flight. An
 	// upload of n bytes is charged enrollMemoryFactor×n: the body, the
@@ -103,6 +106,12 @@ type Config struct {
 	// Release is the release the gateway claims to run, passed on in the
 	// evidence. Optional.
 	Release *protocol.Release
+	// TLSKeySHA256, when set, is the SHA-256 of the SubjectPublicKeyInfo of
+	// the TLS key the gateway serves with, made inside it and never let out
+	// (package gateway/acmetls). The evidence is then protocol v2, which
+	// binds it. Never set it for a key that came from outside: binding a
+	// key an operator holds would vouch for whoever holds it.
+	TLSKeySHA256 []byte
 	// MaxEnrollBytes bounds the POST /enroll body. Zero: DefaultMaxEnrollBytes.
 	MaxEnrollBytes int64
 	// ReportTTL is how long a served report can be enrolled against.
@@ -114,6 +123,15 @@ type Config struct {
 	// flood of attestations can delay new users but never evicts the report
 	// a served user is about to enroll against. Zero: DefaultMaxReports.
 	MaxReports int
+	// MaxReportsPerClient bounds the served reports one client (an IPv4
+	// address or an IPv6 /64, from the connection) holds at once; past it
+	// that client gets 429 too_many_attestations, before a report is made,
+	// until one of its reports expires. So one client cannot fill
+	// MaxReports and lock everyone else out. Zero:
+	// DefaultMaxReportsPerClient; negative: no per-client bound, for a
+	// gateway behind a proxy that hides the clients' addresses (the proxy
+	// must then limit them).
+	MaxReportsPerClient int
 	// MaxUploadsPerReport bounds the uploads sealed to one report. Zero:
 	// DefaultMaxUploadsPerReport.
 	MaxUploadsPerReport int
@@ -140,13 +158,17 @@ type Gateway struct {
 	pub     protocol.HPKEKey
 	origins []string
 	release *protocol.Release
+	tlsKey  *protocol.TLSKey
 	maxBody int64
 	served  *servedReports
-	budget  *byteBudget
-	wait    time.Duration
-	log     *slog.Logger
-	now     func() time.Time
-	mux     *http.ServeMux
+	// floodLog lets one line in ten seconds through for the refusals of a
+	// client over its budget: a flood must not become a flood of logs.
+	floodLog *everyInterval
+	budget   *byteBudget
+	wait     time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+	mux      *http.ServeMux
 }
 
 // New generates the gateway's HPKE key pair and returns a Gateway.
@@ -165,6 +187,12 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if g.matcher == nil {
 		g.matcher = NewReferenceMatcher()
+	}
+	if cfg.TLSKeySHA256 != nil {
+		if len(cfg.TLSKeySHA256) != protocol.TLSKeySize {
+			return nil, fmt.Errorf("gateway: TLSKeySHA256 is %d bytes, want %d", len(cfg.TLSKeySHA256), protocol.TLSKeySize)
+		}
+		g.tlsKey = &protocol.TLSKey{SPKISHA256: slices.Clone(cfg.TLSKeySHA256)}
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxEnrollBytes
@@ -207,17 +235,24 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.pub.PublicKey = g.key.PublicKey().Bytes()
 
-	ttl, maxReports, maxUploads := cfg.ReportTTL, cfg.MaxReports, cfg.MaxUploadsPerReport
+	ttl, maxReports, perClient, maxUploads := cfg.ReportTTL, cfg.MaxReports, cfg.MaxReportsPerClient, cfg.MaxUploadsPerReport
 	if ttl <= 0 {
 		ttl = DefaultReportTTL
 	}
 	if maxReports <= 0 {
 		maxReports = DefaultMaxReports
 	}
+	switch {
+	case perClient == 0:
+		perClient = DefaultMaxReportsPerClient
+	case perClient < 0:
+		perClient = 0
+	}
 	if maxUploads <= 0 {
 		maxUploads = DefaultMaxUploadsPerReport
 	}
-	g.served = newServedReports(ttl, maxReports, maxUploads, g.now)
+	g.served = newServedReports(ttl, maxReports, perClient, maxUploads, g.now)
+	g.floodLog = &everyInterval{interval: 10 * time.Second, now: g.now}
 
 	g.mux = http.NewServeMux()
 	g.mux.HandleFunc("/attestation", g.api("GET", g.attestation))
@@ -294,6 +329,7 @@ const (
 	CodeMatcherFailed    = "matcher_failed"
 	CodeMatcherDown      = "matcher_unavailable"
 	CodeBusy             = "busy"
+	CodeTooManyAttests   = "too_many_attestations"
 )
 
 // apiError is an error answer: status, code and a message for people.
@@ -325,8 +361,11 @@ func (g *Gateway) api(method string, h func(*http.Request) (any, *apiError)) htt
 		}
 		v, aerr := h(r)
 		if aerr != nil {
-			if aerr.code == CodeBusy {
+			switch aerr.code {
+			case CodeBusy:
 				w.Header().Set("Retry-After", "5")
+			case CodeTooManyAttests:
+				w.Header().Set("Retry-After", "60")
 			}
 			g.writeError(w, r, aerr)
 			return
@@ -352,7 +391,9 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
-	g.log.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", e.status, "code", e.code)
+	if e.code != CodeTooManyAttests || g.floodLog.Allow() {
+		g.log.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", e.status, "code", e.code)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.status)
 	json.NewEncoder(w).Encode(protocol.ErrorBody{Error: e.msg, Code: e.code})
@@ -387,29 +428,45 @@ func (g *Gateway) attestation(r *http.Request) (any, *apiError) {
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, err.Error()}
 	}
-	rd, err := protocol.ReportData(nonce, g.pub.PublicKey)
+	version, rd := protocol.Version, [64]byte{}
+	if g.tlsKey != nil {
+		version = protocol.VersionTLS
+		rd, err = protocol.ReportDataV2(nonce, g.tlsKey.SPKISHA256, g.pub.PublicKey)
+	} else {
+		rd, err = protocol.ReportData(nonce, g.pub.PublicKey)
+	}
 	if err != nil {
 		return nil, &apiError{http.StatusBadRequest, CodeBadNonce, err.Error()}
 	}
+	// The place is claimed before the platform signs: a refused client
+	// costs a map lookup, not a report.
+	client := clientOf(r.RemoteAddr)
+	switch g.served.admit(client) {
+	case clientOverBudget:
+		return nil, &apiError{http.StatusTooManyRequests, CodeTooManyAttests, "this address asked for too many attestations in the last minutes; try again later"}
+	case memoryFull:
+		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is serving too many people right now; try again in a minute"}
+	}
 	report, certs, err := g.source.GetReport(r.Context(), rd)
 	if err != nil {
+		g.served.cancel(client)
 		g.log.Error("attestation report failed", "err", err)
 		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform did not produce a report"}
 	}
 	// The firmware places REPORT_DATA at 0x50; a report that does not carry
 	// the binding would only be rejected by every verifier.
 	if len(report) != protocol.ReportSize || subtle.ConstantTimeCompare(report[0x50:0x90], rd[:]) != 1 {
+		g.served.cancel(client)
 		g.log.Error("attestation report does not carry the requested REPORT_DATA")
 		return nil, &apiError{http.StatusServiceUnavailable, CodeReportFailed, "the platform produced an unusable report"}
 	}
-	if !g.served.add(report) {
-		return nil, &apiError{http.StatusServiceUnavailable, CodeBusy, "the gateway is serving too many people right now; try again in a minute"}
-	}
+	g.served.add(client, report)
 	return protocol.Evidence{
-		Version: protocol.Version,
+		Version: version,
 		Report:  report,
 		Certs:   certs,
 		HPKE:    g.pub,
+		TLS:     g.tlsKey,
 		Release: g.release,
 	}, nil
 }

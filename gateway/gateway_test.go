@@ -808,3 +808,39 @@ func TestEnrollUnknownReportRefusedEarly(t *testing.T) {
 		t.Fatal("the gateway waited for the whole body of an upload to an unknown report")
 	}
 }
+
+// With its TLS key's hash set, the gateway serves evidence v2: the report
+// binds the nonce, that hash and the HPKE key, so a v1 binding of the same
+// report is refused, and an upload to it enrolls as before.
+func TestEvidenceV2(t *testing.T) {
+	tlsKey := bytes.Repeat([]byte{0x5a}, protocol.TLSKeySize)
+	_, srv := startGateway(t, Config{TLSKeySHA256: tlsKey})
+	nonce := newNonce(t)
+	ev := fetchEvidence(t, srv.URL, nonce)
+	if ev.Version != protocol.VersionTLS || ev.TLS == nil || !bytes.Equal(ev.TLS.SPKISHA256, tlsKey) {
+		t.Fatalf("evidence version %d, tls %+v; want 2 and the TLS key", ev.Version, ev.TLS)
+	}
+	v, err := verifier.New(verifier.Options{Roots: simulatedRoots(t, simSource(t).SimulatedARK())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := [][]byte{simSource(t).Measurement()}
+	v1 := verifier.Expectation{Measurements: m, Binding: &verifier.Binding{Nonce: nonce, HPKEPublicKey: ev.HPKE.PublicKey}}
+	if _, err := v.Verify(context.Background(), evidenceFor(ev), v1); !errors.Is(err, verifier.ErrReportData) {
+		t.Fatalf("v2 evidence checked as v1: %v, want ErrReportData", err)
+	}
+	v2 := v1
+	v2.Binding = &verifier.Binding{Nonce: nonce, HPKEPublicKey: ev.HPKE.PublicKey, TLSKeySHA256: ev.TLS.SPKISHA256}
+	v2.TLSKeySHA256 = tlsKey
+	res, err := v.Verify(context.Background(), evidenceFor(ev), v2)
+	if err != nil || res.Binding != verifier.BindingV2 {
+		t.Fatalf("v2 evidence: %v, binding %q", err, res.Binding)
+	}
+	var rc protocol.Receipt
+	if code := post(t, srv.URL, enrollBody(t, ev, sealCapture(t, ev, testImage(t, 9))), &rc); code != http.StatusOK {
+		t.Fatalf("upload to v2 evidence: %d", code)
+	}
+	if _, err := New(Config{Source: simSource(t), TLSKeySHA256: tlsKey[:20]}); err == nil {
+		t.Fatal("a 20-byte TLS key hash was accepted")
+	}
+}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"container/list"
 	"crypto/sha512"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -14,6 +15,12 @@ import (
 // report is served until one expires: a report is never pushed out before
 // its TTL, so a flood of GET /attestation cannot fail a served user's upload.
 //
+// Each client (an IPv4 address or an IPv6 /64) may hold at most perClient
+// of those places at once, counted from before its report is made: one
+// client's flood is refused as soon as it passes its share, before the
+// platform signs anything, and cannot fill the memory that everyone else
+// needs.
+//
 // Each report also remembers the uploads sealed to it (by SHA-256 of the
 // ciphertext), so the same ciphertext cannot be enrolled twice; that memory
 // lives and dies with the report, and a ciphertext for a forgotten report
@@ -21,45 +28,107 @@ import (
 type servedReports struct {
 	ttl        time.Duration
 	max        int
+	perClient  int // 0: no per-client bound
 	maxUploads int
 	now        func() time.Time
 
 	mu     sync.Mutex
 	byHash map[[48]byte]*list.Element
 	order  *list.List // of *servedReport, oldest first
+	// pending counts places admitted for reports being made.
+	pending int
+	// clients counts each client's places, served and pending; a client
+	// holding none has no entry, so the map is never larger than max.
+	clients map[netip.Prefix]int
 }
 
 type servedReport struct {
 	hash     [48]byte
+	client   netip.Prefix
 	servedAt time.Time
 	// uploads holds SHA-256(ciphertext) of every upload enrolled or being
 	// processed for this report.
 	uploads map[[32]byte]struct{}
 }
 
-func newServedReports(ttl time.Duration, max, maxUploads int, now func() time.Time) *servedReports {
+func newServedReports(ttl time.Duration, max, perClient, maxUploads int, now func() time.Time) *servedReports {
 	return &servedReports{
-		ttl: ttl, max: max, maxUploads: maxUploads, now: now,
-		byHash: make(map[[48]byte]*list.Element),
-		order:  list.New(),
+		ttl: ttl, max: max, perClient: perClient, maxUploads: maxUploads, now: now,
+		byHash:  make(map[[48]byte]*list.Element),
+		order:   list.New(),
+		clients: make(map[netip.Prefix]int),
 	}
 }
 
-// add remembers report, or reports false when the memory is full.
-func (s *servedReports) add(report []byte) bool {
+// clientOf is the budget a request is charged to: its IPv4 address, or the
+// /64 of its IPv6 address (one subscriber's usual allocation). An address
+// that does not parse (not TCP) is charged to one shared budget.
+func clientOf(remoteAddr string) netip.Prefix {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	a := ap.Addr().Unmap()
+	bits := 32
+	if a.Is6() {
+		bits = 64
+	}
+	p, _ := a.Prefix(bits)
+	return p
+}
+
+// admitResult says whether a report may be made for a client.
+type admitResult int
+
+const (
+	admitted admitResult = iota
+	memoryFull
+	clientOverBudget
+)
+
+// admit claims a place for a report about to be made for client. An
+// admitted caller must then call add or cancel with the same client.
+func (s *servedReports) admit(client netip.Prefix) admitResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked(s.now())
+	switch {
+	case s.perClient > 0 && s.clients[client] >= s.perClient:
+		return clientOverBudget
+	case s.order.Len()+s.pending >= s.max:
+		return memoryFull
+	}
+	s.pending++
+	s.clients[client]++
+	return admitted
+}
+
+// cancel gives back an admitted place whose report was not served.
+func (s *servedReports) cancel(client netip.Prefix) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending--
+	s.dropClientLocked(client)
+}
+
+func (s *servedReports) dropClientLocked(client netip.Prefix) {
+	if s.clients[client]--; s.clients[client] <= 0 {
+		delete(s.clients, client)
+	}
+}
+
+// add remembers report in the place admitted for client.
+func (s *servedReports) add(client netip.Prefix, report []byte) {
 	h := sha512.Sum384(report)
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expireLocked(now)
-	if _, ok := s.byHash[h]; ok {
-		return true
+	s.pending--
+	if _, ok := s.byHash[h]; ok { // the same report twice: one place is enough
+		s.dropClientLocked(client)
+		return
 	}
-	if s.order.Len() >= s.max {
-		return false
-	}
-	s.byHash[h] = s.order.PushBack(&servedReport{hash: h, servedAt: now})
-	return true
+	s.byHash[h] = s.order.PushBack(&servedReport{hash: h, client: client, servedAt: now})
 }
 
 func (s *servedReports) expireLocked(now time.Time) {
@@ -72,7 +141,9 @@ func (s *servedReports) expireLocked(now time.Time) {
 }
 
 func (s *servedReports) removeLocked(e *list.Element) {
-	delete(s.byHash, e.Value.(*servedReport).hash)
+	r := e.Value.(*servedReport)
+	delete(s.byHash, r.hash)
+	s.dropClientLocked(r.client)
 	s.order.Remove(e)
 }
 
@@ -127,4 +198,24 @@ func (s *servedReports) release(hash [48]byte, ctHash [32]byte) {
 	if e, ok := s.byHash[hash]; ok {
 		delete(e.Value.(*servedReport).uploads, ctHash)
 	}
+}
+
+// everyInterval allows one event per interval.
+type everyInterval struct {
+	interval time.Duration
+	now      func() time.Time
+
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (e *everyInterval) Allow() bool {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.last.IsZero() && now.Sub(e.last) < e.interval {
+		return false
+	}
+	e.last = now
+	return true
 }

@@ -23,8 +23,9 @@ type Params struct {
 	VCPUSig uint32
 	// VMM is the hypervisor type; "" means QEMU.
 	VMM VMMType
-	// GuestFeatures is SEV_FEATURES of the VMSAs (0x1: SNP active; QEMU 9+
-	// with the default debug-swap adds 0x20).
+	// GuestFeatures is SEV_FEATURES of the VMSAs: 0x1 (SNPActive) for QEMU
+	// 10.0 on an upstream host kernel, which asks KVM for no other feature;
+	// 0x21 where the host enables DebugSwap (kernels 6.6–6.7).
 	GuestFeatures uint64
 }
 

@@ -1,6 +1,7 @@
-// Package protocol defines evidence protocol v1: the JSON the gateway serves at
-// GET /attestation, the REPORT_DATA binding of a browser nonce and the gateway's
-// HPKE public key, and the sealed enrollment upload of POST /enroll.
+// Package protocol defines evidence protocols v1 and v2: the JSON the gateway
+// serves at GET /attestation, the REPORT_DATA binding of a browser nonce and
+// the gateway's HPKE public key (and, in v2, the key of the TLS certificate
+// the gateway serves), and the sealed enrollment upload of POST /enroll.
 //
 // It is shared by the gateway (inside the CVM), the verifier and the browser
 // build, so it depends on nothing but the standard library and internal/sha2
@@ -10,7 +11,17 @@
 //
 // # Binding
 //
-//	REPORT_DATA = SHA-512("cvmtrust-evidence-v1" || 0x00 || nonce || hpke.public_key)
+//	v1: REPORT_DATA = SHA-512("cvmtrust-evidence-v1" || 0x00 || nonce || hpke.public_key)
+//	v2: REPORT_DATA = SHA-512("cvmtrust-evidence-v2" || 0x00 || nonce || tls.spki_sha256 || hpke.public_key)
+//
+// nonce is 32 bytes, tls.spki_sha256 is SHA-256 of the DER
+// SubjectPublicKeyInfo of the certificate the gateway serves (32 bytes), and
+// hpke.public_key is the rest. Every field but the last has a fixed length,
+// so the input parses one way only, and the versioned label keeps v1 and v2
+// inputs apart. A gateway serves v2 only when it made its TLS key itself
+// and never lets it out (ACME mode); the evidence then carries
+// "tls": {"spki_sha256": "<base64>"}. Enrollment and receipts are the same
+// in both versions (EnrollRequest.Version stays 1).
 //
 // # Sealing
 //
@@ -37,8 +48,12 @@ import (
 	"github.com/cvmtrust/cvmtrust/internal/sha2"
 )
 
-// Version is the evidence protocol version this package speaks.
+// Version is evidence protocol v1, and the version of EnrollRequest and
+// Receipt under both evidence versions.
 const Version = 1
+
+// VersionTLS is evidence protocol v2: v1 with the gateway's TLS key bound.
+const VersionTLS = 2
 
 // NonceSize is the size in bytes of the browser's nonce.
 const NonceSize = 32
@@ -47,17 +62,26 @@ const NonceSize = 32
 const ReportSize = 1184
 
 const (
-	evidenceLabel = "cvmtrust-evidence-v1"
-	enrollLabel   = "cvmtrust-enroll-v1"
+	evidenceLabel   = "cvmtrust-evidence-v1"
+	evidenceLabelV2 = "cvmtrust-evidence-v2"
+	enrollLabel     = "cvmtrust-enroll-v1"
 )
 
 // Evidence is the JSON document served at GET /attestation.
 type Evidence struct {
-	Version int      `json:"version"`
-	Report  []byte   `json:"report"`
-	Certs   Certs    `json:"certs"`
-	HPKE    HPKEKey  `json:"hpke"`
+	Version int     `json:"version"`
+	Report  []byte  `json:"report"`
+	Certs   Certs   `json:"certs"`
+	HPKE    HPKEKey `json:"hpke"`
+	// TLS is set in evidence v2 only.
+	TLS     *TLSKey  `json:"tls,omitempty"`
 	Release *Release `json:"release,omitempty"`
+}
+
+// TLSKey names the key of the TLS certificate the gateway serves.
+type TLSKey struct {
+	// SPKISHA256 is SHA-256 of the certificate's DER SubjectPublicKeyInfo.
+	SPKISHA256 []byte `json:"spki_sha256"`
 }
 
 // Certs carries the endorsement key certificate and its chain. Both are
@@ -141,7 +165,11 @@ const (
 var (
 	ErrNonceSize  = errors.New("protocol: nonce must be 32 bytes")
 	ErrReportSize = errors.New("protocol: report must be 1184 bytes")
+	ErrTLSKeySize = errors.New("protocol: the TLS key hash must be 32 bytes (SHA-256)")
 )
+
+// TLSKeySize is the size of TLSKey.SPKISHA256.
+const TLSKeySize = 32
 
 // ReportData returns the v1 binding of a nonce and an HPKE public key, the
 // value the gateway asks the firmware to place in REPORT_DATA.
@@ -149,14 +177,31 @@ func ReportData(nonce, hpkePublicKey []byte) ([64]byte, error) {
 	if len(nonce) != NonceSize {
 		return [64]byte{}, errfmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
 	}
+	return reportData(evidenceLabel, nonce, hpkePublicKey), nil
+}
+
+// ReportDataV2 returns the v2 binding of a nonce, the SHA-256 of the
+// gateway's TLS SubjectPublicKeyInfo and its HPKE public key.
+func ReportDataV2(nonce, tlsSPKISHA256, hpkePublicKey []byte) ([64]byte, error) {
+	if len(nonce) != NonceSize {
+		return [64]byte{}, errfmt.Errorf("%w: got %d", ErrNonceSize, len(nonce))
+	}
+	if len(tlsSPKISHA256) != TLSKeySize {
+		return [64]byte{}, errfmt.Errorf("%w: got %d", ErrTLSKeySize, len(tlsSPKISHA256))
+	}
+	return reportData(evidenceLabelV2, nonce, tlsSPKISHA256, hpkePublicKey), nil
+}
+
+func reportData(label string, fields ...[]byte) [64]byte {
 	h := sha2.New512()
-	h.Write([]byte(evidenceLabel))
+	h.Write([]byte(label))
 	h.Write([]byte{0})
-	h.Write(nonce)
-	h.Write(hpkePublicKey)
+	for _, f := range fields {
+		h.Write(f)
+	}
 	var out [64]byte
 	h.Sum(out[:0])
-	return out, nil
+	return out
 }
 
 // EnrollInfo returns the HPKE info for an upload sealed to the key bound in

@@ -4,10 +4,24 @@
 #
 #   ./scripts/demo.sh                          http://127.0.0.1:8443/ (redirects to /demo/)
 #   ./scripts/demo.sh --listen 127.0.0.1:9000  any other gateway flag is passed on
+#   ./scripts/demo.sh --vm [--listen 127.0.0.1:PORT]
+#                                              the whole chain: the guest image
 #
-# The widget (web/dist/) and the gateway binary (build/demo/) are rebuilt
-# only when their sources changed: a hash of the inputs is kept beside each
-# output, so a second start takes seconds.
+# --vm builds the guest image (scripts/build-guest.sh, as root; reused while
+# the sources are unchanged), writes its release manifest and signs it with a
+# SIMULATED Sigstore instance, then boots the image under QEMU without SEV
+# (scripts/run-guest.sh --simulated) and serves the demo page from the
+# gateway inside the VM: the page verifies the release, recomputes the launch
+# digest of the image just built, and checks the VM's evidence; a capture is
+# sealed to the VM's key and enrolled by the sandboxed matcher inside it. It
+# also installs what the image needs (QEMU, mmdebstrap, bubblewrap).
+#
+# It first brings in what is missing (scripts/lib/setup.sh): the npm
+# packages and the Go modules (Go and Node must be there already: one missing
+# or too old is one line, before anything runs). The widget (web/dist/)
+# and the gateway binary (build/demo/) are rebuilt only when their sources
+# changed: a hash of the inputs is kept beside each output, so a second start
+# takes seconds.
 #
 # The fake chain and root are written to a temporary directory (printed), so
 # `cvmtrust verify --chain DIR/chain.pem --simulated-root DIR/ark.pem` can
@@ -19,7 +33,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { echo "demo: $*" >&2; }
+source scripts/lib/setup.sh
+setup_for_demo
 
 # inputs_hash FILE...: one hash of the Go version and the named files'
 # contents, which is what decides whether an output is current.
@@ -38,16 +53,14 @@ go_sources() {
 if [[ -x scripts/build-wasm.sh && -d wasm ]]; then
   mapfile -t webfiles < <(find web -maxdepth 2 -type f \( -name '*.js' -o -name '*.html' \) -not -path 'web/dist/*' | LC_ALL=C sort)
   mapfile -t gofiles < <(GOOS=js GOARCH=wasm go_sources ./wasm)
-  want="$(inputs_hash go.mod go.sum "${gofiles[@]}" "${webfiles[@]}" scripts/build-wasm.sh scripts/build-pins.mjs)"
+  want="$(inputs_hash go.mod go.sum "${gofiles[@]}" "${webfiles[@]}" scripts/build-wasm.sh scripts/build-pins.mjs scripts/build-modules.mjs scripts/pack-wasm-data.mjs package-lock.json)"
   stamp=web/dist/.inputs-sha256
   if [[ -f web/dist/build.json && -f web/dist/demo/index.html && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
-    say "widget up to date (web/dist/)"
+    setup_say "widget up to date (web/dist/)"
   else
-    say "building the widget: Go to WebAssembly, about a minute the first time…"
-    start=$SECONDS
-    BUILD_SIZES=0 ./scripts/build-wasm.sh >/dev/null
+    BUILD_SIZES=0 setup_timed "building the widget (Go to WebAssembly)" \
+      ./scripts/build-wasm.sh >/dev/null
     echo "$want" > "$stamp"
-    say "widget built in $((SECONDS - start)) s"
   fi
 fi
 
@@ -55,14 +68,48 @@ bin=build/demo/cvmtrust
 mapfile -t gofiles < <(go_sources ./cmd/cvmtrust)
 want="$(inputs_hash go.mod go.sum "${gofiles[@]}")"
 if [[ -x "$bin" && "$(cat "$bin.inputs-sha256" 2>/dev/null)" == "$want" ]]; then
-  say "gateway binary up to date ($bin)"
+  setup_say "gateway binary up to date ($bin)"
 else
-  say "building the gateway ($bin)…"
   mkdir -p "$(dirname "$bin")"
   # Built rather than `go run` so that Ctrl-C and SIGTERM reach the gateway
   # itself and it shuts down gracefully.
-  go build -o "$bin" ./cmd/cvmtrust
+  setup_timed "building the gateway ($bin; minutes when Go's build cache is empty)" go build -o "$bin" ./cmd/cvmtrust
   echo "$want" > "$bin.inputs-sha256"
+fi
+
+if [[ "${1:-}" == --vm ]]; then
+  shift
+  listen=127.0.0.1:8443
+  while (($#)); do
+    case "$1" in
+      --listen) listen="${2:?--listen needs an address}"; shift ;;
+      *) setup_say "--vm takes only --listen, not $1"; exit 2 ;;
+    esac
+    shift
+  done
+  setup_debian_packages qemu-system-x86_64=qemu-system-x86 mmdebstrap=mmdebstrap bwrap=bubblewrap curl=curl
+  image=build/guest release=build/guest-demo
+  # The image is rebuilt when any file of the tree changed (its build reads
+  # the whole tree, as git sees it).
+  want="$(git ls-files -z --cached --others --exclude-standard | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$image/initrd.img" && "$(cat "$image/.source-sha256" 2>/dev/null)" == "$want" ]]; then
+    setup_say "guest image up to date ($image)"
+  else
+    setup_timed "building the guest image ($image; about 10 minutes the first time, see docs/guest-image.md)" \
+      scripts/build-guest.sh "$image"
+    echo "$want" > "$image/.source-sha256"
+  fi
+  # shellcheck source=../guest/launch.env
+  source guest/launch.env
+  mkdir -p "$release"
+  "$bin" measure --ovmf "$image/OVMF.fd" --kernel "$image/vmlinuz" --initrd "$image/initrd.img" \
+    --append "$(cat "$image/cmdline")" --vcpus "$VCPUS" --vcpu-type "$VCPU_TYPE" --guest-features "$GUEST_FEATURES" \
+    --release cvmtrust-demo-vm --source-commit "$(git rev-parse HEAD)" --write-manifest "$release/release.json" > /dev/null
+  "$bin" release sign-simulated --manifest "$release/release.json" \
+    --bundle "$release/release.sigstore.json" --trusted-root "$release/sigstore-trusted-root.json" >&2
+  setup_say "booting the image SIMULATED (QEMU without SEV); the page will be at http://$listen/demo/ once the guest's gateway is up"
+  CVMTRUST_BIN="$bin" exec scripts/run-guest.sh "$image" --simulated --listen "$listen" \
+    --release-bundle "$release/release.sigstore.json" --sigstore-root "$release/sigstore-trusted-root.json"
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/cvmtrust-demo.XXXXXX")"
@@ -74,9 +121,9 @@ args=(gateway --simulated --listen 127.0.0.1:8443 --sim-chain "$tmp/chain.pem" -
 if [[ -d web ]]; then
   args+=(--static web)
 else
-  say "no web/ directory yet: serving the API only"
+  setup_say "no web/ directory yet: serving the API only"
 fi
-say "fake chain and root in $tmp (removed on exit); making the fake AMD keys…"
+setup_say "fake chain and root in $tmp (removed on exit); making the fake AMD keys…"
 "$bin" "${args[@]}" "$@" &
 pid=$!
 # Pass Ctrl-C or SIGTERM on to the gateway, then wait for its graceful exit.

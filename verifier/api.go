@@ -24,11 +24,15 @@ type Evidence struct {
 	CRL []byte
 }
 
-// Binding is the evidence protocol v1 binding of a fresh nonce and the
-// gateway's HPKE public key into REPORT_DATA (see package protocol).
+// Binding is the evidence protocol binding of a fresh nonce and the
+// gateway's HPKE public key into REPORT_DATA (see package protocol): v1, or
+// v2 when TLSKeySHA256 is set.
 type Binding struct {
 	Nonce         []byte
 	HPKEPublicKey []byte
+	// TLSKeySHA256 is the SHA-256 of the TLS SubjectPublicKeyInfo that
+	// evidence v2 names (protocol.TLSKey). Nil: evidence v1.
+	TLSKeySHA256 []byte
 }
 
 // TCBFloor is a minimum for each security patch level. Zero means no floor.
@@ -65,6 +69,12 @@ type Expectation struct {
 	// v1 alternative; setting both is an error.
 	ReportData []byte
 	Binding    *Binding
+	// TLSKeySHA256, when set, is the SHA-256 of the SubjectPublicKeyInfo of
+	// the TLS certificate the caller was served on the connection that
+	// brought the evidence. It must equal the TLS key of a v2 Binding, or
+	// the TLS of that connection ends somewhere other than the attested
+	// machine (ErrTLSKey).
+	TLSKeySHA256 []byte
 
 	Policy Policy
 	// VMPL, when set, is the exact VMPL the report must carry.

@@ -1,12 +1,14 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"math/big"
 	"testing"
@@ -343,20 +345,80 @@ func TestBindingAccepted(t *testing.T) {
 	rejects(t, res, err, "reportData", ErrReportData)
 }
 
+// Evidence v2 binds the TLS key too: the same report is refused as v1, or
+// with another TLS key, and the tlsKey check refuses a TLS key seen on the
+// connection that is not the bound one, and any TLS key with v1 evidence.
+func TestBindingV2(t *testing.T) {
+	fc := newFakeChain(t)
+	nonce, pk := make([]byte, 32), []byte("an HPKE public key")
+	tlsKey := bytes.Repeat([]byte{0xab}, 32)
+	proxyKey := bytes.Repeat([]byte{0xcd}, 32)
+	rd, err := protocol.ReportDataV2(nonce, tlsKey, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fc.newReport()
+	copy(r.raw[0x50:], rd[:])
+	ev := fc.evidence(fc.sign(t, r))
+	v := fc.verifier(t)
+	ctx := context.Background()
+	expect := func(b *Binding, seen []byte) Expectation {
+		return Expectation{Measurements: [][]byte{fakeMeasurement}, Binding: b, TLSKeySHA256: seen}
+	}
+	v2 := &Binding{Nonce: nonce, HPKEPublicKey: pk, TLSKeySHA256: tlsKey}
+
+	res, err := v.Verify(ctx, ev, expect(&Binding{Nonce: nonce, HPKEPublicKey: pk}, nil))
+	rejects(t, res, err, "reportData", ErrReportData)
+	res, err = v.Verify(ctx, ev, expect(&Binding{Nonce: nonce, HPKEPublicKey: pk, TLSKeySHA256: proxyKey}, nil))
+	rejects(t, res, err, "reportData", ErrReportData)
+	res, err = v.Verify(ctx, ev, expect(v2, proxyKey))
+	rejects(t, res, err, "tlsKey", ErrTLSKey)
+
+	// v1 evidence, however well bound, says nothing of TLS.
+	rd1, _ := protocol.ReportData(nonce, pk)
+	r1 := fc.newReport()
+	copy(r1.raw[0x50:], rd1[:])
+	ev1 := fc.evidence(fc.sign(t, r1))
+	res, err = v.Verify(ctx, ev1, expect(&Binding{Nonce: nonce, HPKEPublicKey: pk}, tlsKey))
+	rejects(t, res, err, "tlsKey", ErrTLSKey)
+	if res, err := v.Verify(ctx, ev1, expect(&Binding{Nonce: nonce, HPKEPublicKey: pk}, nil)); err != nil || res.Binding != BindingV1 || res.TLSKeySHA256 != "" {
+		t.Fatalf("v1 evidence: %v, binding %q %q", err, res.Binding, res.TLSKeySHA256)
+	}
+
+	res, err = v.Verify(ctx, ev, expect(v2, tlsKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Binding != BindingV2 || res.TLSKeySHA256 != hex.EncodeToString(tlsKey) {
+		t.Errorf("Result binding %q, TLS key %q", res.Binding, res.TLSKeySHA256)
+	}
+	res, err = v.Verify(ctx, ev, expect(v2, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Checks {
+		if c.Name == "tlsKey" && c.Outcome != Skipped {
+			t.Errorf("tlsKey without a TLS key seen: %s", c.Outcome)
+		}
+	}
+}
+
 func TestExpectationValidation(t *testing.T) {
 	m := [][]byte{make([]byte, 48)}
 	vmpl := 4
 	for name, exp := range map[string]Expectation{
-		"no measurement":          {},
-		"measurement and unsafe":  {Measurements: m, AnyMeasurementUnsafe: true},
-		"short measurement":       {Measurements: [][]byte{make([]byte, 32)}},
-		"report data and binding": {Measurements: m, ReportData: make([]byte, 64), Binding: &Binding{Nonce: make([]byte, 32), HPKEPublicKey: []byte{1}}},
-		"short report data":       {Measurements: m, ReportData: make([]byte, 32)},
-		"short nonce":             {Measurements: m, Binding: &Binding{Nonce: make([]byte, 16), HPKEPublicKey: []byte{1}}},
-		"binding without key":     {Measurements: m, Binding: &Binding{Nonce: make([]byte, 32)}},
-		"host data size":          {Measurements: m, HostData: make([]byte, 48)},
-		"id key digest size":      {Measurements: m, IDKeyDigest: make([]byte, 32)},
-		"vmpl out of range":       {Measurements: m, VMPL: &vmpl},
+		"no measurement":           {},
+		"measurement and unsafe":   {Measurements: m, AnyMeasurementUnsafe: true},
+		"short measurement":        {Measurements: [][]byte{make([]byte, 32)}},
+		"report data and binding":  {Measurements: m, ReportData: make([]byte, 64), Binding: &Binding{Nonce: make([]byte, 32), HPKEPublicKey: []byte{1}}},
+		"short report data":        {Measurements: m, ReportData: make([]byte, 32)},
+		"short nonce":              {Measurements: m, Binding: &Binding{Nonce: make([]byte, 16), HPKEPublicKey: []byte{1}}},
+		"binding without key":      {Measurements: m, Binding: &Binding{Nonce: make([]byte, 32)}},
+		"short TLS key in binding": {Measurements: m, Binding: &Binding{Nonce: make([]byte, 32), HPKEPublicKey: []byte{1}, TLSKeySHA256: make([]byte, 20)}},
+		"short TLS key seen":       {Measurements: m, TLSKeySHA256: make([]byte, 48)},
+		"host data size":           {Measurements: m, HostData: make([]byte, 48)},
+		"id key digest size":       {Measurements: m, IDKeyDigest: make([]byte, 32)},
+		"vmpl out of range":        {Measurements: m, VMPL: &vmpl},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v := verifierAt(t, fakeEpoch)

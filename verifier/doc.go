@@ -8,8 +8,9 @@
 // (the pinned AMD roots of [AMDRoots] by default), the clock, the signature
 // math and an optional KDS [Fetcher]. Each call to [Verifier.Verify] takes
 // the [Evidence] (report and certificates) and an [Expectation]: the
-// launch measurements the caller accepts, the REPORT_DATA or the protocol v1
-// [Binding] of nonce and HPKE key, policy, VMPL and TCB floors.
+// launch measurements the caller accepts, the REPORT_DATA or the evidence
+// protocol [Binding] of nonce and HPKE key (and, in v2, TLS key), the TLS
+// key the caller saw, policy, VMPL and TCB floors.
 //
 // An expected measurement is required. Skipping that check takes the
 // loudly named AnyMeasurementUnsafe option; combining it with measurements
@@ -31,6 +32,9 @@
 //   - policy (debug, migration agent, SMT, ABI), VMPL, TCB floors on the
 //     reported, committed, current and launch TCBs, guest SVN;
 //   - MEASUREMENT, REPORT_DATA, HOST_DATA and ID_KEY_DIGEST as expected;
+//   - the TLS key the caller was served (Expectation.TLSKeySHA256) against
+//     the one a v2 Binding binds, so that a proxy terminating TLS in front
+//     of the attested machine is seen ([ErrTLSKey]);
 //   - revocation against AMD's CRL for the product, signed by the ARK. When
 //     no CRL can be had, the Result says revocation was not checked.
 //

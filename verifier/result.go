@@ -9,6 +9,12 @@ import (
 // renamed or its meaning changes.
 const MediaType = "application/vnd.cvmtrust.verification.v1+json"
 
+// Values of Result.Binding.
+const (
+	BindingV1 = "cvmtrust-evidence-v1"
+	BindingV2 = "cvmtrust-evidence-v2"
+)
+
 // Outcome is the result of one check.
 type Outcome string
 
@@ -73,9 +79,16 @@ type Result struct {
 	Report     *ReportSummary `json:"report,omitempty"`
 	Revocation string         `json:"revocation"` // "checked", or why not
 	// TCBFloor is the floor the TCBs were held to, when there was one.
-	TCBFloor   *AppliedTCBFloor `json:"tcbFloor,omitempty"`
-	VerifiedAt string           `json:"verifiedAt"` // RFC 3339, the verifier's clock
-	Checks     []Check          `json:"checks"`
+	TCBFloor *AppliedTCBFloor `json:"tcbFloor,omitempty"`
+	// Binding names the REPORT_DATA layout checked when the expectation
+	// had a Binding: "cvmtrust-evidence-v1" (nonce, HPKE key) or
+	// "cvmtrust-evidence-v2" (nonce, TLS key, HPKE key).
+	Binding string `json:"binding,omitempty"`
+	// TLSKeySHA256 is, for evidence v2, the hex SHA-256 of the TLS
+	// SubjectPublicKeyInfo the report binds.
+	TLSKeySHA256 string  `json:"tlsKeySha256,omitempty"`
+	VerifiedAt   string  `json:"verifiedAt"` // RFC 3339, the verifier's clock
+	Checks       []Check `json:"checks"`
 }
 
 // AppliedTCBFloor is the floor a report's TCBs were held to: the
@@ -115,6 +128,7 @@ var (
 	ErrTCBMismatch         = errors.New("endorsement key certificate does not match the report")
 	ErrMeasurement         = errors.New("launch measurement not allowed")
 	ErrReportData          = errors.New("report data does not match")
+	ErrTLSKey              = errors.New("the TLS key is not the attested one")
 	ErrPolicy              = errors.New("guest policy not acceptable")
 	ErrVMPL                = errors.New("VMPL not as expected")
 	ErrTCBTooLow           = errors.New("TCB below the floor")

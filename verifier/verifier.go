@@ -116,6 +116,10 @@ func (exp *Expectation) validate() error {
 		return bad("Binding.Nonce is %d bytes, want %d", len(exp.Binding.Nonce), protocol.NonceSize)
 	case exp.Binding != nil && len(exp.Binding.HPKEPublicKey) == 0:
 		return bad("Binding.HPKEPublicKey is empty")
+	case exp.Binding != nil && exp.Binding.TLSKeySHA256 != nil && len(exp.Binding.TLSKeySHA256) != protocol.TLSKeySize:
+		return bad("Binding.TLSKeySHA256 is %d bytes, want %d", len(exp.Binding.TLSKeySHA256), protocol.TLSKeySize)
+	case exp.TLSKeySHA256 != nil && len(exp.TLSKeySHA256) != protocol.TLSKeySize:
+		return bad("TLSKeySHA256 is %d bytes, want %d", len(exp.TLSKeySHA256), protocol.TLSKeySize)
 	case exp.HostData != nil && len(exp.HostData) != 32:
 		return bad("HostData is %d bytes, want 32", len(exp.HostData))
 	case exp.IDKeyDigest != nil && len(exp.IDKeyDigest) != 48:
@@ -678,10 +682,16 @@ func (s *session) checkGuest() {
 	}
 
 	var want []byte
+	b := s.exp.Binding
 	switch {
-	case s.exp.Binding != nil:
-		rd, _ := protocol.ReportData(s.exp.Binding.Nonce, s.exp.Binding.HPKEPublicKey) // sizes validated
+	case b != nil && b.TLSKeySHA256 != nil:
+		rd, _ := protocol.ReportDataV2(b.Nonce, b.TLSKeySHA256, b.HPKEPublicKey) // sizes validated
 		want = rd[:]
+		s.res.Binding, s.res.TLSKeySHA256 = BindingV2, hex.Encode(b.TLSKeySHA256)
+	case b != nil:
+		rd, _ := protocol.ReportData(b.Nonce, b.HPKEPublicKey) // sizes validated
+		want = rd[:]
+		s.res.Binding = BindingV1
 	case s.exp.ReportData != nil:
 		want = s.exp.ReportData
 	}
@@ -690,13 +700,17 @@ func (s *session) checkGuest() {
 		s.skip("reportData", "no report data expected: freshness and key binding not checked")
 	case !bytes.Equal(r.ReportData, want):
 		detail := "REPORT_DATA is not the expected value"
-		if s.exp.Binding != nil {
+		switch {
+		case b != nil && b.TLSKeySHA256 != nil:
+			detail = "REPORT_DATA does not bind this nonce, TLS key and HPKE key (evidence v2): stale or replayed evidence, or a swapped key"
+		case b != nil:
 			detail = "REPORT_DATA does not bind this nonce and HPKE key: stale or replayed evidence, or a swapped key"
 		}
 		s.fail("reportData", ErrReportData, "REPORT_DATA", hex.Encode(r.ReportData), hex.Encode(want), detail)
 	default:
 		s.pass("reportData")
 	}
+	s.checkTLSKey()
 
 	for _, c := range []struct {
 		name, field string
@@ -714,6 +728,23 @@ func (s *session) checkGuest() {
 		default:
 			s.pass(c.name)
 		}
+	}
+}
+
+// checkTLSKey compares the TLS key the caller saw with the one the
+// evidence binds. It says only that the two keys are equal; that the bound
+// one is attested is the reportData check's.
+func (s *session) checkTLSKey() {
+	seen, b := s.exp.TLSKeySHA256, s.exp.Binding
+	switch {
+	case seen == nil:
+		s.skip("tlsKey", "no TLS key given: whether TLS ends in the attested machine is not checked")
+	case b == nil || b.TLSKeySHA256 == nil:
+		s.fail("tlsKey", ErrTLSKey, "tls.spki_sha256", "", hex.Encode(seen), "the evidence binds no TLS key (evidence protocol v1): TLS may end outside the attested machine")
+	case !bytes.Equal(b.TLSKeySHA256, seen):
+		s.fail("tlsKey", ErrTLSKey, "tls.spki_sha256", hex.Encode(b.TLSKeySHA256), hex.Encode(seen), "the TLS key seen is not the attested one: TLS ends outside the attested machine (a proxy in front of it)")
+	default:
+		s.pass("tlsKey")
 	}
 }
 

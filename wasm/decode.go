@@ -27,6 +27,9 @@ import (
 //	nonce                 base64   the nonce sent to GET /attestation, bound
 //	                               with the evidence's HPKE public key
 //	reportData            hex      the exact REPORT_DATA instead of a nonce
+//	tlsSpkiSha256         hex      the SHA-256 of the TLS key the page expects
+//	                               the gateway to serve with: the evidence
+//	                               must be v2 and bind it
 //	vmpl                  number
 //	minTcb                {bl, tee, snp, ucode, fmc}
 //	bulletinTcbFloor      bool     raise minTcb to the floor AMD's security
@@ -46,8 +49,8 @@ import (
 //
 // Any other key is an error, so a misspelt requirement is never dropped.
 var expectationKeys = []string{
-	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "vmpl", "minTcb", "bulletinTcbFloor", "minGuestSvn",
-	"policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot", "kdsProxy",
+	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "tlsSpkiSha256", "vmpl", "minTcb", "bulletinTcbFloor",
+	"minGuestSvn", "policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot", "kdsProxy",
 }
 
 // trustSetup is what an expectation says about the Verifier to use.
@@ -56,8 +59,8 @@ type trustSetup struct {
 	kdsProxy      string // absolute URL, or empty
 }
 
-// decodeEvidence reads protocol v1 evidence: a JSON string, or the object
-// JSON.parse makes of it.
+// decodeEvidence reads evidence of protocol v1 or v2: a JSON string, or the
+// object JSON.parse makes of it.
 func decodeEvidence(v jsval.Value) (protocol.Evidence, error) {
 	var ev protocol.Evidence
 	obj, err := objectArg("evidence", v)
@@ -66,8 +69,8 @@ func decodeEvidence(v jsval.Value) (protocol.Evidence, error) {
 	}
 	r := reader{obj: obj, path: "evidence"}
 	version := r.uint("version", math.MaxInt32)
-	if r.err == nil && version != protocol.Version {
-		return ev, errfmt.Errorf("evidence version %d, want %d", version, protocol.Version)
+	if r.err == nil && version != protocol.Version && version != protocol.VersionTLS {
+		return ev, errfmt.Errorf("evidence version %d, want %d or %d", version, protocol.Version, protocol.VersionTLS)
 	}
 	ev.Version = int(version)
 	ev.Report = r.base64("report")
@@ -80,7 +83,16 @@ func decodeEvidence(v jsval.Value) (protocol.Evidence, error) {
 	ev.HPKE.KDF = hpke.string("kdf")
 	ev.HPKE.AEAD = hpke.string("aead")
 	ev.HPKE.PublicKey = hpke.base64("public_key")
-	return ev, errors.Join(r.err, certs.err, hpke.err)
+	var tlsErr error
+	if version == protocol.VersionTLS {
+		tls := r.object("tls")
+		ev.TLS = &protocol.TLSKey{SPKISHA256: tls.base64("spki_sha256")}
+		if tls.err == nil && len(ev.TLS.SPKISHA256) != protocol.TLSKeySize {
+			tls.fail("spki_sha256", "is %d bytes, want %d", len(ev.TLS.SPKISHA256), protocol.TLSKeySize)
+		}
+		tlsErr = tls.err
+	}
+	return ev, errors.Join(r.err, certs.err, hpke.err, tlsErr)
 }
 
 // decodeExpectation maps the page's expectation to the verifier's and
@@ -109,7 +121,11 @@ func decodeExpectation(v jsval.Value, ev protocol.Evidence) (verifier.Expectatio
 	exp.AnyMeasurementUnsafe = r.bool("anyMeasurementUnsafe")
 	if nonce := r.string("nonce"); nonce != "" {
 		exp.Binding = &verifier.Binding{Nonce: r.base64String("nonce", nonce), HPKEPublicKey: ev.HPKE.PublicKey}
+		if ev.TLS != nil {
+			exp.Binding.TLSKeySHA256 = ev.TLS.SPKISHA256
+		}
 	}
+	exp.TLSKeySHA256 = r.hex("tlsSpkiSha256")
 	exp.ReportData = r.hex("reportData")
 	if r.has("vmpl") {
 		vmpl := int(r.uint("vmpl", 3))

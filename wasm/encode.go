@@ -26,8 +26,10 @@ func resultValue(r *verifier.Result, key *sealKey) (jsval.Value, error) {
 		"revocation": r.Revocation,
 		"verifiedAt": r.VerifiedAt,
 	}
-	if r.Product != "" {
-		out["product"] = r.Product
+	for k, v := range map[string]string{"product": r.Product, "binding": r.Binding, "tlsKeySha256": r.TLSKeySHA256} {
+		if v != "" {
+			out[k] = v
+		}
 	}
 	if f := r.TCBFloor; f != nil {
 		floor := map[string]any{"floor": tcbFloorValue(f.Floor)}

@@ -760,6 +760,7 @@ const failureWords = [
   [/^validity\./, 'A certificate in this server’s proof is not valid at this time.'],
   [/^measurement$/, 'This server is not running the software this page expects.'],
   [/^reportData$/, 'This server’s proof is not fresh, or not tied to the key your photo would be encrypted to.'],
+  [/^tlsKey$/, 'This server’s proof is not tied to the TLS key this page expects: something in front of the server may be answering.'],
   [/^(policy\.|vmpl$)/, 'This server’s security settings are not acceptable.'],
   [/tcb|guestSvn/i, 'This server’s firmware or software is older than this page accepts.'],
   [/^revocation$/, 'A certificate in this server’s proof has been revoked, or this page requires a revocation check that could not be done (it needs a KDS proxy).'],
@@ -771,7 +772,7 @@ const failureWords = [
 const topics = [
   { topic: 'hardware', name: 'Genuine AMD hardware', short: 'hardware', re: /^(chain\.|product$|certificates$|report\.|vcek\.|vlek\.|validity\.)/ },
   { topic: 'code', name: 'Expected code', short: 'code', re: /^measurement$/ },
-  { topic: 'fresh', name: 'Fresh, bound to this session', short: 'freshness', re: /^reportData$/ },
+  { topic: 'fresh', name: 'Fresh, bound to this session', short: 'freshness', re: /^(reportData|tlsKey)$/ },
   { topic: 'settings', name: 'Security settings and firmware', short: 'settings', re: /^(policy\.|vmpl$|tcb\.|guestSvn$)/ },
   { topic: 'revocation', name: 'Certificates not revoked', short: 'revocation', re: /^revocation$/ },
 ];
@@ -787,8 +788,9 @@ export function summarize(result, { release } = {}) {
     let short = topicShort;
     const mine = checks.filter((c) => re.test(c.name));
     // A chip ID masked by the guest skips vcek.hwid (the VCEK's signature still binds the chip), and no
-    // minimum guest SVN skips guestSvn (the measurement already pins the code): neither is a gap.
-    const counted = mine.filter((c) => !(c.outcome === 'skipped' && (/hwid$/.test(c.name) || c.name === 'guestSvn')));
+    // minimum guest SVN skips guestSvn (the measurement already pins the code), and a page that gives no TLS key skips
+    // tlsKey (a page cannot see its TLS key): none is a gap.
+    const counted = mine.filter((c) => !(c.outcome === 'skipped' && (/hwid$/.test(c.name) || c.name === 'guestSvn' || c.name === 'tlsKey')));
     let outcome;
     if (mine.length === 0) outcome = 'skipped';
     else if (mine.some((c) => c.outcome === 'fail')) outcome = 'fail';
@@ -796,6 +798,7 @@ export function summarize(result, { release } = {}) {
     else outcome = 'skipped';
     let text = { pass: 'pass', fail: 'FAIL', skipped: 'not checked' }[outcome];
     if (outcome === 'pass' && topic === 'code' && release) text = `pass (release ${release})`;
+    if (outcome === 'pass' && topic === 'fresh' && result.binding) text = result.binding === 'cvmtrust-evidence-v2' ? 'pass (protocol v2: includes the server’s TLS key)' : 'pass (protocol v1: no TLS key)';
     if (outcome === 'skipped' && topic === 'settings' && counted.some((c) => c.outcome === 'pass')) {
       const missing = [...new Set(counted.filter((c) => c.outcome === 'skipped').map((c) => (c.name.startsWith('tcb.') ? 'firmware floor' : c.name === 'vmpl' ? 'VMPL' : c.name)))];
       text = `partly: ${missing.join(', ')} not checked`;

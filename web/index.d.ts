@@ -55,6 +55,13 @@ export interface Result {
   verifiedAt: string;
   checks: Check[];
   /**
+   * What REPORT_DATA was checked against, when a nonce was given: evidence protocol v1 (nonce and HPKE key) or v2
+   * (nonce, the gateway's TLS key, HPKE key).
+   */
+  binding?: 'cvmtrust-evidence-v1' | 'cvmtrust-evidence-v2';
+  /** Evidence v2: the SHA-256 (hex) of the TLS SubjectPublicKeyInfo the report binds. */
+  tlsKeySha256?: string;
+  /**
    * Added by verifyGateway (not part of the verifier's media type): the release, from one of the manifests or
    * signed releases it was given, whose recomputed launch digest the report carries (undefined when none).
    */
@@ -94,8 +101,14 @@ export interface Release {
 export interface Expectation {
   /** UNSAFE: accept any launch measurement. For debugging only. */
   anyMeasurementUnsafe?: boolean;
-  /** The exact REPORT_DATA (hex), for evidence that does not use protocol v1's binding. */
+  /** The exact REPORT_DATA (hex), for evidence that does not use protocol v1's or v2's binding. */
   reportData?: string;
+  /**
+   * The SHA-256 (hex) of the SubjectPublicKeyInfo the gateway must serve TLS with, when the page knows it from
+   * elsewhere (a page cannot see the TLS certificate of its own connection). The evidence must be protocol v2 and
+   * bind exactly this key; otherwise the check tlsKey fails.
+   */
+  tlsSpkiSha256?: string;
   /** The exact VMPL; default 0. "any" checks none. */
   vmpl?: number | 'any';
   /** A floor of the page's: raises the bulletins' floor, component by component. */

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cvmtrust/cvmtrust/pageaudit"
 )
 
 // widgetSite lays out a copy of web/ in a temporary directory as a build
@@ -92,6 +93,16 @@ func widgetSite(t *testing.T) (dir, buildJSON string) {
 	return dir, buildJSON
 }
 
+func withoutSimulatedRoots(s string) string {
+	return regexp.MustCompile(`\s+(release-)?trust-simulated-root="[^"]*"`).ReplaceAllString(s, "")
+}
+
+// cleanDemo turns the pinned demo page into one the audit passes: no
+// simulated roots, no module of its own.
+func cleanDemo(s string) string {
+	return strings.Replace(withoutSimulatedRoots(s), `<script type="module" src="demo.js"></script>`, "", 1)
+}
+
 func runAuditCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := run(append([]string{"audit-page"}, args...), &out, &errb)
@@ -162,8 +173,8 @@ func TestAuditPageDemo(t *testing.T) {
 			t.Errorf("exit %d, want %d naming dist/verifier.js as differing:\n%s%s", code, exitRejected, out, errOut)
 		}
 		code, out, _ = runAuditCLI(page, "--build", build, "--json")
-		var sum auditSummary
-		if code != exitRejected || json.Unmarshal([]byte(out), &sum) != nil || sum.Passed {
+		var sum pageaudit.Report
+		if code != exitRejected || json.Unmarshal([]byte(out), &sum) != nil || sum.Passed || sum.MediaType != pageaudit.MediaType {
 			t.Errorf("--json: exit %d\n%s", code, out)
 		}
 		for _, f := range sum.WidgetFiles {
@@ -223,10 +234,11 @@ func TestAuditPageDemo(t *testing.T) {
 			return strings.Replace(s, "</body>", `<script>document.title = "changed"</script><script src="https://cdn.example.invalid/analytics.js"></script><button onclick="alert(1)">x</button></body>`, 1)
 		})
 		code, out, errOut := runAuditCLI(page, "--build", build)
-		if code != exitOK {
-			t.Errorf("exit %d, want %d: other scripts are reported, not failed:\n%s%s", code, exitOK, out, errOut)
+		if code != exitRejected {
+			t.Errorf("exit %d, want %d: code besides the widget fails unless allowed:\n%s%s", code, exitRejected, out, errOut)
 		}
-		for _, want := range []string{"inline classic script #1", `document.title = "changed"`, "classic script https://cdn.example.invalid/analytics.js: another origin", "inline event handler onclick on <button>"} {
+		for _, want := range []string{"FAIL script: inline <script> (26 bytes) (sha384-", `document.title = "changed"`,
+			"FAIL script: classic script https://cdn.example.invalid/analytics.js", "another origin", "FAIL event-handler: inline <button onclick>"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
@@ -244,8 +256,9 @@ func TestAuditPageDemo(t *testing.T) {
     "imports": {`, 1)
 		})
 		code, out, _ := runAuditCLI(page, "--build", build)
-		if code != exitRejected || !strings.Contains(out, `FAIL dist/define.js imports "./cvm-attest.js", which the page's import map sends to `+gw.base+"/other.js") ||
-			!strings.Contains(out, "module script "+gw.base+"/other.js") {
+		if code != exitRejected || !strings.Contains(out, `FAIL import-map: dist/define.js: import "./cvm-attest.js"`) ||
+			!strings.Contains(out, "sends it to "+gw.base+"/other.js instead of "+gw.base+"/dist/cvm-attest.js") ||
+			!strings.Contains(out, "FAIL script: module script "+gw.base+"/other.js") {
 			t.Errorf("exit %d, want %d naming the redirected import:\n%s", code, exitRejected, out)
 		}
 	})
@@ -259,22 +272,68 @@ func TestAuditPageDemo(t *testing.T) {
 			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
 		}
 	})
-	// Last, the pristine demo: every file matches and is pinned. Its own
-	// module script (demo.js, the query-parameter handling) is listed.
+	// The pristine demo: every file matches and is pinned, but the element
+	// trusts simulated roots, and the page runs a module of its own (demo.js,
+	// the query-parameter handling), unpinned.
 	code, out, errOut := runAuditCLI(page, "--build", build)
-	if code != exitOK || !strings.Contains(out, "PASS") || !strings.Contains(out, "/demo/demo.js: same origin") {
-		t.Fatalf("pristine demo: exit %d, want %d:\n%s%s", code, exitOK, out, errOut)
+	if code != exitRejected {
+		t.Fatalf("pristine demo: exit %d, want %d:\n%s%s", code, exitRejected, out, errOut)
+	}
+	for _, want := range []string{`FAIL trust-simulated-root="../simulated/ark.pem"`, `FAIL release-trust-simulated-root="../simulated/sigstore-trusted-root.json"`,
+		"FAIL script: module script " + gw.base + "/demo/demo.js (sha384-"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pristine demo: output lacks %q:\n%s", want, out)
+		}
 	}
 	for _, name := range []string{"dist/define.js", "dist/cvm-attest.js", "dist/verifier.js", "dist/release.js", "dist/wasm_exec.js", "dist/integrity.js", "dist/hpke.js", "dist/start.js", "dist/cvmtrust.wasm"} {
 		if !regexp.MustCompile(`ok +` + regexp.QuoteMeta(name) + ` +matches build\.json; pinned`).MatchString(out) {
 			t.Errorf("%s not listed as matching and pinned:\n%s", name, out)
 		}
 	}
-	code, out, _ = runAuditCLI(page, "--build", build, "--json")
-	var sum auditSummary
-	if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 9 || len(sum.OtherScripts) != 1 {
-		t.Errorf("--json: exit %d\n%s", code, out)
+	demoJS, err := os.ReadFile(filepath.Join(site, "demo/demo.js"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	demoHash := sha512.Sum384(demoJS)
+	demoSRI := "sha384-" + base64.StdEncoding.EncodeToString(demoHash[:])
+	t.Run("the demo without simulated roots, its own module allowed and pinned", func(t *testing.T) {
+		defer restore()
+		editFile(t, demo, func(s string) string {
+			s = withoutSimulatedRoots(s)
+			return strings.Replace(s, `src="demo.js"`, `src="demo.js" integrity="`+demoSRI+`"`, 1)
+		})
+		code, out, errOut := runAuditCLI(page, "--build", build, "--allow-script", demoSRI)
+		if code != exitOK || !strings.Contains(out, "allowed script: module script "+gw.base+"/demo/demo.js") || !strings.Contains(out, "PASS") {
+			t.Errorf("exit %d, want %d with demo.js allowed:\n%s%s", code, exitOK, out, errOut)
+		}
+		code, out, _ = runAuditCLI(page, "--build", build, "--allow-script", demoSRI, "--json")
+		var sum pageaudit.Report
+		if code != exitOK || json.Unmarshal([]byte(out), &sum) != nil || !sum.Passed || len(sum.WidgetFiles) != 9 || len(sum.Elements) != 1 {
+			t.Errorf("--json: exit %d\n%s", code, out)
+		}
+		// Without --allow-script, the same page fails on demo.js alone.
+		code, out, _ = runAuditCLI(page, "--build", build)
+		if code != exitRejected || strings.Count(out, "  FAIL ") != 1 || !strings.Contains(out, "FAIL script: module script "+gw.base+"/demo/demo.js") {
+			t.Errorf("demo.js not allowed: exit %d, want %d failing on it alone:\n%s", code, exitRejected, out)
+		}
+	})
+	t.Run("an allowed module the page does not pin", func(t *testing.T) {
+		defer restore()
+		editFile(t, demo, withoutSimulatedRoots)
+		code, out, _ := runAuditCLI(page, "--build", build, "--allow-script", demoSRI)
+		if code != exitRejected || !strings.Contains(out, "Its hash is allowed, but the page does not pin it") {
+			t.Errorf("exit %d, want %d:\n%s", code, exitRejected, out)
+		}
+	})
+	t.Run("the clean demo: no simulated roots, no module of its own", func(t *testing.T) {
+		defer restore()
+		editFile(t, demo, cleanDemo)
+		// Over plain HTTP on loopback, where the page came from is a note.
+		code, out, errOut := runAuditCLI(page, "--build", build)
+		if code != exitOK || strings.Contains(out, "FAIL") || !strings.Contains(out, "note origin: the page came over plain HTTP from this machine") {
+			t.Errorf("exit %d, want %d with a note on the origin:\n%s%s", code, exitOK, out, errOut)
+		}
+	})
 	// A module edited after the build: /demo/ falls back to the source
 	// page, unpinned, rather than a pinned page the browser would refuse.
 	later := time.Now().Add(time.Minute)
@@ -319,6 +378,12 @@ func TestAuditPageUnusableInput(t *testing.T) {
 		"page 404":         {srv.URL + "/nope/", "--build", build},
 		"not HTML":         {srv.URL + "/define.js", "--build", build},
 		"page server down": {"http://127.0.0.1:1/", "--build", build},
+		"bad allowed hash": {srv.URL + "/demo/", "--build", build, "--allow-script", "sha384-tooShort"},
+		// An https page is checked against its gateway's attestation, which needs a measurement.
+		"https without --measurement": {"https://127.0.0.1:1/", "--build", build},
+		"measurement and any":         {"https://127.0.0.1:1/", "--build", build, "--measurement", strings.Repeat("ab", 48), "--any-measurement-unsafe"},
+		"missing --ca":                {srv.URL + "/demo/", "--build", build, "--ca", filepath.Join(site, "nope.pem")},
+		"missing --simulated-root":    {"https://127.0.0.1:1/", "--build", build, "--any-measurement-unsafe", "--simulated-root", filepath.Join(site, "nope.pem")},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errOut := runAuditCLI(args...)
@@ -336,42 +401,5 @@ func TestAuditPageUnusableInput(t *testing.T) {
 	code, out, _ = runAuditCLI("--build", build, srv.URL+"/demo/")
 	if code != exitRejected || !strings.Contains(out, "NOT PINNED") {
 		t.Errorf("unpinned demo: exit %d\n%s", code, out)
-	}
-}
-
-func TestImportMapResolve(t *testing.T) {
-	base, _ := url.Parse("https://site.example/app/page.html")
-	var m importMap
-	m.imports, m.integrity = map[string]string{}, map[string]string{}
-	err := m.merge(`{
-	  "imports": {"@w/define": "/pkg/define.js", "@w/": "https://cdn.example/w/1.0/", "/pkg/old.js": "/pkg/new.js"},
-	  "scopes": {"https://cdn.example/w/1.0/": {"@w/define": "/evil.js"}},
-	  "integrity": {"/pkg/define.js": "sha384-x", "@w/bare": "sha384-ignored"}
-	}`, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := url.Parse("https://site.example/app/page.html")
-	cdn, _ := url.Parse("https://cdn.example/w/1.0/index.js")
-	for _, tc := range []struct {
-		spec     string
-		referrer *url.URL
-		want     string
-		ok       bool
-	}{
-		{"@w/define", page, "https://site.example/pkg/define.js", true},
-		{"@w/x/y.js", page, "https://cdn.example/w/1.0/x/y.js", true},
-		{"./old.js", &url.URL{Scheme: "https", Host: "site.example", Path: "/pkg/a.js"}, "https://site.example/pkg/new.js", true},
-		{"../z.js", page, "https://site.example/z.js", true},
-		{"@w/define", cdn, "https://site.example/evil.js", true}, // the scope wins for referrers under it
-		{"lodash", page, "", false},
-	} {
-		got, ok := m.resolve(tc.spec, tc.referrer)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("resolve(%q from %s) = %q, %v; want %q, %v", tc.spec, tc.referrer, got, ok, tc.want, tc.ok)
-		}
-	}
-	if m.integrity["https://site.example/pkg/define.js"] != "sha384-x" || len(m.integrity) != 1 {
-		t.Errorf("integrity %v: want the URL-like key resolved and the bare one dropped", m.integrity)
 	}
 }

@@ -310,6 +310,12 @@ func TestGatewayTLS(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.TLS == nil {
 		t.Errorf("GET over TLS: %s", resp.Status)
 	}
+	// A key handed in from outside is never bound: the evidence stays v1,
+	// and verify --gateway over HTTPS refuses to say that TLS ends in the CVM.
+	code, out, errOut := runVerifyCLI("--gateway", gw.base, "--ca", certFile, "--any-measurement-unsafe")
+	if code != exitRejected || !strings.Contains(errOut, "is not the attested one (its evidence is protocol v1") || !strings.Contains(out, "FAIL tlsKey") {
+		t.Errorf("verify --gateway over --tls-cert HTTPS: exit %d, want 1 (TLS key not bound)\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 	if code := gw.stop(t); code != exitOK {
 		t.Errorf("exit %d after SIGTERM", code)
 	}

@@ -3,7 +3,7 @@
 //
 //	cvmtrust verify     --report FILE --vcek FILE --measurement HEX   verify evidence
 //	cvmtrust verify     --gateway URL --measurement HEX               verify what a gateway serves
-//	cvmtrust audit-page URL --build build.json                        check a page runs the published widget
+//	cvmtrust audit-page URL --build build.json                        check a page runs the published widget and nothing else
 //	cvmtrust measure    --ovmf FILE --vcpus N --vcpu-type T           compute a launch digest
 //	cvmtrust release    verify-bundle --bundle FILE ... FILE_OR_DIGEST verify a Sigstore bundle
 //	cvmtrust gateway    --simulated                                   run the gateway

@@ -22,6 +22,7 @@ func init() {
 const releaseUsage = `usage: cvmtrust release verify-bundle --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root FILE] FILE_OR_DIGEST
        cvmtrust release verify-bundle --bundle FILE --key PUBKEY [--trusted-root FILE] FILE_OR_DIGEST
        cvmtrust release verify --bundle FILE --repo OWNER/NAME [...]   (a release bundle, as the page checks it; --help)
+       cvmtrust release sign-simulated --manifest FILE --bundle OUT --trusted-root OUT   (SIMULATED signing, for tests; --help)
 
 Verifies a Sigstore bundle: the signature over the artifact (or, for a DSSE
 bundle, that the artifact is a subject of the signed in-toto statement), the
@@ -38,6 +39,9 @@ flags:
 func runRelease(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "verify" {
 		return runVerifyRelease(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "sign-simulated" {
+		return runReleaseSignSimulated(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "verify-bundle" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {

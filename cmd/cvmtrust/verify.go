@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -11,12 +13,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/gatewayclient"
 	"github.com/cvmtrust/cvmtrust/kdsclient"
 	"github.com/cvmtrust/cvmtrust/protocol"
 	"github.com/cvmtrust/cvmtrust/verifier"
@@ -44,24 +46,89 @@ func (h *hexList) Set(s string) error {
 	return nil
 }
 
-// verifyFlags is the parsed command line of cvmtrust verify.
-type verifyFlags struct {
-	report, evidence, gateway, nonce               string
-	vcek, vlek, chain, crl, at, reportData, minTCB string
-	simulatedRoot, kds                             string
-	measurements                                   hexList
-	anyMeasurement, bulletinFloor, jsonOut         bool
-	vmpl                                           *int
-	timeout                                        time.Duration
+// attestationFlags say what a report must show and whom to trust for it:
+// verify and audit-page read them alike.
+type attestationFlags struct {
+	measurements               hexList
+	anyMeasurement             bool
+	vmpl                       *int
+	bulletinFloor              bool
+	minTCB, simulatedRoot, kds string
 }
 
-// Bounds of what cvmtrust verify reads from a gateway or an evidence file.
-const (
-	// maxEvidenceBytes is far above any v1 evidence (a 1184-byte report,
-	// two or three certificates and an HPKE key, in base64).
-	maxEvidenceBytes = 1 << 20
-	defaultTimeout   = 20 * time.Second
-)
+func (a *attestationFlags) register(fs *flag.FlagSet) {
+	fs.Var(&a.measurements, "measurement", "allowed launch measurement, 96 hex digits (repeatable, or comma-separated)")
+	fs.BoolVar(&a.anyMeasurement, "any-measurement-unsafe", false, "UNSAFE: accept any launch measurement (the guest may run any code)")
+	fs.StringVar(&a.minTCB, "min-tcb", "", "TCB floor, e.g. bl=3,tee=0,snp=8,ucode=115,fmc=0")
+	fs.BoolVar(&a.bulletinFloor, "bulletin-tcb-floor", false, "raise the TCB floor to what AMD's security bulletins require for the report's processor line, as the widget does by default")
+	fs.Func("vmpl", "expected VMPL `N` (0-3); default: any", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 3 {
+			return errors.New("must be 0, 1, 2 or 3")
+		}
+		a.vmpl = &n
+		return nil
+	})
+	fs.StringVar(&a.simulatedRoot, "simulated-root", "", "also trust this simulated ARK `file` (development only; the result says SIMULATED)")
+	fs.StringVar(&a.kds, "kds", "", "KDS proxy base `URL` to fetch a missing VCEK and the CRL from (fails fast; revocation is reported as not checked when it is down)")
+}
+
+// given reports whether a measurement (or --any-measurement-unsafe) was given.
+func (a *attestationFlags) given() bool { return len(a.measurements) > 0 || a.anyMeasurement }
+
+// check refuses a missing or contradictory measurement.
+func (a *attestationFlags) check() error {
+	switch {
+	case !a.given():
+		return errors.New("give --measurement HEX (or, to skip the check, --any-measurement-unsafe)")
+	case len(a.measurements) > 0 && a.anyMeasurement:
+		return errors.New("--measurement and --any-measurement-unsafe contradict each other")
+	}
+	return nil
+}
+
+// apply sets what the flags say in exp and opts: the measurements, VMPL
+// and TCB floor; the KDS fetcher and the simulated root.
+func (a *attestationFlags) apply(exp *verifier.Expectation, opts *verifier.Options) error {
+	exp.Measurements = a.measurements
+	exp.AnyMeasurementUnsafe = a.anyMeasurement
+	exp.VMPL = a.vmpl
+	var err error
+	if exp.MinTCB, err = parseTCBFloor(a.minTCB); err != nil {
+		return err
+	}
+	exp.BulletinTCBFloor = a.bulletinFloor
+	if a.kds != "" {
+		client, err := kdsclient.New(a.kds, kdsclient.Options{})
+		if err != nil {
+			return fmt.Errorf("--kds: %w", err)
+		}
+		opts.Fetcher = client
+	}
+	if a.simulatedRoot != "" {
+		simRoot, err := os.ReadFile(a.simulatedRoot)
+		if err != nil {
+			return fmt.Errorf("--simulated-root: %w", err)
+		}
+		if opts.Roots, err = verifier.AMDRoots().WithSimulated(simRoot); err != nil {
+			return fmt.Errorf("--simulated-root: %w", err)
+		}
+	}
+	return nil
+}
+
+// verifyFlags is the parsed command line of cvmtrust verify.
+type verifyFlags struct {
+	attestationFlags
+	report, evidence, gateway, nonce string
+	vcek, vlek, chain, crl, at       string
+	reportData, ca                   string
+	jsonOut                          bool
+	timeout                          time.Duration
+}
+
+// defaultTimeout bounds --gateway's fetch.
+const defaultTimeout = 20 * time.Second
 
 const verifyUsage = `usage: cvmtrust verify EVIDENCE (--measurement HEX ... | --any-measurement-unsafe) [flags]
 
@@ -69,12 +136,15 @@ EVIDENCE is one of
   --report FILE (--vcek FILE | --vlek FILE | --kds URL) [--chain FILE] [--crl FILE]
                       a raw attestation report and its certificates
   --evidence FILE [--nonce BASE64URL]
-                      the JSON a gateway serves at /attestation (protocol v1);
-                      with --nonce, REPORT_DATA must bind that nonce and the
-                      evidence's HPKE key
+                      the JSON a gateway serves at /attestation (protocol v1
+                      or v2); with --nonce, REPORT_DATA must bind that nonce
+                      and the evidence's HPKE key (and, v2, its TLS key)
   --gateway URL       ask a live gateway: draw a fresh nonce, GET
                       URL/attestation, and check the binding of the nonce and
-                      the gateway's HPKE key [--timeout DURATION]
+                      the gateway's keys [--timeout DURATION] [--ca FILE];
+                      over https://, the TLS key the gateway presented on
+                      that connection must be the one the report binds
+                      (evidence v2), or TLS ends in front of the CVM
 
 and the other flags apply to each:
   [--at TIME] [--report-data HEX] [--min-tcb bl=N,tee=N,snp=N,ucode=N,fmc=N]
@@ -94,7 +164,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("verify", verifyUsage, stderr)
 	var f verifyFlags
 	fs.StringVar(&f.report, "report", "", "attestation report `file` (1184 bytes)")
-	fs.StringVar(&f.evidence, "evidence", "", "evidence `file`: the JSON of GET /attestation (protocol v1)")
+	fs.StringVar(&f.evidence, "evidence", "", "evidence `file`: the JSON of GET /attestation (protocol v1 or v2)")
+	fs.StringVar(&f.ca, "ca", "", "with --gateway: also trust this CA `file` (PEM) for the gateway's HTTPS (tests, private CAs)")
 	fs.StringVar(&f.gateway, "gateway", "", "verify a live gateway at this base `URL` with a fresh nonce")
 	fs.StringVar(&f.nonce, "nonce", "", "with --evidence: the `nonce` (base64url, 32 bytes) it was requested with")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "with --gateway: give up after this `duration`")
@@ -103,21 +174,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.chain, "chain", "", "ASK/ASVK (+ ARK) `file`; default: the evidence's, else the pinned AMD chain")
 	fs.StringVar(&f.crl, "crl", "", "AMD CRL `file` for the product (DER or PEM)")
 	fs.StringVar(&f.at, "at", "", "verify as of this `time`: RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02); default now")
-	fs.Var(&f.measurements, "measurement", "allowed launch measurement, 96 hex digits (repeatable, or comma-separated)")
-	fs.BoolVar(&f.anyMeasurement, "any-measurement-unsafe", false, "UNSAFE: accept any launch measurement (the guest may run any code)")
 	fs.StringVar(&f.reportData, "report-data", "", "expected REPORT_DATA, 128 hex digits")
-	fs.StringVar(&f.minTCB, "min-tcb", "", "TCB floor, e.g. bl=3,tee=0,snp=8,ucode=115,fmc=0")
-	fs.BoolVar(&f.bulletinFloor, "bulletin-tcb-floor", false, "raise the TCB floor to what AMD's security bulletins require for the report's processor line, as the widget does by default")
-	fs.Func("vmpl", "expected VMPL `N` (0-3); default: any", func(s string) error {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 3 {
-			return errors.New("must be 0, 1, 2 or 3")
-		}
-		f.vmpl = &n
-		return nil
-	})
-	fs.StringVar(&f.simulatedRoot, "simulated-root", "", "also trust this simulated ARK `file` (development only; the result says SIMULATED)")
-	fs.StringVar(&f.kds, "kds", "", "KDS proxy base `URL` to fetch a missing VCEK and the CRL from (fails fast; revocation is reported as not checked when it is down)")
+	f.attestationFlags.register(fs)
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -128,6 +186,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "%v", err)
 	}
 	res, err := in.verifier.Verify(ctx, in.evidence, in.expectation)
+	var tlsErr *gatewayclient.TLSKeyError
+	if in.fetched != nil {
+		err = in.fetched.CheckTLSKey(err)
+	}
 	var rej *verifier.RejectedError
 	switch {
 	case err == nil:
@@ -150,6 +212,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		if in.source != "" {
 			fmt.Fprintf(stdout, "  evidence     %s\n", in.source)
 		}
+	}
+	if errors.As(err, &tlsErr) {
+		fmt.Fprintf(stderr, "cvmtrust verify: %v\n", tlsErr)
 	}
 	if !res.Verified {
 		return exitRejected
@@ -214,6 +279,8 @@ type verifyInput struct {
 	// keyFile and chainFile name the flags the endorsement key and chain
 	// were read from, if they were files the user gave.
 	keyFile, chainFile string
+	// fetched is what --gateway fetched.
+	fetched *gatewayclient.Fetched
 }
 
 // notVerifiable tells a rejection that means verification did not take
@@ -259,51 +326,32 @@ func (f *verifyFlags) build(ctx context.Context) (*verifyInput, error) {
 		return nil, errors.New("--nonce and --report-data both set what REPORT_DATA must be: give one")
 	case f.gateway != "" && f.reportData != "":
 		return nil, errors.New("--gateway checks REPORT_DATA against its own nonce: --report-data does not apply")
-	case len(f.measurements) == 0 && !f.anyMeasurement:
-		return nil, errors.New("give --measurement HEX (or, to skip the check, --any-measurement-unsafe)")
-	case len(f.measurements) > 0 && f.anyMeasurement:
-		return nil, errors.New("--measurement and --any-measurement-unsafe contradict each other")
 	case f.timeout <= 0:
 		return nil, errors.New("--timeout must be positive")
+	case f.ca != "" && f.gateway == "":
+		return nil, errors.New("--ca goes with --gateway")
+	}
+	if err := f.attestationFlags.check(); err != nil {
+		return nil, err
 	}
 
 	exp := &in.expectation
-	exp.Measurements = f.measurements
-	exp.AnyMeasurementUnsafe = f.anyMeasurement
-	exp.VMPL = f.vmpl
+	opts := verifier.Options{}
+	if err := f.attestationFlags.apply(exp, &opts); err != nil {
+		return nil, err
+	}
 	var err error
 	if f.reportData != "" {
 		if exp.ReportData, err = hex.DecodeString(f.reportData); err != nil || len(exp.ReportData) != 64 {
 			return nil, errors.New("--report-data must be 128 hex digits")
 		}
 	}
-	if exp.MinTCB, err = parseTCBFloor(f.minTCB); err != nil {
-		return nil, err
-	}
-	exp.BulletinTCBFloor = f.bulletinFloor
-	opts := verifier.Options{}
 	if f.at != "" {
 		at, err := parseAt(f.at)
 		if err != nil {
 			return nil, err
 		}
 		opts.Now = func() time.Time { return at }
-	}
-	if f.kds != "" {
-		client, err := kdsclient.New(f.kds, kdsclient.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("--kds: %w", err)
-		}
-		opts.Fetcher = client
-	}
-	if f.simulatedRoot != "" {
-		simRoot, err := os.ReadFile(f.simulatedRoot)
-		if err != nil {
-			return nil, fmt.Errorf("--simulated-root: %w", err)
-		}
-		if opts.Roots, err = verifier.AMDRoots().WithSimulated(simRoot); err != nil {
-			return nil, fmt.Errorf("--simulated-root: %w", err)
-		}
 	}
 
 	ev := &in.evidence
@@ -320,33 +368,48 @@ func (f *verifyFlags) build(ctx context.Context) (*verifyInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		pe, err := parseEvidence(b)
+		pe, err := gatewayclient.ParseEvidence(b)
 		if err != nil {
 			return nil, fmt.Errorf("--evidence %s: %w", f.evidence, err)
 		}
-		setEvidence(ev, pe)
+		fetched := &gatewayclient.Fetched{Evidence: pe}
+		*ev = fetched.VerifierEvidence()
 		if f.nonce != "" {
-			nonce, err := decodeNonce(f.nonce)
-			if err != nil {
+			if fetched.Nonce, err = decodeNonce(f.nonce); err != nil {
 				return nil, fmt.Errorf("--nonce: %w", err)
 			}
-			exp.Binding = &verifier.Binding{Nonce: nonce, HPKEPublicKey: pe.HPKE.PublicKey}
-			in.source = fmt.Sprintf("%s, REPORT_DATA checked against --nonce and its HPKE key (%s)", f.evidence, pe.HPKE.KEM)
+			*exp = fetched.Expect(*exp)
+			in.source = fmt.Sprintf("%s, REPORT_DATA checked against --nonce and %s", f.evidence, boundKeys(pe))
 		} else {
-			in.source = f.evidence + ", without --nonce: its freshness and HPKE key are not checked"
+			in.source = fmt.Sprintf("%s (evidence protocol v%d), without --nonce: its freshness and keys are not checked", f.evidence, pe.Version)
 		}
 	case f.gateway != "":
+		client, err := httpClient(f.ca)
+		if err != nil {
+			return nil, err
+		}
 		nonce := make([]byte, protocol.NonceSize)
 		rand.Read(nonce)
 		fetchCtx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
-		pe, from, err := fetchEvidence(fetchCtx, f.gateway, nonce)
-		if err != nil {
+		fetched, err := gatewayclient.Fetch(fetchCtx, client, f.gateway, nonce)
+		switch {
+		case errors.Is(err, gatewayclient.ErrUnreachable), errors.Is(err, gatewayclient.ErrRefused):
+			return nil, fmt.Errorf("verification did not take place: %w", err)
+		case err != nil:
 			return nil, err
 		}
-		setEvidence(ev, pe)
-		exp.Binding = &verifier.Binding{Nonce: nonce, HPKEPublicKey: pe.HPKE.PublicKey}
-		in.source = fmt.Sprintf("%s with a fresh nonce; REPORT_DATA checked against it and the HPKE key (%s)", from, pe.HPKE.KEM)
+		in.fetched = fetched
+		*ev = fetched.VerifierEvidence()
+		*exp = fetched.Expect(*exp)
+		pe := fetched.Evidence
+		in.source = fmt.Sprintf("%s with a fresh nonce; REPORT_DATA checked against it and %s", fetched.URL, boundKeys(pe))
+		switch {
+		case fetched.TLSKeySHA256 == nil:
+			in.source += "; plain HTTP: where TLS ends is not checked"
+		case pe.Version == protocol.VersionTLS:
+			in.source += fmt.Sprintf("; TLS key of this connection %x checked against the attested one", fetched.TLSKeySHA256)
+		}
 		if pe.Release != nil && pe.Release.Name != "" {
 			in.source += fmt.Sprintf("; the gateway claims release %q (a claim: the measurement is what counts)", pe.Release.Name)
 		}
@@ -413,85 +476,35 @@ func decodeNonce(s string) ([]byte, error) {
 	return b, nil
 }
 
-// parseEvidence decodes protocol v1 evidence and checks what Verify does
-// not: the protocol version and the presence of a report and an HPKE key.
-func parseEvidence(b []byte) (*protocol.Evidence, error) {
-	var ev protocol.Evidence
-	if err := json.Unmarshal(b, &ev); err != nil {
-		return nil, fmt.Errorf("not evidence JSON: %w", err)
+// boundKeys says what REPORT_DATA binds besides the nonce, by evidence
+// protocol version.
+func boundKeys(ev *protocol.Evidence) string {
+	if ev.Version == protocol.VersionTLS {
+		return fmt.Sprintf("the HPKE key (%s) and the TLS key %x (evidence protocol v2)", ev.HPKE.KEM, ev.TLS.SPKISHA256)
 	}
-	switch {
-	case ev.Version != protocol.Version:
-		return nil, fmt.Errorf("evidence protocol version %d, this cvmtrust speaks %d", ev.Version, protocol.Version)
-	case len(ev.Report) == 0:
-		return nil, errors.New("the evidence carries no report")
-	case len(ev.HPKE.PublicKey) == 0:
-		return nil, errors.New("the evidence carries no HPKE public key")
-	}
-	return &ev, nil
+	return fmt.Sprintf("the HPKE key (%s) (evidence protocol v1: no TLS key bound)", ev.HPKE.KEM)
 }
 
-func setEvidence(dst *verifier.Evidence, ev *protocol.Evidence) {
-	dst.Report = ev.Report
-	dst.VCEK = ev.Certs.VCEK
-	dst.VLEK = ev.Certs.VLEK
-	if ev.Certs.Chain != "" {
-		dst.Chain = []byte(ev.Certs.Chain)
+// httpClient is the client of verify --gateway and audit-page: the
+// system's roots, and the CA of --ca besides.
+func httpClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return http.DefaultClient, nil
 	}
-}
-
-// fetchEvidence asks the gateway at base for evidence bound to nonce:
-// GET base/attestation?nonce=..., at most maxEvidenceBytes, within ctx's
-// deadline. It returns the evidence and the URL it came from.
-func fetchEvidence(ctx context.Context, base string, nonce []byte) (*protocol.Evidence, string, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, "", fmt.Errorf("--gateway %q is not an http:// or https:// URL", base)
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	att := u.ResolveReference(&url.URL{Path: "attestation", RawQuery: "nonce=" + base64.RawURLEncoding.EncodeToString(nonce)})
-	from := att.Scheme + "://" + att.Host + att.Path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, att.String(), nil)
+	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, "", fmt.Errorf("--gateway: %w", err)
+		return nil, fmt.Errorf("--ca: %w", err)
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	roots, err := x509.SystemCertPool()
 	if err != nil {
-		return nil, "", fmt.Errorf("verification did not take place: cannot reach the gateway: %w", err)
+		roots = x509.NewCertPool()
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEvidenceBytes+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("verification did not take place: reading %s: %w", from, err)
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca %s holds no PEM certificate", caFile)
 	}
-	if len(body) > maxEvidenceBytes {
-		return nil, "", fmt.Errorf("%s sent more than %d bytes: not evidence", from, maxEvidenceBytes)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var eb protocol.ErrorBody
-		msg := resp.Status
-		if json.Unmarshal(body, &eb) == nil && eb.Error != "" {
-			msg += ": " + eb.Error
-		}
-		return nil, "", fmt.Errorf("verification did not take place: %s answered %s", from, oneLine(msg))
-	}
-	ev, err := parseEvidence(body)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", from, err)
-	}
-	return ev, from, nil
-}
-
-// oneLine keeps a message from a server on one short line.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}, nil
 }
 
 // parseTCBFloor reads "bl=N,tee=N,snp=N,ucode=N,fmc=N" (any subset).

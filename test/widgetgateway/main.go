@@ -18,6 +18,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"github.com/cvmtrust/cvmtrust/measure"
 	sigsim "github.com/cvmtrust/cvmtrust/sigstore/simulated"
 
@@ -163,7 +164,15 @@ func main() {
 	y4m := flag.String("camera-y4m", "", "write the fake camera's picture to this Y4M file")
 	releaseManifest := flag.String("release-manifest", "measure/testdata/demo-release.json",
 		"run this release (report its measurement), and sign its manifest with a SIMULATED Sigstore instance and serve it as cvmtrust gateway --sim-release-manifest does")
+	tlsKey := flag.String("tls-key-sha256", "", "serve evidence protocol v2 binding this TLS key hash (64 hex digits); the test serves plain HTTP, as a page cannot see the TLS key anyway")
 	flag.Parse()
+	var tlsKeyHash []byte
+	if *tlsKey != "" {
+		var err error
+		if tlsKeyHash, err = hex.DecodeString(*tlsKey); err != nil {
+			fatal(err)
+		}
+	}
 
 	camera, other := picture(0x9e3779b9), picture(0x85ebca6b)
 	if *y4m != "" {
@@ -194,7 +203,7 @@ func main() {
 		fatal(err)
 	}
 	matcher := &recordingMatcher{next: inner}
-	g, err := gateway.New(gateway.Config{Source: src, Matcher: matcher, StaticDir: *static})
+	g, err := gateway.New(gateway.Config{Source: src, Matcher: matcher, StaticDir: *static, TLSKeySHA256: tlsKeyHash})
 	if err != nil {
 		fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package pageaudit
 
 import (
 	"os"
@@ -42,7 +42,7 @@ x = y / 2; z = '/not/a/regex/start';
 // TestScanJSWidget: the widget's own modules, as shipped, are read right.
 func TestScanJSWidget(t *testing.T) {
 	read := func(name string) jsReferences {
-		b, err := os.ReadFile(filepath.Join("../../web", name))
+		b, err := os.ReadFile(filepath.Join("../web", name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,13 +1,15 @@
-package main
+package pageaudit
 
 import "strings"
 
 // jsReferences is what a JavaScript module names for loading: specifiers of
-// static imports and re-exports, string-literal dynamic imports, and files
-// located with new URL('literal', import.meta.url), which is how a module
-// names a file it fetches (the widget's wasm and Go's loader).
+// static imports and re-exports, string-literal dynamic imports and
+// import.meta.resolve calls (both resolved through the import map, as
+// imports are), and files located with new URL('literal', import.meta.url),
+// which is how a module names a file it fetches or imports by URL (the
+// widget's wasm, Go's loader, the HPKE module).
 type jsReferences struct {
-	static, dynamic, relativeURLs []string
+	static, dynamic, metaResolve, relativeURLs []string
 	// opaqueDynamic counts import() calls whose argument is not a literal.
 	opaqueDynamic int
 }
@@ -55,6 +57,10 @@ func scanJS(src string) jsReferences {
 				} else {
 					refs.opaqueDynamic++
 				}
+			case is(i+1, ".") && is(i+2, "meta") && is(i+3, ".") && is(i+4, "resolve") && is(i+5, "("):
+				if s, ok := str(i + 6); ok {
+					refs.metaResolve = append(refs.metaResolve, s)
+				}
 			case is(i+1, "."): // import.meta
 			default:
 				if s, ok := str(i + 1); ok {
@@ -79,6 +85,24 @@ func scanJS(src string) jsReferences {
 		}
 	}
 	return refs
+}
+
+// importsOnly returns the specifiers of a module that does nothing but
+// import others for their effect (import 'x'; import 'y';), as a page's
+// inline module that loads the widget does; ok is false for any other code.
+func importsOnly(src string) (specs []string, ok bool) {
+	toks := jsTokens(src)
+	for i := 0; i < len(toks); {
+		if toks[i].kind != tokIdent || toks[i].text != "import" || i+1 >= len(toks) || toks[i+1].kind != tokString {
+			return nil, false
+		}
+		specs = append(specs, toks[i+1].text)
+		i += 2
+		if i < len(toks) && toks[i].kind == tokPunct && toks[i].text == ";" {
+			i++
+		}
+	}
+	return specs, len(specs) > 0
 }
 
 type tokKind int

@@ -1,0 +1,1 @@
+parent.document.querySelector('cvm-attest').shadowRoot.querySelector('video');

@@ -1,0 +1,2 @@
+// A stand-in for Go's wasm loader.
+export class Go {}
