@@ -135,8 +135,8 @@ func verifyBundleJS(args []jsval.Value) (any, error) {
 	defer cancel()
 	res, err := v.Verify(ctx, bundle, pol)
 	if err != nil {
-		var rej *sigstore.RejectedError
-		if !errors.As(err, &rej) {
+		rej, ok := errors.AsType[*sigstore.RejectedError](err)
+		if !ok {
 			return nil, err
 		}
 		res = rej.Result
@@ -305,8 +305,7 @@ func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
 // releaseReason says in plain words why a release bundle was not accepted;
 // the exact check is in the Result.
 func releaseReason(err error) string {
-	var rej *sigstore.RejectedError
-	if errors.As(err, &rej) {
+	if rej, ok := errors.AsType[*sigstore.RejectedError](err); ok {
 		for _, c := range rej.Result.Failed() {
 			switch c.Name {
 			case "issuer":

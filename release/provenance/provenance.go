@@ -90,8 +90,7 @@ func Verify(ctx context.Context, v *sigstore.Verifier, bundleJSON []byte, p sigs
 	p.ArtifactDigest = digest
 	res, err := v.Verify(ctx, bundleJSON, p)
 	if err != nil {
-		var rej *sigstore.RejectedError
-		if errors.As(err, &rej) {
+		if rej, ok := errors.AsType[*sigstore.RejectedError](err); ok {
 			return nil, rej.Result, err
 		}
 		return nil, nil, err
