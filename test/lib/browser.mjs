@@ -132,14 +132,15 @@ export async function settledState(page, selector = 'cvm-attest', timeout = 2000
 /**
  * Starts test/widgetgateway: the simulated gateway plus the fake camera's
  * picture (written to a Y4M file) and GET /test/templates. It runs the
- * release releaseManifest describes (default: the demo's).
+ * release releaseManifest describes (default: the demo's), on a platform
+ * whose firmware meets the bulletins' floor unless oldFirmware.
  */
-export async function startWidgetGateway({ releaseManifest } = {}) {
+export async function startWidgetGateway({ releaseManifest, oldFirmware = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-camera-'));
   const y4m = path.join(dir, 'camera.y4m');
   const bin = goBinary('./test/widgetgateway');
   const server = await startServer(bin, ['--listen', '127.0.0.1:0', '--static', path.join(repoRoot, 'web'), '--camera-y4m', y4m,
-    ...(releaseManifest ? ['--release-manifest', releaseManifest] : [])]);
+    ...(releaseManifest ? ['--release-manifest', releaseManifest] : []), ...(oldFirmware ? ['--old-firmware'] : [])]);
   return {
     ...server,
     y4m,
@@ -230,7 +231,12 @@ export function withoutClock(result) {
 // page offers only what all three can do: goto, evaluate (async functions
 // too), waitFor, press (keyboard), screenshot, close. Anything a test needs
 // to change on the wire goes through a test site (test/lib/testsite.mjs),
-// not through browser-specific request interception.
+// not through browser-specific request interception. The element's shadow
+// root is closed: Chromium and Firefox pages record shadow roots as they are
+// attached (window.__test.root), as launchBrowser's do; WebKitGTK's
+// WebDriver has no script to run before a page's own, so there a page reads
+// the element only when it comes through a test site, whose instrument
+// script records them.
 
 /** Engines named in CVMTRUST_BROWSERS; all three when unset. */
 export function selectedEngines() {
@@ -279,6 +285,7 @@ export async function launchEngine(name, { videoFile, chromiumArgs = [] } = {}) 
     name,
     async newPage({ width = 800, height = 900 } = {}) {
       const page = await browser.newPage();
+      await page.evaluateOnNewDocument(recordShadowRoots);
       await page.setViewport({ width, height });
       const errors = [];
       page.on('pageerror', (e) => errors.push(e));
@@ -428,11 +435,12 @@ export function readWidget(page, selector = 'cvm-attest') {
       facts: q('facts').textContent,
       receipt: q('receipt').textContent,
       failed: el.result ? el.result.checks.filter((c) => c.outcome === 'fail').map((c) => c.name) : null,
-      events: window.__test ? window.__test.events.map((e) => e.type) : null,
+      // null unless the test site's instrument script records them (a page recording shadow roots only has no events).
+      events: window.__test?.events?.map((e) => e.type) ?? null,
       // null unless the test site's instrument script counts them (a 0 from an unhooked page means nothing).
       cameraRequests: window.__test?.cameraHooked ? window.__test.cameraRequests : null,
-      csp: window.__test ? window.__test.csp : null,
-      errors: window.__test ? window.__test.errors : null,
+      csp: window.__test?.csp ?? null,
+      errors: window.__test?.errors ?? null,
     };
   }, selector);
 }
