@@ -210,7 +210,7 @@ async function warmFigures([n, measurement, manifest]) {
   const gatewayWarm = [];
   for (let i = 0; i < 20; i++) {
     const t0 = performance.now();
-    const r = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } });
+    const r = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' });
     if (!r.verified) throw new Error('verifyGateway did not verify');
     gatewayWarm.push(performance.now() - t0);
   }

@@ -23,10 +23,10 @@ import {
 } from './lib/browser.mjs';
 import { startTestSite, y4mPicture } from './lib/testsite.mjs';
 
-/** The demo's element: a simulated gateway and its signed release, trusted on purpose, with the demo's looseness (old firmware, no CRL). */
+/** The demo's element: a simulated gateway, its signed release and its KDS, trusted on purpose. */
 const demoElement = `<cvm-attest gateway="/" release-repository="cvmtrust/cvmtrust" release-ref="refs/tags/*"
   release-trust-simulated-root="/simulated/sigstore-trusted-root.json" trust-simulated-root="/simulated/ark.pem"
-  tcb-below-bulletins-unsafe unchecked-revocation-unsafe></cvm-attest>`;
+  kds-proxy="/simulated/kds"></cvm-attest>`;
 
 /** A page: an import map (or none), the element's module, and the element. */
 function pageHTML({ importMap, head = '', body = '' } = {}) {

@@ -122,7 +122,7 @@ test('the example is the safe form: every module pinned, a signed release, no un
 
 /**
  * The example page as a site would deploy it (pinned by the build), pointed at the simulated gateway: the test
- * says what a simulated gateway needs, its fake roots and its looseness (old firmware, no CRL), in words.
+ * says what a simulated gateway needs, its fake roots and their KDS (for the CRL).
  */
 function deployedExample() {
   let html = packaged('dist/example/index.html').toString();
@@ -130,7 +130,7 @@ function deployedExample() {
   // The gateway is reached at /gw/ on the page's origin (proxied below).
   html = html.replace(/<cvm-attest [^>]*>/, '<cvm-attest gateway="/gw/" release-repository="cvmtrust/cvmtrust" release-ref="refs/tags/*"'
     + ' release-trust-simulated-root="/gw/simulated/sigstore-trusted-root.json" trust-simulated-root="/gw/simulated/ark.pem"'
-    + ' tcb-below-bulletins-unsafe unchecked-revocation-unsafe>');
+    + ' kds-proxy="/gw/simulated/kds">');
   return html;
 }
 

@@ -38,10 +38,13 @@ for (const engine of selectedEngines()) {
     let site;
     let browser;
     let picture;
+    // A simulated Milan on firmware from before AMD-SB-3019's fix: what the bulletins' floor refuses.
+    let oldGw;
+    let oldSite;
 
     before(async () => {
-      gw = await startWidgetGateway();
-      site = await startTestSite(gw.url);
+      [gw, oldGw] = await Promise.all([startWidgetGateway(), startWidgetGateway({ oldFirmware: true })]);
+      [site, oldSite] = await Promise.all([startTestSite(gw.url), startTestSite(oldGw.url)]);
       browser = await launchEngine(engine, { videoFile: gw.y4m });
       picture = engine === 'chromium' ? null : y4mPicture(gw.y4m);
     });
@@ -49,7 +52,9 @@ for (const engine of selectedEngines()) {
     after(async () => {
       await browser?.close();
       await site?.close();
+      await oldSite?.close();
       await gw?.stop();
+      await oldGw?.stop();
     });
 
     beforeEach(() => {
@@ -57,9 +62,9 @@ for (const engine of selectedEngines()) {
       site.cameraPicture = picture;
     });
 
-    async function openDemo(query = '') {
+    async function openDemo(query = '', on = site) {
       const page = await browser.newPage();
-      await page.goto(new URL(`demo/${query}`, site.url).href);
+      await page.goto(new URL(`demo/${query}`, on.url).href);
       return page;
     }
     const uploads = () => site.requests.filter((r) => r.path === '/enroll');
@@ -107,16 +112,16 @@ for (const engine of selectedEngines()) {
     // Each policy attribute, shown rejecting evidence that the default accepts.
     const policies = [
       ['vmpl=3 against a VMPL 0 guest', '?vmpl=3', ['vmpl'], 'settings'],
-      ['min-tcb above the reported TCB', '?min-tcb=bl=3,tee=0,snp=255,ucode=115', ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings'],
-      ['revocation, required by default, with no CRL to be had', '?unchecked-revocation-unsafe=off', ['revocation'], 'revocation'],
-      ['the floor AMD\'s bulletins require, applied by default, against the simulated Milan\'s old firmware', '?tcb-below-bulletins-unsafe=off',
-        ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings'],
+      ['min-tcb above the reported TCB', '?min-tcb=bl=4,tee=0,snp=255,ucode=222', ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings'],
+      ['revocation, required by default, with no CRL to be had (no kds-proxy)', '?kds-proxy=', ['revocation'], 'revocation'],
+      ['the floor AMD\'s bulletins require, applied by default, against a simulated Milan on old firmware', '',
+        ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings', () => oldSite],
       ['require-no-smt for a guest that allows SMT', '?require-no-smt', ['policy.smt'], 'settings'],
       ['min-guest-svn above the guest\'s', '?min-guest-svn=1000', ['guestSvn'], 'settings'],
     ];
-    for (const [what, query, checks, topic] of policies) {
+    for (const [what, query, checks, topic, on = () => site] of policies) {
       test(`policy: ${what} rejects, nothing captured or sent`, async () => {
-        const page = await openDemo(query);
+        const page = await openDemo(query, on());
         assert.equal(await settled(page), 'failed');
         const ui = await readWidget(page);
         assert.deepEqual(ui.failed, checks);
@@ -130,41 +135,50 @@ for (const engine of selectedEngines()) {
     }
 
     test('the floors the server was held to are shown: firmware (with the bulletins that set it), guest SVN, VMPL', async () => {
-      let page = await openDemo('?tcb-below-bulletins-unsafe=off');
-      assert.equal(await settled(page), 'failed');
+      // The demo as it is, with the defaults: the simulated platform meets the bulletins' floor, revocation is checked.
+      let page = await openDemo();
+      assert.equal(await settled(page), 'simulated');
       let ui = await readWidget(page);
-      assert.match(ui.message, /^This server’s firmware or software is older than this page accepts\./);
       assert.match(ui.facts, /Firmware floorucode ≥ 219 \(for Milan: AMD-SB-3019\)/);
       assert.match(ui.facts, /Guest SVN floornone set \(min-guest-svn\)/);
       assert.match(ui.facts, /VMPL required0/);
+      assert.match(ui.facts, /Revocationchecked/);
+      assert.deepEqual([ui.summary.settings, ui.summary.revocation], ['pass', 'pass']);
+      await page.close();
+      // Old firmware, below it: refused, and the check says by which bulletin.
+      page = await openDemo('', oldSite);
+      assert.equal(await settled(page), 'failed');
+      ui = await readWidget(page);
+      assert.match(ui.message, /^This server’s firmware or software is older than this page accepts\./);
+      assert.match(ui.facts, /Firmware floorucode ≥ 219 \(for Milan: AMD-SB-3019\)/);
       const detail = await page.evaluate(() => document.querySelector('cvm-attest').result.checks.find((c) => c.name === 'tcb.reported'));
       assert.deepEqual([detail.field, detail.got, detail.want], ['REPORTED_TCB.ucode', '115', '>= 219']);
       assert.match(detail.detail, /AMD-SB-3019/);
       await page.close();
       // A page's min-tcb raises the floor; the bulletins' floor stays under it.
-      page = await openDemo('?tcb-below-bulletins-unsafe=off&min-tcb=snp=9&min-guest-svn=0&vmpl=any');
+      page = await openDemo('?min-tcb=snp=9&min-guest-svn=0&vmpl=any', oldSite);
       assert.equal(await settled(page), 'failed');
       ui = await readWidget(page);
       assert.match(ui.facts, /Firmware floorsnp ≥ 9, ucode ≥ 219 \(for Milan: AMD-SB-3019, raised by min-tcb\)/);
       assert.match(ui.facts, /VMPL requiredany: not checked/);
       await page.close();
-      // Lifted in words: the simulated guest's firmware is accepted, and the details say so.
-      page = await openDemo();
+      // Lifted in words: the old firmware is accepted, and the details say so.
+      page = await openDemo('?tcb-below-bulletins-unsafe', oldSite);
       assert.equal(await settled(page), 'simulated');
       ui = await readWidget(page);
       assert.match(ui.facts, /Firmware floornone: any firmware accepted \(tcb-below-bulletins-unsafe\)/);
-      assert.match(ui.facts, /Revocationnot checked/);
+      assert.match(ui.summaryText, /firmware floor not checked/);
       await page.close();
     });
 
     test('policy: what the page did not ask for is "not checked", never "pass"; a floor met passes', async () => {
-      let page = await openDemo('?vmpl=any');
+      let page = await openDemo('?vmpl=any&kds-proxy=&unchecked-revocation-unsafe');
       assert.equal(await settled(page), 'simulated');
       let ui = await readWidget(page);
       const result = await page.evaluate(() => document.querySelector('cvm-attest').result);
       assert.equal(result.checks.find((c) => c.name === 'vmpl').outcome, 'skipped');
       assert.equal(ui.summary.settings, 'skipped');
-      assert.match(ui.summaryText, /partly: VMPL, firmware floor not checked/);
+      assert.match(ui.summaryText, /partly: VMPL not checked/);
       assert.equal(ui.summary.revocation, 'skipped');
       await page.close();
       // The simulated guest's own TCB as the floor: met.
@@ -308,7 +322,7 @@ for (const engine of selectedEngines()) {
       const ui = await readWidget(page);
       assert.equal(ui.cameraHidden, true);
       assert.equal(ui.cameraRequests, 0);
-      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'skipped', revocation: 'skipped' });
+      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'pass', revocation: 'pass' });
       assert.match(ui.message, /^The checks passed against a simulated root\.$/);
       const thrown = await page.evaluate(() => document.querySelector('cvm-attest').capture().then(() => null, (e) => e.message));
       assert.match(thrown, /badge only/);

@@ -95,10 +95,11 @@ for (const engine of selectedEngines()) {
       let ui = await readWidget(page);
       assert.match(ui.label, /SIMULATED/);
       assert.match(ui.warning, /SIMULATED/);
-      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'skipped', revocation: 'skipped' });
+      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'pass', revocation: 'pass' });
       assert.match(ui.summaryText, /Expected code\s*pass \(release cvmtrust-demo-simulated\)/);
-      assert.match(ui.summaryText, /Security settings and firmware\s*partly: firmware floor not checked/);
-      assert.match(ui.summaryText, /Certificates not revoked\s*not checked/);
+      assert.match(ui.summaryText, /Security settings and firmware\s*pass/);
+      assert.match(ui.summaryText, /Certificates not revoked\s*pass/);
+      assert.doesNotMatch(ui.label, /not checked/);
       const result = await page.evaluate(() => document.querySelector('cvm-attest').result);
       assert.equal(result.verified, true);
       assert.equal(result.simulated, true);
@@ -276,7 +277,7 @@ for (const engine of selectedEngines()) {
       const page = await openDemo(`?measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async () => {
         const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
-        const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } });
+        const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' });
         const errs = [];
         for (const r of [bad, { ...bad, verified: true }]) {
           try { await sealFor(r, new Uint8Array([1])); errs.push(null); } catch (e) { errs.push(e.constructor.name); }
@@ -294,7 +295,7 @@ for (const engine of selectedEngines()) {
       const page = await openDemo(`?badge-only&measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async ([measurement, theirs]) => {
         const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
-        const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } };
+        const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' };
         const ok = await verifyGateway(opts);
         const sealed = await sealFor(ok, new Uint8Array([1, 2, 3]));
         // The evidence changed on its way in, by whoever sits between the page and the gateway.
@@ -355,7 +356,7 @@ for (const engine of selectedEngines()) {
               contexts++;
               return create.apply(this, args);
             };
-            const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } });
+            const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' });
             const canvas = document.createElement('canvas');
             canvas.width = 64;
             canvas.height = 48;
@@ -413,7 +414,7 @@ for (const engine of selectedEngines()) {
       tampered.kernel.sha256 = flipHex(tampered.kernel.sha256);
       const out = await page.evaluate(async ([good, bad]) => {
         const { verifyGateway, loadManifest, sealFor } = await import('../index.js');
-        const opts = { gateway: '../', trustSimulatedRoot: '../simulated/ark.pem', expectation: { tcbBelowBulletinsUnsafe: true, uncheckedRevocationUnsafe: true } };
+        const opts = { gateway: '../', trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' };
         const ok = await verifyGateway({ ...opts, manifests: ['release.json'] });
         const fromObject = await verifyGateway({ ...opts, manifests: [good] });
         const rejections = [];

@@ -8,6 +8,7 @@
 //     the gateway stored came from the camera and nothing else.
 //
 // Usage: widgetgateway --static web --camera-y4m FILE [--listen 127.0.0.1:0] [--release-manifest FILE]
+// [--tls-key-sha256 HEX] [--old-firmware]
 // It prints "open URL" on stdout once it listens.
 //
 // The reference matcher runs in the matcher sandbox, as cvmtrust gateway
@@ -21,6 +22,7 @@ import (
 	"encoding/hex"
 	"github.com/cvmtrust/cvmtrust/measure"
 	sigsim "github.com/cvmtrust/cvmtrust/sigstore/simulated"
+	"github.com/google/go-sev-guest/kds"
 
 	"bytes"
 	"context"
@@ -165,6 +167,7 @@ func main() {
 	releaseManifest := flag.String("release-manifest", "measure/testdata/demo-release.json",
 		"run this release (report its measurement), and sign its manifest with a SIMULATED Sigstore instance and serve it as cvmtrust gateway --sim-release-manifest does")
 	tlsKey := flag.String("tls-key-sha256", "", "serve evidence protocol v2 binding this TLS key hash (64 hex digits); the test serves plain HTTP, as a page cannot see the TLS key anyway")
+	oldFirmware := flag.Bool("old-firmware", false, "simulate a Milan platform on firmware from before AMD-SB-3019's fix (bl=3 snp=8 ucode=115), below the bulletins' floor")
 	flag.Parse()
 	var tlsKeyHash []byte
 	if *tlsKey != "" {
@@ -194,7 +197,11 @@ func main() {
 		fatal(err)
 	}
 	// The gateway runs the release it serves: its reports carry that release's measurement.
-	src, err := simulated.New(simulated.Options{Measurement: m.Measurement[:]})
+	opts := simulated.Options{Measurement: m.Measurement[:]}
+	if *oldFirmware {
+		opts.TCB = &kds.TCBParts{BlSpl: 3, SnpSpl: 8, UcodeSpl: 115}
+	}
+	src, err := simulated.New(opts)
 	if err != nil {
 		fatal(err)
 	}
