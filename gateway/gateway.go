@@ -8,6 +8,7 @@
 //	GET  /attestation?nonce=<base64url, 32 bytes>   Evidence JSON: a fresh report binding nonce and HPKE key
 //	POST /enroll                                      EnrollRequest JSON -> Receipt JSON
 //	GET  /simulated/ark.pem                           simulated mode only: the fake AMD root to trust
+//	GET  /simulated/kds/vcek/v1/Milan/crl             simulated mode only: the fake root's CRL, as AMD's KDS serves one
 //	GET  /...                                         static files (the widget), when Config.StaticDir is set
 //
 // Every error is an ErrorBody JSON with a stable code (the Code* constants).
@@ -263,6 +264,22 @@ func New(cfg Config) (*Gateway, error) {
 			g.cors(w, r)
 			w.Header().Set("Content-Type", "application/x-pem-file")
 			w.Write(ark)
+		})
+		// A KDS of the fake chain, for a page's kds-proxy: revocation is
+		// then checked against the simulated root as against AMD's.
+		g.mux.HandleFunc("GET /simulated/kds/{path...}", func(w http.ResponseWriter, r *http.Request) {
+			g.cors(w, r)
+			doc, ok, err := sim.SimulatedKDS("/" + r.PathValue("path"))
+			switch {
+			case err != nil:
+				g.log.Error("simulated KDS", "path", r.URL.Path, "err", err)
+				http.Error(w, "the simulated KDS cannot sign its document", http.StatusInternalServerError)
+			case !ok:
+				http.NotFound(w, r)
+			default:
+				w.Header().Set("Content-Type", "application/pkix-crl")
+				w.Write(doc)
+			}
 		})
 	}
 	if cfg.StaticDir != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -690,16 +691,29 @@ func TestStaticAndSimulatedRoot(t *testing.T) {
 	if code, _ := get("/../../etc/passwd"); code == 200 {
 		t.Error("static files escape their directory")
 	}
-
-	// A real source serves no simulated root.
-	_, real := startGateway(t, Config{Source: failingSource{}})
-	resp, err := http.Get(real.URL + "/simulated/ark.pem")
-	if err != nil {
-		t.Fatal(err)
+	// The simulated KDS: the fake root's CRL, nothing else.
+	if code, body := get("/simulated/kds/vcek/v1/Milan/crl"); code != 200 {
+		t.Errorf("GET /simulated/kds/vcek/v1/Milan/crl: %d", code)
+	} else if crl, err := x509.ParseRevocationList([]byte(body)); err != nil || crl.Issuer.CommonName != "ARK-Milan" {
+		t.Errorf("GET /simulated/kds/vcek/v1/Milan/crl: %v, %v", crl, err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("a non-simulated gateway serves /simulated/ark.pem: %s", resp.Status)
+	for _, p := range []string{"/simulated/kds/vcek/v1/Milan/cert_chain", "/simulated/kds/vcek/v1/Genoa/crl", "/simulated/kds/"} {
+		if code, _ := get(p); code != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, code)
+		}
+	}
+
+	// A real source serves no simulated root and no simulated KDS.
+	_, real := startGateway(t, Config{Source: failingSource{}})
+	for _, p := range []string{"/simulated/ark.pem", "/simulated/kds/vcek/v1/Milan/crl"} {
+		resp, err := http.Get(real.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("a non-simulated gateway serves %s: %s", p, resp.Status)
+		}
 	}
 }
 

@@ -24,11 +24,17 @@ type ReportSource interface {
 
 // SimulatedSource is a ReportSource whose reports are signed by a locally
 // generated chain rather than AMD hardware. The gateway serves its ARK at
-// GET /simulated/ark.pem so a development page can be told to trust it.
+// GET /simulated/ark.pem so a development page can be told to trust it, and
+// its KDS documents under /simulated/kds/ so that the page can check
+// revocation against that root as it would against AMD's.
 type SimulatedSource interface {
 	ReportSource
 	// SimulatedARK returns the self-signed root of the fake chain, PEM.
 	SimulatedARK() []byte
+	// SimulatedKDS returns the document AMD's KDS would serve at path
+	// ("/vcek/v1/Milan/crl") for the fake chain; ok is false when there is
+	// none.
+	SimulatedKDS(path string) (doc []byte, ok bool, err error)
 }
 
 // ErrNoSNP is returned by OpenSNP on a machine that is not an SEV-SNP guest.

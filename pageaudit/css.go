@@ -1,6 +1,7 @@
 package pageaudit
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -398,9 +399,14 @@ type compound struct {
 	ids, classes   []string
 	pseudoElements []string
 	root           bool // :root, which is <html> only
-	// intoShadow is true when the selector uses ::part() or ::slotted()
-	// anywhere: it styles what is inside a shadow tree.
-	intoShadow bool
+	// parts are the names of the compound's ::part(), and hasPart says it
+	// has one.
+	parts   []string
+	hasPart bool
+	// unreadableShadow is true when the selector uses ::slotted(), or
+	// ::part() other than as its subject's last pseudo-element with plain
+	// names: what it styles inside a shadow tree cannot be told.
+	unreadableShadow bool
 }
 
 // legacyPseudoElements may be written with one colon.
@@ -408,11 +414,16 @@ var legacyPseudoElements = map[string]bool{"before": true, "after": true, "first
 
 func subjectOf(sel []cssToken) compound {
 	var c compound
-	start, depth := 0, 0
+	start, depth, firstPart := 0, 0, -1
 	for i, t := range sel {
 		switch {
-		case t.tt == css.FunctionToken && (t.name == "part" || t.name == "slotted"):
-			c.intoShadow = true
+		case t.tt == css.FunctionToken && t.name == "slotted":
+			c.unreadableShadow = true
+			depth++
+		case t.tt == css.FunctionToken && t.name == "part":
+			if firstPart < 0 {
+				firstPart = i
+			}
 			depth++
 		case t.tt == css.LeftParenthesisToken || t.tt == css.LeftBracketToken || t.tt == css.FunctionToken:
 			depth++
@@ -421,6 +432,9 @@ func subjectOf(sel []cssToken) compound {
 		case depth == 0 && (t.tt == css.WhitespaceToken || t.tt == css.ColumnToken || t.tt == css.DelimToken && strings.Contains(">+~", t.text)):
 			start = i + 1
 		}
+	}
+	if firstPart >= 0 && firstPart < start {
+		c.unreadableShadow = true // a ::part() before a combinator
 	}
 	ts := sel[start:]
 	for i := 0; i < len(ts); i++ {
@@ -453,7 +467,14 @@ func subjectOf(sel []cssToken) compound {
 			i++
 			name := ts[i].name
 			if ts[i].tt == css.FunctionToken {
-				i = skipArguments(ts, i)
+				end := skipArguments(ts, i)
+				if element && name == "part" {
+					c.hasPart = true
+					c.parts = append(c.parts, partNames(ts[i+1:end], &c.unreadableShadow)...)
+					i = end
+					break
+				}
+				i = end
 			}
 			switch {
 			case element || legacyPseudoElements[name]:
@@ -468,6 +489,25 @@ func subjectOf(sel []cssToken) compound {
 		}
 	}
 	return c
+}
+
+// partNames reads the names in ::part()'s parentheses; anything but names
+// and white space there sets *unreadable.
+func partNames(args []cssToken, unreadable *bool) []string {
+	var names []string
+	for _, t := range args {
+		switch t.tt {
+		case css.IdentToken:
+			names = append(names, t.name)
+		case css.WhitespaceToken:
+		default:
+			*unreadable = true
+		}
+	}
+	if len(names) == 0 {
+		*unreadable = true
+	}
+	return names
 }
 
 // skipArguments returns the index of the ) that closes the function at i.
@@ -598,12 +638,16 @@ func (tg cssTarget) checkRule(r styleRule) []cssFinding {
 	for _, sel := range r.selectors {
 		selText := tokensText(sel)
 		c := subjectOf(sel)
-		if c.intoShadow {
-			out = append(out, cssFinding{selText, "It styles parts inside the element, which can hide its warning or change what its badge says."})
+		if c.unreadableShadow {
+			out = append(out, cssFinding{selText, "It styles what is inside a shadow tree in a way the audit cannot read, which can hide the element’s warning or change what its badge says."})
 			continue
 		}
 		onElement, onAncestor := tg.reach(c)
 		if !onElement && !onAncestor {
+			continue
+		}
+		if c.hasPart {
+			out = append(out, tg.checkPartRule(r, selText, c, onAncestor)...)
 			continue
 		}
 		for _, u := range r.unreadable {
@@ -622,6 +666,78 @@ func (tg cssTarget) checkRule(r styleRule) []cssFinding {
 		}
 	}
 	return out
+}
+
+// widgetParts are the parts the element exports (web/cvm-attest.js): the
+// camera's box, its preview, its button and the button's note, and the
+// retry button, for a page to fit them to its layout. None carries the
+// verdict, and the element adds no generated content to them. A test keeps
+// this list the element's.
+var widgetParts = []string{"camera", "preview", "capture", "capture-note", "retry"}
+
+// checkPartRule applies the rule to a selector whose subject has a ::part():
+// on one of the element's layout parts, only what keeps the part in its
+// place and leaves the element's words alone is harmless; a part the element
+// does not export matches nothing; a part of an ancestor (its shadow tree is
+// not the audit's to see) fails.
+func (tg cssTarget) checkPartRule(r styleRule, selText string, c compound, onAncestor bool) []cssFinding {
+	if onAncestor {
+		return []cssFinding{{selText, "It styles a part of an ancestor's shadow tree, which the audit cannot see and which can cover the element."}}
+	}
+	for _, name := range c.parts {
+		if !slices.Contains(widgetParts, name) {
+			return nil // the element has no such part: the rule styles nothing in it
+		}
+	}
+	var out []cssFinding
+	for _, u := range r.unreadable {
+		out = append(out, cssFinding{selText + " { " + u + " }", "The audit cannot read this declaration, in a rule that styles a part of the element."})
+	}
+	if len(c.pseudoElements) > 0 {
+		if why := tg.pseudoElementProblem(c, r.decls); why != "" {
+			out = append(out, cssFinding{selText, why})
+		}
+		return out
+	}
+	for _, d := range r.decls {
+		if why := tg.partDeclarationProblem(d); why != "" {
+			out = append(out, cssFinding{selText + " { " + d.String() + " }", why})
+		}
+	}
+	return out
+}
+
+// Properties plainly harmless on a layout part: its size and box, its
+// font and colours, and how its own children line up. Moving it (position,
+// transform, negative margins), stacking it (z-index), or drawing outside
+// its box (outline) could put it over the element's verdict.
+var partProperties = map[string]bool{
+	"width": true, "min-width": true, "max-width": true, "height": true, "min-height": true, "max-height": true,
+	"inline-size": true, "block-size": true, "min-inline-size": true, "max-inline-size": true, "min-block-size": true,
+	"max-block-size": true, "aspect-ratio": true, "object-fit": true, "object-position": true, "box-sizing": true,
+	"display": true, "gap": true, "row-gap": true, "column-gap": true, "align-items": true, "align-content": true,
+	"align-self": true, "justify-content": true, "justify-items": true, "justify-self": true, "flex-direction": true,
+	"flex-wrap": true, "flex-flow": true, "place-content": true, "place-items": true, "place-self": true,
+	"color": true, "accent-color": true, "cursor": true, "line-height": true, "text-align": true,
+}
+
+var partPropertyFamilies = []string{"margin", "padding", "border", "background", "font"}
+
+// partDeclarationProblem says why d, on a layout part of the element, can
+// move it over the element's words or hide what it says; "" when it cannot.
+func (tg cssTarget) partDeclarationProblem(d declaration) string {
+	switch {
+	case strings.HasPrefix(d.prop, "--"):
+		if tg.widgetReadsVars {
+			return "A custom property set here reaches inside the element."
+		}
+		return ""
+	case !partProperties[d.prop] && !hasFamily(d.prop, partPropertyFamilies):
+		return "On the element's layout parts only size, box, font and colour properties are plainly harmless; " + d.prop + " can move a part over the element's verdict or change what it shows."
+	case d.prop == "display":
+		return "" // hiding a layout part hides no verdict
+	}
+	return valueProblem(d, false)
 }
 
 func (tg cssTarget) pseudoElementProblem(c compound, decls []declaration) string {
@@ -730,6 +846,12 @@ func valueProblem(d declaration, onElement bool) string {
 	case hasFamily(d.prop, []string{"margin"}):
 		if hasNegativeOrFunction(d) {
 			return "A negative or computed margin can move the element under other content."
+		}
+	case d.prop == "outline-offset":
+		// An outline is painted over the box's content: inset by its
+		// width, it covers everything inside, the element included.
+		if hasNegativeOrFunction(d) {
+			return "A negative or computed outline offset draws the outline over what the box contains, the element included."
 		}
 	case d.prop == "font" || d.prop == "font-size" || d.prop == "line-height":
 		if hasZeroOrNegative(d) {

@@ -16,14 +16,27 @@ var enrollTarget = cssTarget{
 // its words, fails — however it is spelled.
 func TestCSSRuleRejects(t *testing.T) {
 	for _, sheet := range []string{
-		// Into the element.
-		`cvm-attest::part(warning) { display: none }`,
+		// Into the element: its layout parts moved over the verdict, or given words.
+		`cvm-attest::part(camera) { position: fixed; inset: 0; z-index: 2147483647 }`,
+		`cvm-attest::part(retry) { transform: translateY(-4em) }`,
+		`cvm-attest::part(preview) { margin-top: -20em }`,
+		`cvm-attest::part(capture-note) { outline: 9em solid #e8f6ee }`,
+		`cvm-attest::part(capture) { font-size: 0 }`,
+		`cvm-attest::part(capture)::after { content: "Verified: genuine AMD SEV-SNP (Genoa)" }`,
+		`cvm-attest::part(camera)::first-line { color: transparent }`,
+		`cvm-\61ttest::p\61rt(c\61mera) { position: absolute }`,
+		`CVM-ATTEST::PART(CAMERA) { translate: 0 -5em }`,
+		`cvm-attest { &::part(retry) { position: relative; top: -3em } }`,
+		`#enroll::part(preview) { margin: calc(0px - 10em) 0 0 }`,
+		`cvm-attest::part(camera) { margin-top: var(--m) }`,
+		// Parts the audit cannot place: an ancestor's, or what it cannot read.
 		`::part(badge) { color: green }`,
-		`cvm-\61ttest::p\61rt(badge) { color: green }`,
-		`CVM-ATTEST::PART(badge-label) { font-size: 0 }`,
 		`:is(cvm-attest)::part(badge) { color: green }`,
+		`main::part(camera) { display: none }`,
 		`::slotted(*) { color: green }`,
-		`cvm-attest { &::part(warning) { display: none } }`,
+		`cvm-attest::part(var(--x)) { color: green }`,
+		`cvm-attest::part() { color: green }`,
+		`cvm-attest::part(camera) div { color: green }`,
 		// On the element.
 		`cvm-attest { opacity: 0 }`,
 		`cvm-attest { visibility: hidden }`,
@@ -66,6 +79,8 @@ func TestCSSRuleRejects(t *testing.T) {
 		`main { display: var(--d) }`,
 		`body::before { content: ""; position: fixed; inset: 0 }`,
 		`main::first-line { color: transparent }`,
+		`main { outline: 9999px solid white; outline-offset: -9999px }`,
+		`body { outline-offset: calc(-1 * 50vh) }`,
 		// What the audit does not see.
 		`@font-face { font-family: x; src: url(x.woff2) }`,
 		`@import url(other.css);`,
@@ -100,6 +115,17 @@ func TestCSSRuleAccepts(t *testing.T) {
 		`::selection { background: yellow }`,
 		`/* cvm-attest::part(badge) { color: green } */ h2 { color: navy }`,
 		`a { color: blue; &:hover { color: navy } }`,
+		// The element's layout parts, fitted to the page.
+		`cvm-attest::part(preview) { width: 240px; border-radius: 12px; object-fit: cover }`,
+		`cvm-attest::part(capture) { background: #1a5fb4; color: #fff; border: 0; padding: .5em 1em; font: inherit }`,
+		`cvm-attest::part(camera) { align-items: center; gap: 1rem; margin: 1rem 0 }`,
+		`cvm-attest::part(retry):hover, #enroll::part(capture-note) { color: navy; display: none }`,
+		`cvm-attest::part(preview)::backdrop { background: black }`,
+		// Parts the element does not export: they match nothing in it.
+		`cvm-attest::part(badge) { color: green }`,
+		`cvm-attest::part(warning) { display: none }`,
+		`cvm-attest::part(badge-label)::after { content: "Verified" }`,
+		`main { outline: 2px solid navy; outline-offset: 4px }`,
 	} {
 		if found := enrollTarget.checkSheet(sheet); len(found) > 0 {
 			t.Errorf("%s: failed, want it to pass: %+v", sheet, found)

@@ -73,22 +73,34 @@
 //
 // Navigation: meta refresh, the Refresh header and <base> fail.
 //
-// The element: a simulated AMD root or Sigstore instance, vmpl="any", any
-// measurement ("any", "*", an attribute whose name says unsafe or any-), a
-// preset state, hidden or inert, and any attribute the audit does not know
-// fail. The others are printed with what they tell the element.
+// The element: the audit has a row for every attribute the element reads,
+// with what it tells the element. A simulated AMD root or Sigstore instance,
+// vmpl="any", any measurement ("any", "*"), each attribute that lifts one of
+// the element's defaults (tcb-below-bulletins-unsafe,
+// unchecked-revocation-unsafe, release-max-age-unsafe: each with what it
+// gives up), any other attribute whose name says unsafe or any-, a preset
+// state, hidden or inert, and any attribute the audit does not know fail.
+// The others are printed with what they tell the element.
 //
-// CSS: the audit does not depend on which parts the widget exports; it
-// fails page CSS that can reach the element at all, except what is plainly
-// harmless:
+// CSS: page CSS that can reach the element fails, except what is plainly
+// harmless. The element's shadow root is closed and exports five parts, for
+// layout only (camera, preview, capture, capture-note, retry; none carries
+// the verdict), so:
 //
-//   - ::part() and ::slotted() fail wherever they appear;
+//   - ::part() on the element's layout parts may set their size, box
+//     (margins not negative, not computed), font and colours and how their
+//     children line up; anything that can move or stack one over the verdict
+//     (position, transforms, z-index, outline, negative margins) or add
+//     content to it fails. ::part() naming a part the element does not
+//     export matches nothing in it and passes. ::part() that may be an
+//     ancestor's (its shadow tree is not the audit's to see), that the audit
+//     cannot read, and ::slotted() fail;
 //   - on the element itself only margins and padding (not negative, not
 //     computed), box-sizing, max-width and a block-like display are harmless;
 //   - on an ancestor, only layout, box, font and colour properties are (no
 //     display:none, no position other than static or relative, no overflow
-//     that cuts off, no zero font size, no values from variables where the
-//     value matters): visibility, opacity, filters, transforms, clipping,
+//     that cuts off, no outline drawn inward over what it contains, no zero
+//     font size, no values from variables where the value matters): visibility, opacity, filters, transforms, clipping,
 //     masks, text-security, text-indent, letter-spacing and everything else
 //     not on the list fail;
 //   - ::before and ::after with content, ::first-line, ::first-letter and

@@ -15,9 +15,11 @@ type AttributeReport struct {
 	Why     string  `json:"why,omitempty"` // for a failure: why it matters
 }
 
-// widgetAttributes are the attributes the element reads, with what each
+// widgetAttributes are the attributes the element reads (web/cvm-attest.js,
+// observedAttributes; a test keeps the two lists equal), with what each
 // tells it; check, when set, returns why a value weakens the check ("" when
-// it does not).
+// it does not). Each attribute that lifts a default (its name ends in
+// -unsafe) fails, with what it gives up.
 var widgetAttributes = map[string]struct {
 	meaning string
 	check   func(value string) string
@@ -39,9 +41,14 @@ var widgetAttributes = map[string]struct {
 		}
 		return ""
 	}},
-	"min-tcb":            {"the lowest firmware and microcode versions (TCB) it accepts", nil},
+	"min-tcb": {"a floor of the page's for the firmware and microcode versions (TCB), raising the one AMD's security bulletins require", nil},
+	"tcb-below-bulletins-unsafe": {"accept firmware below the floor AMD's security bulletins require", func(string) string {
+		return "The element accepts a server whose firmware lacks fixes AMD's security bulletins require (AMD-SB-3019: microcode with a forged signature breaks SEV-SNP): its host may read or change the guest's memory."
+	}},
+	"unchecked-revocation-unsafe": {"accept a server whose certificates' revocation could not be checked", func(string) string {
+		return "The element accepts a server whose signing key AMD may have revoked, whenever its revocation list cannot be had."
+	}},
 	"min-guest-svn":      {"the lowest guest security version it accepts", nil},
-	"require-revocation": {"fail when AMD's revocation list cannot be checked", nil},
 	"require-no-smt":     {"fail when the guest policy allows SMT", nil},
 	"badge-only":         {"show the badge only: no camera, no upload", nil},
 	"timeout":            {"seconds each network step may take", nil},
@@ -50,8 +57,12 @@ var widgetAttributes = map[string]struct {
 	"release-workflow":   {"the CI workflow that may sign releases", nil},
 	"release-ref":        {"the git refs releases may be signed from", nil},
 	"release-identity":   {"the exact identity that may sign releases", nil},
-	"release-max-age":    {"the oldest release it accepts", nil},
-	"release-bundle":     {"where it fetches the release's signed bundle", nil},
+	"release-max-age":    {"the oldest release it accepts, at most the default of 90 days", nil},
+	"release-max-age-unsafe": {"a longer age limit for signed releases than 90 days, or none", func(string) string {
+		return "The element accepts releases signed longer ago than 90 days, or of any age: the server can be rolled back to an old release, a withdrawn one among them."
+	}},
+	"release-min":    {"the lowest release it accepts (a version tag or a signing time)", nil},
+	"release-bundle": {"where it fetches the release's signed bundle", nil},
 	"state": {"the state the element shows", func(v string) string {
 		return "The page sets the state the element shows; only the element may, once it has checked."
 	}},
@@ -89,9 +100,6 @@ func checkElement(el Element) []AttributeReport {
 		switch {
 		case strings.HasPrefix(name, "on"):
 			continue // code: reported with the page's scripts
-		case strings.Contains(name, "unsafe") || strings.HasPrefix(name, "any-"):
-			r.Meaning = "not an attribute this audit knows"
-			r.Outcome, r.Why = Fail, "Its name says it switches a check off: an element that reads it would accept more than it should."
 		case known:
 			r.Meaning = spec.meaning
 			if spec.check != nil {
@@ -99,6 +107,9 @@ func checkElement(el Element) []AttributeReport {
 					r.Outcome, r.Why = Fail, why
 				}
 			}
+		case strings.Contains(name, "unsafe") || strings.HasPrefix(name, "any-"):
+			r.Meaning = "not an attribute this audit knows"
+			r.Outcome, r.Why = Fail, "Its name says it switches a check off: an element that reads it would accept more than it should."
 		case name == "hidden" || name == "inert":
 			r.Meaning = "hides the element, or takes it out of reach"
 			r.Outcome, r.Why = Fail, "The person cannot see or use the element's badge and details."

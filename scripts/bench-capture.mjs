@@ -55,28 +55,28 @@ async function captureOnce(browser, site) {
     const state = await settled(page);
     if (state !== 'simulated') throw new Error(`the demo did not verify: ${state}`);
     await page.waitFor(() => {
-      const root = document.querySelector('cvm-attest').shadowRoot;
-      return !root.querySelector('[part~="capture"]').disabled && root.querySelector('[part~="preview"]').videoWidth > 0;
+      const root = window.__test.root(document.querySelector('cvm-attest'));
+      return !root.querySelector('.capture').disabled && root.querySelector('.preview').videoWidth > 0;
     }, null, { timeout: 30000 });
     await new Promise((r) => setTimeout(r, settle));
     const out = await page.evaluate(async () => {
       const el = document.querySelector('cvm-attest');
-      const video = el.shadowRoot.querySelector('[part~="preview"]');
+      const video = window.__test.root(el).querySelector('.preview');
       const size = `${video.videoWidth}×${video.videoHeight}`;
       const clickedAt = performance.now();
-      el.shadowRoot.querySelector('[part~="capture"]').click();
+      window.__test.root(el).querySelector('.capture').click();
       const deadline = clickedAt + 20000;
       while (!window.__test.enrollStartedAt && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
       const at = (name) => performance.getEntriesByName(name).at(-1)?.startTime;
       const upload = window.__test.enrollStartedAt;
-      if (!upload) return { size, error: el.shadowRoot.querySelector('[part~="message"]').textContent };
+      if (!upload) return { size, error: window.__test.root(el).querySelector('.message').textContent };
       return { size, click: upload - clickedAt, frame: at('cvmtrust:frame') - clickedAt, encode: at('cvmtrust:captured') - at('cvmtrust:frame'), seal: upload - at('cvmtrust:captured') };
     });
     if (out.error) throw new Error(`no upload: ${out.error}`);
     // The upload's answer is not part of the figure; let it land before the page goes.
     await page.waitFor(() => {
       const el = document.querySelector('cvm-attest');
-      return el.receipt !== null || /refused|could not|did not/.test(el.shadowRoot.querySelector('[part~="message"]').textContent);
+      return el.receipt !== null || /refused|could not|did not/.test(window.__test.root(el).querySelector('.message').textContent);
     }, null, { timeout: 20000 }).catch(() => {});
     return out;
   } finally {

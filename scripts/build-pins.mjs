@@ -12,6 +12,10 @@
 //   demo/index.html  web/demo/index.html with that import map and integrity
 //                    on its script and preload tags (the gateway serves it at
 //                    /demo/ when it exists)
+//   example/index.html  web/example/index.html, the page a site copies, with
+//                    its import map's "integrity" filled in and integrity on its
+//                    script and preload tags, for the package served at
+//                    /node_modules/@cvmtrust/widget/
 //
 // usage: node scripts/build-pins.mjs OUT_DIR [WEB_DIR]   (WEB_DIR: default web/)
 import fs from 'node:fs';
@@ -48,20 +52,24 @@ const importMap = (prefix) => ({
 });
 fs.writeFileSync(path.join(out, 'importmap.json'), JSON.stringify(importMap('./'), null, 2) + '\n');
 
-// 3. The demo page, pinned. It is this project's own page, so its tags are
-// known: every src/href that names a file of the build gets its integrity.
+// A page of this project's own, its tags known: every script src and link
+// href that names a module of the build gets the integrity hashes give it.
+// (Not the wasm's preload, were there one: the loader fetches the wasm
+// without fetch's integrity option and checks its hash itself, verifier.js,
+// and a preload with integrity would not serve that fetch.)
+function pinTags(html, hashes) {
+  return html.replace(/<(script|link)\b([^>]*?)\s(src|href)="([^"]+)"([^>]*)>/g, (tag, name, before, attr, url, after) => {
+    if (!Object.hasOwn(hashes, url) || /\sintegrity=/.test(tag)) return tag;
+    return `<${name}${before} ${attr}="${url}" integrity="${hashes[url]}"${after}>`;
+  });
+}
+
+// 3. The demo page, pinned.
 const demoSrc = path.join(web, 'demo', 'index.html');
 if (fs.existsSync(demoSrc)) {
   const prefix = '../';
-  // Not the wasm's preload: the loader fetches it without fetch's integrity
-  // option and checks its hash itself (verifier.js), and a preload with
-  // integrity would not serve that fetch.
   const hashes = importMap(prefix).integrity;
-  let html = fs.readFileSync(demoSrc, 'utf8');
-  html = html.replace(/<(script|link)\b([^>]*?)\s(src|href)="([^"]+)"([^>]*)>/g, (tag, name, before, attr, url, after) => {
-    if (!(url in hashes) || /\sintegrity=/.test(tag)) return tag;
-    return `<${name}${before} ${attr}="${url}" integrity="${hashes[url]}"${after}>`;
-  });
+  let html = pinTags(fs.readFileSync(demoSrc, 'utf8'), hashes);
   const map = JSON.stringify(importMap(prefix), null, 2).replace(/\n/g, '\n  ');
   const marker = /<meta charset="utf-8">\n/i;
   if (!marker.test(html)) throw new Error(`${demoSrc}: no <meta charset="utf-8"> line to put the import map after`);
@@ -70,4 +78,18 @@ if (fs.existsSync(demoSrc)) {
     `  <script type="importmap">\n  ${map}\n  </script>\n`);
   fs.mkdirSync(path.join(out, 'demo'), { recursive: true });
   fs.writeFileSync(path.join(out, 'demo', 'index.html'), html);
+}
+
+// 4. The example page, pinned for the package's place in node_modules: its
+// import map's empty "integrity" becomes this build's.
+const exampleSrc = path.join(web, 'example', 'index.html');
+if (fs.existsSync(exampleSrc)) {
+  const hashes = importMap('/node_modules/@cvmtrust/widget/').integrity;
+  let html = fs.readFileSync(exampleSrc, 'utf8');
+  const placeholder = /\n(\s*)"integrity": \{\}\n/;
+  if (!placeholder.test(html)) throw new Error(`${exampleSrc}: its import map has no empty "integrity": {} to fill in`);
+  html = html.replace(placeholder, (m, indent) => `\n${indent}"integrity": ${JSON.stringify(hashes, null, 2).replace(/\n/g, `\n${indent}`)}\n`);
+  html = pinTags(html, hashes);
+  fs.mkdirSync(path.join(out, 'example'), { recursive: true });
+  fs.writeFileSync(path.join(out, 'example', 'index.html'), html);
 }

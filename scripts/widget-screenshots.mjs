@@ -42,8 +42,10 @@ async function demo(query = '', setup, { phone = false } = {}) {
   return page;
 }
 
-const expand = (page) => page.click('cvm-attest >> [part~="badge"]');
-const cameraLive = (page) => page.waitForFunction(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled);
+// The element's shadow root is closed; launchBrowser's pages record it (window.__test.root).
+const clickIn = (page, name) => page.evaluate((n) => window.__test.root(document.querySelector('cvm-attest')).querySelector(`.${n}`).click(), name);
+const expand = (page) => clickIn(page, 'badge');
+const cameraLive = (page) => page.waitForFunction(() => !window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').disabled);
 
 try {
   // verifying: hold the evidence back.
@@ -63,7 +65,7 @@ try {
   await shoot('simulated', page);
   // enrolled: capture and receipt.
   await expand(page);
-  await page.click('cvm-attest >> [part~="capture"]');
+  await clickIn(page, 'capture');
   await page.waitForFunction(() => document.querySelector('cvm-attest').receipt);
   await shoot('enrolled', page);
   await page.close();
@@ -87,7 +89,7 @@ try {
   });
   page = await demo('', refuseCamera);
   await settledState(page);
-  await page.waitForFunction(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').textContent === 'Try the camera again');
+  await page.waitForFunction(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').textContent === 'Try the camera again');
   await shoot('camera-refused', page);
   await page.close();
 
@@ -102,7 +104,7 @@ try {
   await settledState(page);
   await cameraLive(page);
   await shootPhone('simulated', page);
-  await page.click('cvm-attest >> [part~="capture"]');
+  await clickIn(page, 'capture');
   await page.waitForFunction(() => document.querySelector('cvm-attest').receipt);
   await shootPhone('enrolled', page);
   await page.close();

@@ -3,6 +3,7 @@
 package sigstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -16,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,5 +256,58 @@ func TestRekorV2DSSE(t *testing.T) {
 	})
 	if _, err := v.Verify(context.Background(), other, policy); !errors.Is(err, ErrLogEntry) {
 		t.Fatalf("another payload in the log: %v", err)
+	}
+}
+
+// refusesKey plays a browser that will not import one public key (WebKitGTK
+// refuses an Ed25519 SubjectPublicKeyInfo whose key begins with 0x00): every
+// other signature is checked with Go's crypto.
+type refusesKey struct{ spki []byte }
+
+var errKeyRefused = errors.New("webcrypto: public key not accepted: DataError")
+
+func (r refusesKey) Verify(ctx context.Context, scheme Scheme, hash Hash, spki, msg, sig []byte) error {
+	if bytes.Equal(spki, r.spki) {
+		return errKeyRefused
+	}
+	return GoSignatures{}.Verify(ctx, scheme, hash, spki, msg, sig)
+}
+
+// TestUnusableKeySaysWhy: when the log's or the timestamp authority's key
+// cannot be used, the refusal carries that cause, not only "no signature
+// verifies".
+func TestUnusableKeySaysWhy(t *testing.T) {
+	f := newFakeV2(t)
+	artifact := []byte(`{"launch":"manifest"}`)
+	d := sha256.Sum256(artifact)
+	policy := Policy{ArtifactDigest: d[:], Issuer: githubIssuer,
+		Identity: "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1", Repository: "o/r"}
+	bundle := f.dsseBundle(t, artifact, nil)
+	logSPKI, _ := x509.MarshalPKIXPublicKey(f.logPub)
+	for _, c := range []struct {
+		name, check, words string
+		spki               []byte
+	}{
+		{"the log's key", "checkpoint", "no checkpoint signature by the log verifies", logSPKI},
+		{"the timestamp authority's key", "timestamp", "no trusted timestamp authority signed the timestamp", f.tsa.RawSubjectPublicKeyInfo},
+	} {
+		v, err := New(Options{TrustedRoot: f.trustedRoot(t), Signatures: refusesKey{c.spki}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(context.Background(), bundle, policy)
+		var rej *RejectedError
+		if !errors.As(err, &rej) {
+			t.Fatalf("%s refused: %v, want a rejection", c.name, err)
+		}
+		found := false
+		for _, ch := range rej.Result.Failed() {
+			if strings.Contains(ch.Detail, c.words) && strings.Contains(ch.Detail, errKeyRefused.Error()) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s refused: no failed check says %q with the cause %q: %v", c.name, c.words, errKeyRefused, rej.Result.Failed())
+		}
 	}
 }

@@ -3,6 +3,7 @@ package sigstore
 import (
 	"errors"
 	"strings"
+	"time"
 )
 
 // MediaType identifies the JSON form of a Result. It changes when a key is
@@ -123,7 +124,13 @@ type Result struct {
 	Payload     []byte     `json:"payload,omitempty"`
 	Statement   *Statement `json:"statement,omitempty"`
 	Checks      []Check    `json:"checks"`
+
+	signedAt time.Time // SignedAt, as a time
 }
+
+// SigningTime is the earliest verified time (SignedAt), or the zero time
+// when none verified.
+func (r *Result) SigningTime() time.Time { return r.signedAt }
 
 // Failed returns the checks that failed, in order.
 func (r *Result) Failed() []Check {

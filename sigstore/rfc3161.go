@@ -207,7 +207,10 @@ func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.T
 	if !bytes.Equal(t.messageDigest, hashBytes(t.digestHash, t.tstInfo)) {
 		return time.Time{}, nil, errors.New("the signed attributes do not cover the TSTInfo")
 	}
-	lastErr := errors.New("no trusted timestamp authority signed the timestamp")
+	// An authority whose key does not verify the signature is not the
+	// signer; the last such failure is said when no authority signed, so
+	// that a key the browser would not import reads as that.
+	var lastErr, sigErr error
 	for _, a := range tsas {
 		signer := a.chain[0]
 		hash := t.sigHash
@@ -216,6 +219,7 @@ func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.T
 		}
 		scheme, _ := defaultAlgorithm(signer.KeyType)
 		if err := verifyWith(ctx, sv, signer.KeyType, signer.SPKI, scheme, hash, t.signedAttrs, t.signature); err != nil {
+			sigErr = err
 			continue
 		}
 		if !a.valid.contains(t.genTime) {
@@ -240,5 +244,11 @@ func (v *Verifier) verifyTimeStamp(ctx context.Context, der, sig []byte) (time.T
 		}
 		return t.genTime, a, nil
 	}
-	return time.Time{}, nil, lastErr
+	switch {
+	case lastErr != nil:
+		return time.Time{}, nil, lastErr
+	case sigErr != nil:
+		return time.Time{}, nil, errfmt.Errorf("no trusted timestamp authority signed the timestamp: %w", sigErr)
+	}
+	return time.Time{}, nil, errors.New("no trusted timestamp authority signed the timestamp")
 }

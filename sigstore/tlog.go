@@ -391,18 +391,24 @@ func verifyCheckpoint(ctx context.Context, sv SignatureVerifier, p *inclusionPro
 	if !v2 && !strings.HasPrefix(c.origin, name+" - ") {
 		return errfmt.Errorf("checkpoint origin %q is not the log's %q", c.origin, name)
 	}
+	// Why no signature verified is kept: a key the browser would not
+	// import must read as that, not as a bad signature.
+	why := errors.New("no signature line names the log")
 	for _, s := range c.sigs {
 		if s.name != name {
 			continue
 		}
 		if !bytes.Equal(s.hint, noteKeyHint(s.name, l)) {
+			why = errors.New("the log's signature line is for another key")
 			continue
 		}
-		if err := verifyWith(ctx, sv, l.keyType, l.spki, l.scheme, l.hash, c.text, s.sig); err == nil {
+		err := verifyWith(ctx, sv, l.keyType, l.spki, l.scheme, l.hash, c.text, s.sig)
+		if err == nil {
 			return nil
 		}
+		why = err
 	}
-	return errors.New("no checkpoint signature by the log verifies")
+	return errfmt.Errorf("no checkpoint signature by the log verifies: %w", why)
 }
 
 // hostOf returns the host of a URL, without the port when dropPort.

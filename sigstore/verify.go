@@ -298,6 +298,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, p Policy) (*Re
 			"neither an inclusion promise nor a trusted timestamp says when the bundle was signed")
 	} else {
 		sortTimes(times)
+		r.signedAt = times[0]
 		r.SignedAt = rfc3339(times[0])
 	}
 

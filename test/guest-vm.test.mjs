@@ -174,7 +174,8 @@ describe('the guest image, booted simulated', { skip }, () => {
       const ui = await readWidget(page);
       assert.deepEqual(ui.failed, []);
       assert.match(ui.facts, /cvmtrust-guest-test/);
-      await page.waitFor(() => { const r = document.querySelector('cvm-attest').shadowRoot; return !r.querySelector('[part~="capture"]').disabled && r.querySelector('[part~="preview"]').videoWidth > 0; }, null, { timeout: 30000 });
+      // The shadow root is closed: the page recorded it as it was attached (test/lib/browser.mjs, launchEngine).
+      await page.waitFor(() => { const r = window.__test.root(document.querySelector('cvm-attest')); return !r.querySelector('.capture').disabled && r.querySelector('.preview').videoWidth > 0; }, null, { timeout: 30000 });
       await clickPart(page, 'capture');
       await page.waitFor(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 60000 });
       assert.match((await readWidget(page)).receipt, /You are enrolled/);

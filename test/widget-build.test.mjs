@@ -73,6 +73,8 @@ test('two builds give the same bytes and build.json hashes them', () => {
     for (const name of ['encoding/json.(*decodeState)', 'encoding/json.Unmarshal', 'encoding/json.(*Decoder)', 'encoding/json.Marshal']) {
       assert.ok(!wasm.includes(name), `the wasm links ${name}`);
     }
+    // Errors are matched with errors.AsType: errors.As assigns through internal/reflectlite, about 7 KB of brotli.
+    assert.ok(!wasm.includes('internal/reflectlite.Value.Set'), 'the wasm links errors.As (reflectlite.Value.Set)');
     assert.equal(a.go, execFileSync('go', ['env', 'GOVERSION']).toString().trim());
     // The flags it was built with, no inlining included (scripts/build-wasm.sh says why).
     assert.equal(a.gcflags, process.env.GCFLAGS ?? 'all=-l');

@@ -1,8 +1,9 @@
 // `npm pack` in web/ gives a package a site can install and use: every
 // module, the wasm and its loader, the pins, types and an example. The
-// example page, pinned as the README says (the import map's integrity from
-// dist/importmap.json), verifies a simulated gateway in Chromium from
-// /node_modules/@cvmtrust/widget/; one changed byte in a module stops it.
+// example page in its safe form (dist/example/index.html: every module
+// pinned, a signed release, no unsafe attribute), served from
+// /node_modules/@cvmtrust/widget/, verifies a simulated gateway in Chromium
+// once it is pointed at it; one changed byte in a module stops it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { launchBrowser, startSimulatedGateway, settledState, simulatedMeasurement, repoRoot } from './lib/browser.mjs';
+import { launchBrowser, startSimulatedGateway, settledState, repoRoot } from './lib/browser.mjs';
 
 const origin = 'http://127.0.0.1:9'; // a secure context; every request is intercepted
 const prefix = '/node_modules/@cvmtrust/widget/';
@@ -42,7 +43,7 @@ const packaged = (name) => fs.readFileSync(path.join(pkg, name));
 test('the package holds every module, the wasm, its loader, the pins, types and an example', () => {
   const modules = fs.readdirSync(path.join(repoRoot, 'web')).filter((f) => f.endsWith('.js') || f.endsWith('.d.ts'));
   for (const f of [...modules, 'dist/cvmtrust.wasm', 'dist/wasm_exec.js', 'dist/integrity.js', 'dist/importmap.json',
-    'dist/build.json', 'example/index.html', 'README.md', 'package.json']) {
+    'dist/build.json', 'example/index.html', 'dist/example/index.html', 'README.md', 'package.json']) {
     assert.ok(fs.existsSync(path.join(pkg, f)), `${f} is in the package`);
   }
   assert.ok(!fs.existsSync(path.join(pkg, 'demo')), 'the demo stays out');
@@ -104,15 +105,32 @@ test('the pins match the packaged bytes', () => {
   assert.match(packaged('dist/integrity.js').toString(), new RegExp(sri(packaged('dist/cvmtrust.wasm')).replace(/[+/]/g, '\\$&')));
 });
 
-/** The example page as a site would deploy it: pinned, pointed at the gateway. */
+test('the example is the safe form: every module pinned, a signed release, no unsafe attribute, no inline script', () => {
+  const html = packaged('dist/example/index.html').toString();
+  const map = JSON.parse(/<script type="importmap">([\s\S]*?)<\/script>/.exec(html)[1]);
+  const built = JSON.parse(packaged('dist/importmap.json')).integrity;
+  assert.deepEqual(map.integrity, Object.fromEntries(Object.entries(built).map(([k, v]) => [k.replace(/^\.\//, prefix), v])));
+  for (const [, src] of html.matchAll(/<(?:script|link)\b[^>]*\s(?:src|href)="([^"]+)"/g)) {
+    assert.ok(map.integrity[src], `${src} is pinned`);
+  }
+  assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)(?![^>]*type="importmap")[^>]*>/, 'no inline script');
+  const element = /<cvm-attest\s[^>]*>/.exec(html)[0];
+  assert.match(element, /\srelease-repository="cvmtrust\/cvmtrust"/);
+  assert.match(element, /\skds-proxy="https:/);
+  assert.doesNotMatch(element, /manifests?=|measurements=|-unsafe|vmpl=|trust-simulated-root/);
+});
+
+/**
+ * The example page as a site would deploy it (pinned by the build), pointed at the simulated gateway: the test
+ * says what a simulated gateway needs, its fake roots and their KDS (for the CRL).
+ */
 function deployedExample() {
-  const map = JSON.parse(packaged('dist/importmap.json'));
-  const integrity = Object.fromEntries(Object.entries(map.integrity).map(([k, v]) => [k.replace(/^\.\//, prefix), v]));
-  let html = packaged('example/index.html').toString();
-  html = html.replace(/("imports": \{[^}]*\})/, (m) => `${m},\n    "integrity": ${JSON.stringify(integrity)}`);
-  assert.match(html, /"integrity": \{/, 'the example has an import map to add integrity to');
+  let html = packaged('dist/example/index.html').toString();
+  assert.match(html, /"integrity": \{\n\s+"\/node_modules\/@cvmtrust\/widget\//, 'the example is pinned');
   // The gateway is reached at /gw/ on the page's origin (proxied below).
-  html = html.replace(/<cvm-attest [^>]*>/, `<cvm-attest gateway="/gw/" measurements="${simulatedMeasurement}" trust-simulated-root="/gw/simulated/ark.pem">`);
+  html = html.replace(/<cvm-attest [^>]*>/, '<cvm-attest gateway="/gw/" release-repository="cvmtrust/cvmtrust" release-ref="refs/tags/*"'
+    + ' release-trust-simulated-root="/gw/simulated/sigstore-trusted-root.json" trust-simulated-root="/gw/simulated/ark.pem"'
+    + ' kds-proxy="/gw/simulated/kds">');
   return html;
 }
 
@@ -156,7 +174,7 @@ test('one changed byte in the wasm: the loader refuses it', async () => {
   const { page } = await openExample({ 'dist/cvmtrust.wasm': (b) => { const c = Buffer.from(b); c[c.length - 1] ^= 1; return c; } });
   assert.equal(await settledState(page, 'cvm-attest', 30000), 'failed');
   const shown = await page.evaluate(() => ({
-    message: document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent,
+    message: window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent,
     ran: performance.getEntriesByName('cvmtrust:ready').length > 0,
   }));
   assert.match(shown.message, /not the build the page pins, so it was not run/);

@@ -38,10 +38,13 @@ for (const engine of selectedEngines()) {
     let site;
     let browser;
     let picture;
+    // A simulated Milan on firmware from before AMD-SB-3019's fix: what the bulletins' floor refuses.
+    let oldGw;
+    let oldSite;
 
     before(async () => {
-      gw = await startWidgetGateway();
-      site = await startTestSite(gw.url);
+      [gw, oldGw] = await Promise.all([startWidgetGateway(), startWidgetGateway({ oldFirmware: true })]);
+      [site, oldSite] = await Promise.all([startTestSite(gw.url), startTestSite(oldGw.url)]);
       browser = await launchEngine(engine, { videoFile: gw.y4m });
       picture = engine === 'chromium' ? null : y4mPicture(gw.y4m);
     });
@@ -49,7 +52,9 @@ for (const engine of selectedEngines()) {
     after(async () => {
       await browser?.close();
       await site?.close();
+      await oldSite?.close();
       await gw?.stop();
+      await oldGw?.stop();
     });
 
     beforeEach(() => {
@@ -57,15 +62,15 @@ for (const engine of selectedEngines()) {
       site.cameraPicture = picture;
     });
 
-    async function openDemo(query = '') {
+    async function openDemo(query = '', on = site) {
       const page = await browser.newPage();
-      await page.goto(new URL(`demo/${query}`, site.url).href);
+      await page.goto(new URL(`demo/${query}`, on.url).href);
       return page;
     }
     const uploads = () => site.requests.filter((r) => r.path === '/enroll');
     const cameraReady = (page) => page.waitFor(() => {
-      const root = document.querySelector('cvm-attest').shadowRoot;
-      return !root.querySelector('[part~="capture"]').disabled && root.querySelector('[part~="preview"]').videoWidth > 0;
+      const root = window.__test.root(document.querySelector('cvm-attest'));
+      return !root.querySelector('.capture').disabled && root.querySelector('.preview').videoWidth > 0;
     });
     const waitReceipt = (page) => page.waitFor(() => document.querySelector('cvm-attest').receipt !== null, null, { timeout: 20000 })
       .catch(async (err) => { throw new Error(`${err.message}; the element shows: ${JSON.stringify(await readWidget(page))}`); });
@@ -82,9 +87,9 @@ for (const engine of selectedEngines()) {
       assert.deepEqual(ui.errors, []);
       // The shadow root's stylesheet applies: the simulated badge's colours, the summary's grid.
       const style = await page.evaluate(() => {
-        const root = document.querySelector('cvm-attest').shadowRoot;
-        const badge = getComputedStyle(root.querySelector('[part~="badge"]'));
-        return { background: badge.backgroundColor, radius: badge.borderTopLeftRadius, summary: getComputedStyle(root.querySelector('[part~="summary"]')).display };
+        const root = window.__test.root(document.querySelector('cvm-attest'));
+        const badge = getComputedStyle(root.querySelector('.badge'));
+        return { background: badge.backgroundColor, radius: badge.borderTopLeftRadius, summary: getComputedStyle(root.querySelector('.summary')).display };
       });
       assert.deepEqual(style, { background: 'rgb(255, 244, 224)', radius: '999px', summary: 'grid' });
       // Firefox and WebKit report their own request for /favicon.ico (the page names no icon) against the
@@ -107,14 +112,16 @@ for (const engine of selectedEngines()) {
     // Each policy attribute, shown rejecting evidence that the default accepts.
     const policies = [
       ['vmpl=3 against a VMPL 0 guest', '?vmpl=3', ['vmpl'], 'settings'],
-      ['min-tcb above the reported TCB', '?min-tcb=bl=3,tee=0,snp=255,ucode=115', ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings'],
-      ['require-revocation with no CRL to be had', '?require-revocation', ['revocation'], 'revocation'],
+      ['min-tcb above the reported TCB', '?min-tcb=bl=4,tee=0,snp=255,ucode=222', ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings'],
+      ['revocation, required by default, with no CRL to be had (no kds-proxy)', '?kds-proxy=', ['revocation'], 'revocation'],
+      ['the floor AMD\'s bulletins require, applied by default, against a simulated Milan on old firmware', '',
+        ['tcb.reported', 'tcb.committed', 'tcb.current', 'tcb.launch'], 'settings', () => oldSite],
       ['require-no-smt for a guest that allows SMT', '?require-no-smt', ['policy.smt'], 'settings'],
       ['min-guest-svn above the guest\'s', '?min-guest-svn=1000', ['guestSvn'], 'settings'],
     ];
-    for (const [what, query, checks, topic] of policies) {
+    for (const [what, query, checks, topic, on = () => site] of policies) {
       test(`policy: ${what} rejects, nothing captured or sent`, async () => {
-        const page = await openDemo(query);
+        const page = await openDemo(query, on());
         assert.equal(await settled(page), 'failed');
         const ui = await readWidget(page);
         assert.deepEqual(ui.failed, checks);
@@ -127,14 +134,51 @@ for (const engine of selectedEngines()) {
       });
     }
 
+    test('the floors the server was held to are shown: firmware (with the bulletins that set it), guest SVN, VMPL', async () => {
+      // The demo as it is, with the defaults: the simulated platform meets the bulletins' floor, revocation is checked.
+      let page = await openDemo();
+      assert.equal(await settled(page), 'simulated');
+      let ui = await readWidget(page);
+      assert.match(ui.facts, /Firmware floorucode ≥ 219 \(for Milan: AMD-SB-3019\)/);
+      assert.match(ui.facts, /Guest SVN floornone set \(min-guest-svn\)/);
+      assert.match(ui.facts, /VMPL required0/);
+      assert.match(ui.facts, /Revocationchecked/);
+      assert.deepEqual([ui.summary.settings, ui.summary.revocation], ['pass', 'pass']);
+      await page.close();
+      // Old firmware, below it: refused, and the check says by which bulletin.
+      page = await openDemo('', oldSite);
+      assert.equal(await settled(page), 'failed');
+      ui = await readWidget(page);
+      assert.match(ui.message, /^This server’s firmware or software is older than this page accepts\./);
+      assert.match(ui.facts, /Firmware floorucode ≥ 219 \(for Milan: AMD-SB-3019\)/);
+      const detail = await page.evaluate(() => document.querySelector('cvm-attest').result.checks.find((c) => c.name === 'tcb.reported'));
+      assert.deepEqual([detail.field, detail.got, detail.want], ['REPORTED_TCB.ucode', '115', '>= 219']);
+      assert.match(detail.detail, /AMD-SB-3019/);
+      await page.close();
+      // A page's min-tcb raises the floor; the bulletins' floor stays under it.
+      page = await openDemo('?min-tcb=snp=9&min-guest-svn=0&vmpl=any', oldSite);
+      assert.equal(await settled(page), 'failed');
+      ui = await readWidget(page);
+      assert.match(ui.facts, /Firmware floorsnp ≥ 9, ucode ≥ 219 \(for Milan: AMD-SB-3019, raised by min-tcb\)/);
+      assert.match(ui.facts, /VMPL requiredany: not checked/);
+      await page.close();
+      // Lifted in words: the old firmware is accepted, and the details say so.
+      page = await openDemo('?tcb-below-bulletins-unsafe', oldSite);
+      assert.equal(await settled(page), 'simulated');
+      ui = await readWidget(page);
+      assert.match(ui.facts, /Firmware floornone: any firmware accepted \(tcb-below-bulletins-unsafe\)/);
+      assert.match(ui.summaryText, /firmware floor not checked/);
+      await page.close();
+    });
+
     test('policy: what the page did not ask for is "not checked", never "pass"; a floor met passes', async () => {
-      let page = await openDemo('?vmpl=any');
+      let page = await openDemo('?vmpl=any&kds-proxy=&unchecked-revocation-unsafe');
       assert.equal(await settled(page), 'simulated');
       let ui = await readWidget(page);
       const result = await page.evaluate(() => document.querySelector('cvm-attest').result);
       assert.equal(result.checks.find((c) => c.name === 'vmpl').outcome, 'skipped');
       assert.equal(ui.summary.settings, 'skipped');
-      assert.match(ui.summaryText, /partly: VMPL, firmware floor not checked/);
+      assert.match(ui.summaryText, /partly: VMPL not checked/);
       assert.equal(ui.summary.revocation, 'skipped');
       await page.close();
       // The simulated guest's own TCB as the floor: met.
@@ -246,7 +290,7 @@ for (const engine of selectedEngines()) {
         };
       });
       await clickPart(page, 'capture');
-      await page.waitFor(() => /more than/.test(document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent));
+      await page.waitFor(() => /more than/.test(window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent));
       let ui = await readWidget(page);
       assert.match(ui.message, /^The server at http:\/\/127\.0\.0\.1:\d+ sent more than 65536 bytes for its answer to the upload, far more than it should\. This is the server’s fault; nothing was used\. You can try again\.$/);
       assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').receipt), null);
@@ -258,7 +302,7 @@ for (const engine of selectedEngines()) {
       await page.evaluate(() => { window.__test.enrollStartedAt = 0; });
       await clickPart(page, 'capture');
       // Timed in the page from the upload's start: encoding and sealing before it are not the timeout's.
-      const took = await page.waitFor(() => /did not answer/.test(document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent)
+      const took = await page.waitFor(() => /did not answer/.test(window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent)
         && performance.now() - window.__test.enrollStartedAt, null, { timeout: 30000 });
       assert.ok(took < 5000 + 3000, `failed ${took} ms after the upload started`);
       ui = await readWidget(page);
@@ -278,7 +322,7 @@ for (const engine of selectedEngines()) {
       const ui = await readWidget(page);
       assert.equal(ui.cameraHidden, true);
       assert.equal(ui.cameraRequests, 0);
-      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'skipped', revocation: 'skipped' });
+      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'pass', revocation: 'pass' });
       assert.match(ui.message, /^The checks passed against a simulated root\.$/);
       const thrown = await page.evaluate(() => document.querySelector('cvm-attest').capture().then(() => null, (e) => e.message));
       assert.match(thrown, /badge only/);
@@ -295,7 +339,7 @@ for (const engine of selectedEngines()) {
         site.cameraError = name;
         const page = await openDemo();
         assert.equal(await settled(page), 'simulated');
-        await page.waitFor(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture-note"]').textContent.startsWith('The camera') || document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture-note"]').textContent.startsWith('No camera'));
+        await page.waitFor(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture-note').textContent.startsWith('The camera') || window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture-note').textContent.startsWith('No camera'));
         let ui = await readWidget(page);
         assert.match(ui.capture.note, want);
         assert.doesNotMatch(ui.capture.note + ui.message, new RegExp(name));
@@ -331,14 +375,14 @@ for (const engine of selectedEngines()) {
         assert.deepEqual(violations, [], `axe in state ${state}`);
       };
       const announced = (page) => page.evaluate(() => {
-        const m = document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]');
+        const m = window.__test.root(document.querySelector('cvm-attest')).querySelector('.message');
         return { role: m.getAttribute('role'), live: m.getAttribute('aria-live'), text: m.textContent };
       });
       // Verifying: the gateway holds its answer.
       let release;
       site.route('/attestation', (req, res, { forward }) => { release = async () => { const up = await forward(); res.writeHead(up.status, { 'Content-Type': 'application/json' }); res.end(up.body); }; });
       let page = await openDemo();
-      await page.waitFor(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="message"]').textContent !== '');
+      await page.waitFor(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.message').textContent !== '');
       assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').state), 'verifying');
       const verifying = await announced(page);
       assert.deepEqual([verifying.role, verifying.live], ['status', 'polite']);
@@ -351,16 +395,16 @@ for (const engine of selectedEngines()) {
       assert.notEqual((await announced(page)).text, verifying.text, 'the verdict is announced');
       await axe(page, 'simulated');
       // Details open by keyboard.
-      await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="badge"]').focus());
+      await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.badge').focus());
       await page.press('Enter');
       assert.equal((await readWidget(page)).detailsHidden, false);
       await axe(page, 'simulated, details open');
       // Capture by keyboard: focus moves to the receipt, not to a vanished button.
       await cameraReady(page);
-      await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').focus());
+      await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').focus());
       await page.press('Enter');
       await waitReceipt(page);
-      const focused = await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.activeElement?.getAttribute('part'));
+      const focused = await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).activeElement?.className);
       assert.equal(focused, 'receipt');
       assert.match((await announced(page)).text, /^Your photo was received by the verified server\. You (are|were already) enrolled\.$/);
       await axe(page, 'enrolled');
@@ -381,7 +425,7 @@ for (const engine of selectedEngines()) {
       site.cameraPicture = picture;
       site.cameraError = 'NotAllowedError';
       page = await openDemo();
-      await page.waitFor(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').textContent === 'Try the camera again');
+      await page.waitFor(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').textContent === 'Try the camera again');
       await axe(page, 'camera refused');
       await page.close();
     });
@@ -393,11 +437,11 @@ for (const engine of selectedEngines()) {
       await cameraReady(page);
       const out = await page.evaluate(async () => {
         const el = document.querySelector('cvm-attest');
-        const video = el.shadowRoot.querySelector('[part~="preview"]');
+        const video = window.__test.root(el).querySelector('.preview');
         const settings = video.srcObject.getVideoTracks()[0].getSettings();
         const size = [video.videoWidth, video.videoHeight, settings.width, settings.height];
         const clickedAt = performance.now();
-        el.shadowRoot.querySelector('[part~="capture"]').click();
+        window.__test.root(el).querySelector('.capture').click();
         while (!window.__test.enrollStartedAt) await new Promise((r) => setTimeout(r, 5));
         // Where the time went: the element's performance marks.
         const at = (name) => Math.round(performance.getEntriesByName(name).at(-1)?.startTime - clickedAt);
@@ -407,7 +451,7 @@ for (const engine of selectedEngines()) {
       // gateway refuses as featureless. Either way the upload ends in words.
       await page.waitFor(() => {
         const el = document.querySelector('cvm-attest');
-        return el.receipt !== null || /refused the upload/.test(el.shadowRoot.querySelector('[part~="message"]').textContent);
+        return el.receipt !== null || /refused the upload/.test(window.__test.root(el).querySelector('.message').textContent);
       }, null, { timeout: 20000 });
       assert.equal(uploads().length, 1, 'one upload');
       const outcome = (await page.evaluate(() => document.querySelector('cvm-attest').receipt?.status)) ?? 'refused by the gateway';

@@ -23,7 +23,7 @@ for (const kem of ['MLKEM768-X25519', 'DHKEM-X25519-HKDF-SHA256']) {
       await page.goto(new URL('index.js', gw.url).href);
       const out = await page.evaluate(async (measurement) => {
         const { verifyGateway, enroll } = await import('/index.js');
-        const result = await verifyGateway({ gateway: '/', measurements: [measurement], trustSimulatedRoot: '/simulated/ark.pem' });
+        const result = await verifyGateway({ gateway: '/', measurements: [measurement], trustSimulatedRoot: '/simulated/ark.pem', kdsProxy: '/simulated/kds' });
         const image = async (shade) => {
           const canvas = new OffscreenCanvas(32, 24);
           const ctx = canvas.getContext('2d');

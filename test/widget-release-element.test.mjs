@@ -24,21 +24,33 @@ execFileSync('go', ['run', './sigstore/simulated/cmd/release-fixtures', '--manif
   { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
 const fixtures = JSON.parse(fs.readFileSync(path.join(tmp, 'cases.json'), 'utf8'));
 
-let gw;   // test/widgetgateway: the simulated gateway with its signed demo release
-let site; // the test site in front of gw, for every engine
+// The earlier release of the old-release case: the manifest inside its signed statement.
+const oldRelease = fixtures.cases.find((c) => c.name === 'old-release');
+const oldManifestFile = path.join(tmp, 'old-release.json');
+fs.writeFileSync(oldManifestFile, JSON.stringify(JSON.parse(Buffer.from(
+  JSON.parse(fs.readFileSync(path.join(tmp, oldRelease.file), 'utf8')).dsseEnvelope.payload, 'base64').toString('utf8')).predicate));
+
+let gw;      // test/widgetgateway: the simulated gateway with its signed demo release
+let site;    // the test site in front of gw, for every engine
+let oldGw;   // a gateway rolled back to the earlier release, signed 600 days ago
+let oldSite; // the test site in front of oldGw
 before(async () => {
   gw = await startWidgetGateway();
   site = await startTestSite(gw.url);
+  oldGw = await startWidgetGateway({ releaseManifest: oldManifestFile });
+  oldSite = await startTestSite(oldGw.url);
 });
 after(async () => {
   await site?.close();
   await gw?.stop();
+  await oldSite?.close();
+  await oldGw?.stop();
 });
 
-/** Serves path with a file of the fixtures instead of the gateway's answer. */
-function serveFixture(pathname, file) {
+/** Serves path with a file of the fixtures instead of the gateway's answer (on the test site on). */
+function serveFixture(pathname, file, on = site) {
   const body = fs.readFileSync(path.join(tmp, file));
-  site.route(pathname, (req, res) => {
+  on.route(pathname, (req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     res.end(body);
   });
@@ -52,7 +64,8 @@ const refusals = [
   ['other-repository', 'another repository', /someone other than the signer|another repository/],
   ['tampered-manifest', 'a tampered manifest inside the statement', /does not add up/],
   ['other-release', "a bundle for another release's artifacts", /not running the software this page expects/],
-  ['too-old', 'a too-old release', /longer ago than this page accepts/, { 'release-max-age': '90d' }],
+  ['too-old', 'a too-old release', /longer ago than this page accepts/, { 'release-max-age': '30d' }],
+  ['misnamed', 'a release signed from another tag than its name', /name is not the tag it was built from/],
 ];
 
 for (const engine of selectedEngines()) {
@@ -75,7 +88,7 @@ for (const engine of selectedEngines()) {
       const more = await page.evaluate(() => {
         const el = document.querySelector('cvm-attest');
         return {
-          checks: el.shadowRoot.querySelector('[part~="checks"]').textContent,
+          checks: window.__test.root(el).querySelector('.checks').textContent,
           release: el.result?.release ?? null,
           reflected: { repository: el.releaseRepository, ref: el.releaseRef },
         };
@@ -91,7 +104,7 @@ for (const engine of selectedEngines()) {
       // The gateway's own bundle was fetched and checked, not a fixture's.
       assert.ok(site.requests.some((r) => r.path === '/release/bundle.sigstore.json'), 'the page fetched the release bundle');
       // Capture is enabled once the server and its release verified and the camera started.
-      await page.waitFor(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled, null, { timeout: 20000 });
+      await page.waitFor(() => !window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').disabled, null, { timeout: 20000 });
       assert.match(ui.label, /SIMULATED/);
       assert.match(ui.warning, /SIMULATED Sigstore instance/);
       assert.deepEqual(ui.reflected, { repository: 'cvmtrust/cvmtrust', ref: 'refs/tags/*' });
@@ -140,14 +153,14 @@ for (const engine of selectedEngines()) {
           for (const name of Object.keys(previous)) if (!(name in attrs)) { el.removeAttribute(name); changed = true; }
           for (const [name, value] of Object.entries(attrs)) if (el.getAttribute(name) !== value) { el.setAttribute(name, value); changed = true; }
           // A changed attribute checks again by itself; otherwise the retry button does.
-          if (!changed) el.shadowRoot.querySelector('[part~="retry"]').click();
+          if (!changed) window.__test.root(el).querySelector('.retry').click();
           return done;
         }, { attrs, previous: refusalAttrs });
         assert.notEqual(outcome, 'timed out', `${fixture}: the element did not finish checking again`);
       }
       refusalAttrs = attrs;
       const ui = await readWidget(refusalPage);
-      const checks = await refusalPage.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="checks"]').textContent);
+      const checks = await refusalPage.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.checks').textContent);
       return { state: ui.state, ui: { ...ui, checks, events: ui.events.slice(eventsBefore) } };
     }
 
@@ -172,6 +185,43 @@ for (const engine of selectedEngines()) {
         }
       });
     }
+
+    // A rollback: the server runs an earlier release, validly signed by the release workflow 600 days ago
+    // (its measurement is not the current release's). A page that says nothing about age refuses it.
+    test('a 600-day-old signed release is refused by default; accepted only with release-max-age-unsafe, and release-min refuses it again', async () => {
+      await closeRefusalPage();
+      oldSite.reset();
+      serveFixture('/release/bundle.sigstore.json', oldRelease.file, oldSite);
+      serveFixture('/simulated/sigstore-trusted-root.json', fixtures.trustedRoot, oldSite);
+      const open = async (query) => {
+        const page = await browser.newPage();
+        await page.goto(new URL(`demo/${query}`, oldSite.url).href);
+        const state = await settled(page);
+        const ui = await readWidget(page);
+        await page.close();
+        return { state, ui };
+      };
+      const byDefault = await open('');
+      assert.equal(byDefault.state, 'failed');
+      assert.match(byDefault.ui.message, /longer ago than this page accepts/);
+      assert.equal(byDefault.ui.cameraRequests, 0, 'camera never requested');
+      assert.match(byDefault.ui.facts, /maxAge/);
+
+      const anyAge = await open('?release-max-age-unsafe=none');
+      assert.equal(anyAge.state, 'simulated', `with release-max-age-unsafe=none: ${anyAge.ui.message}`);
+      assert.match(anyAge.ui.facts, /Release age limit.*none: a release of any age is accepted/);
+      assert.match(anyAge.ui.facts, new RegExp(`Tag${JSON.parse(fs.readFileSync(oldManifestFile, 'utf8')).release}`));
+
+      const min = new Date(Date.now() - 86400 * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const withMin = await open(`?release-max-age-unsafe=none&release-min=${min}`);
+      assert.equal(withMin.state, 'failed');
+      assert.match(withMin.ui.message, /older than the lowest release this page accepts/);
+
+      const tooLong = await open('?release-max-age=400d');
+      assert.equal(tooLong.state, 'failed');
+      assert.match(tooLong.ui.message, /^This page is set up wrong: release-max-age \(maxAgeSeconds\) of 400 days is longer than 90 days/);
+      assert.deepEqual(oldSite.requests.filter((r) => r.path === '/enroll'), []);
+    });
 
     test('without the simulated Sigstore root the demo release is refused', async () => {
       await closeRefusalPage();

@@ -21,9 +21,9 @@ function load(name) {
   return { dir, c, signer };
 }
 
-function nativeResult({ dir, c, signer }) {
+function nativeResult({ dir, c, signer }, more = []) {
   const args = ['verify', '--json', '--report', path.join(dir, 'report.bin'), `--${signer}`, path.join(dir, `${signer}.der`),
-    '--chain', path.join(dir, 'chain.pem'), '--measurement', c.measurement, '--report-data', c.report_data];
+    '--chain', path.join(dir, 'chain.pem'), '--measurement', c.measurement, '--report-data', c.report_data, ...more];
   let out;
   try {
     out = execFileSync(goBinary('./cmd/cvmtrust'), args, { cwd: repoRoot });
@@ -61,7 +61,7 @@ for (const engine of selectedEngines()) {
     await site?.close();
   });
 
-  async function browserResult({ dir, c, signer }) {
+  async function browserResult({ dir, c, signer }, more = {}) {
     const evidence = {
       version: 1,
       report: fs.readFileSync(path.join(dir, 'report.bin')).toString('base64'),
@@ -69,7 +69,7 @@ for (const engine of selectedEngines()) {
       // Real reports bind their own REPORT_DATA, not protocol v1's: the key is unused.
       hpke: { kem: 'MLKEM768-X25519', kdf: 'HKDF-SHA256', aead: 'AES-256-GCM', public_key: '' },
     };
-    return page.evaluate(([ev, exp]) => window.verifier.verify(ev, exp), [JSON.stringify(evidence), { measurements: [c.measurement], reportData: c.report_data }]);
+    return page.evaluate(([ev, exp]) => window.verifier.verify(ev, exp), [JSON.stringify(evidence), { measurements: [c.measurement], reportData: c.report_data, ...more }]);
   }
 
 
@@ -103,6 +103,20 @@ for (const engine of selectedEngines()) {
       assert.ok(failed.every((n) => n.startsWith('validity.')), `unexpected failures: ${failed}`);
       assert.equal(inBrowser.verified, failed.length === 0);
       assert.equal(inBrowser.simulated, false);
+    });
+  }
+
+  // The widget's default floor: the TCB AMD's security bulletins require for the report's processor line. A real
+  // report below it is a finding (web/README.md, "Defaults"), not a failure of this test: the Result must be the
+  // native one, and only the TCB checks (and an expired certificate) may fail.
+  for (const name of cases) {
+    test(`${name}: the bulletins' TCB floor, the same in the browser as natively`, async () => {
+      const kase = load(name);
+      const [native, inBrowser] = [nativeResult(kase, ['--bulletin-tcb-floor']), await browserResult(kase, { bulletinTcbFloor: true })];
+      assert.deepEqual(withoutClock(inBrowser), withoutClock(native));
+      assert.ok(inBrowser.tcbFloor?.bulletins?.length > 0, `a floor from the bulletins: ${JSON.stringify(inBrowser.tcbFloor)}`);
+      const failed = inBrowser.checks.filter((c) => c.outcome === 'fail').map((c) => c.name);
+      assert.ok(failed.every((n) => n.startsWith('validity.') || n.startsWith('tcb.')), `unexpected failures: ${failed}`);
     });
   }
 

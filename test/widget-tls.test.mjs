@@ -29,7 +29,7 @@ async function verifyIn(page, { expectation = {}, swapTo } = {}) {
       return new Response(JSON.stringify(ev), { status: 200 });
     } : undefined;
     try {
-      const r = await verifyGateway({ gateway: '/', measurements: [measurement], trustSimulatedRoot: '/simulated/ark.pem', expectation, ...(fetchFn ? { fetch: fetchFn } : {}) });
+      const r = await verifyGateway({ gateway: '/', measurements: [measurement], trustSimulatedRoot: '/simulated/ark.pem', kdsProxy: '/simulated/kds', expectation, ...(fetchFn ? { fetch: fetchFn } : {}) });
       const failed = r.checks.filter((c) => c.outcome === 'fail').map((c) => c.name);
       const tlsKey = r.checks.find((c) => c.name === 'tlsKey');
       const fresh = summarize(r).find((row) => row.topic === 'fresh');

@@ -95,10 +95,11 @@ for (const engine of selectedEngines()) {
       let ui = await readWidget(page);
       assert.match(ui.label, /SIMULATED/);
       assert.match(ui.warning, /SIMULATED/);
-      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'skipped', revocation: 'skipped' });
+      assert.deepEqual(ui.summary, { hardware: 'pass', code: 'pass', fresh: 'pass', settings: 'pass', revocation: 'pass' });
       assert.match(ui.summaryText, /Expected code\s*pass \(release cvmtrust-demo-simulated\)/);
-      assert.match(ui.summaryText, /Security settings and firmware\s*partly: firmware floor not checked/);
-      assert.match(ui.summaryText, /Certificates not revoked\s*not checked/);
+      assert.match(ui.summaryText, /Security settings and firmware\s*pass/);
+      assert.match(ui.summaryText, /Certificates not revoked\s*pass/);
+      assert.doesNotMatch(ui.label, /not checked/);
       const result = await page.evaluate(() => document.querySelector('cvm-attest').result);
       assert.equal(result.verified, true);
       assert.equal(result.simulated, true);
@@ -108,7 +109,7 @@ for (const engine of selectedEngines()) {
       assert.equal(result.release.recomputed, true);
 
       // Details open from the keyboard: focus the badge, Enter.
-      await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="badge"]').focus());
+      await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).querySelector('.badge').focus());
       await page.press('Enter');
       ui = await readWidget(page);
       assert.equal(ui.detailsHidden, false);
@@ -121,8 +122,8 @@ for (const engine of selectedEngines()) {
       assert.doesNotMatch(ui.facts, /Verified at/);
 
       await page.waitFor(() => {
-        const b = document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]');
-        return !b.disabled && document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="preview"]').videoWidth > 0;
+        const b = window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture');
+        return !b.disabled && window.__test.root(document.querySelector('cvm-attest')).querySelector('.preview').videoWidth > 0;
       });
       ui = await readWidget(page);
       assert.equal(ui.capture.text, 'Take photo and send securely');
@@ -174,8 +175,8 @@ for (const engine of selectedEngines()) {
       // The same face again, after a fresh verification: already enrolled.
       // (The Result itself stays in the page: WebKit's driver has failed to serialise it back.)
       await page.evaluate(() => document.querySelector('cvm-attest').verify().then(() => true));
-      await page.waitFor(() => !document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="capture"]').disabled
-        && document.querySelector('cvm-attest').shadowRoot.querySelector('[part~="preview"]').videoWidth > 0);
+      await page.waitFor(() => !window.__test.root(document.querySelector('cvm-attest')).querySelector('.capture').disabled
+        && window.__test.root(document.querySelector('cvm-attest')).querySelector('.preview').videoWidth > 0);
       const again = await page.evaluate(() => document.querySelector('cvm-attest').capture());
       assert.equal(again.status, 'already_enrolled');
       assert.equal(await page.evaluate(() => window.__test.senderContexts), 2, 'the second upload, to the new Result, had its own context');
@@ -267,7 +268,7 @@ for (const engine of selectedEngines()) {
       site.cameraPicture = picture;
       await clickPart(page, 'retry');
       // The retry button hides while checking; the focus is on the badge, not lost.
-      assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').shadowRoot.activeElement?.getAttribute('part')), 'badge');
+      assert.equal(await page.evaluate(() => window.__test.root(document.querySelector('cvm-attest')).activeElement?.className), 'badge');
       await page.waitFor(() => document.querySelector('cvm-attest').getAttribute('state') === 'simulated');
       await page.close();
     });
@@ -276,7 +277,7 @@ for (const engine of selectedEngines()) {
       const page = await openDemo(`?measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async () => {
         const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
-        const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem' });
+        const bad = await verifyGateway({ gateway: '../', measurements: ['ab'.repeat(48)], trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' });
         const errs = [];
         for (const r of [bad, { ...bad, verified: true }]) {
           try { await sealFor(r, new Uint8Array([1])); errs.push(null); } catch (e) { errs.push(e.constructor.name); }
@@ -294,7 +295,7 @@ for (const engine of selectedEngines()) {
       const page = await openDemo(`?badge-only&measurements=${'ab'.repeat(48)}`);
       const out = await page.evaluate(async ([measurement, theirs]) => {
         const { verifyGateway, sealFor, prepareSeal } = await import('../index.js');
-        const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' };
+        const opts = { gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' };
         const ok = await verifyGateway(opts);
         const sealed = await sealFor(ok, new Uint8Array([1, 2, 3]));
         // The evidence changed on its way in, by whoever sits between the page and the gateway.
@@ -355,7 +356,7 @@ for (const engine of selectedEngines()) {
               contexts++;
               return create.apply(this, args);
             };
-            const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem' });
+            const result = await verifyGateway({ gateway: '../', measurements: [measurement], trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' });
             const canvas = document.createElement('canvas');
             canvas.width = 64;
             canvas.height = 48;
@@ -413,7 +414,7 @@ for (const engine of selectedEngines()) {
       tampered.kernel.sha256 = flipHex(tampered.kernel.sha256);
       const out = await page.evaluate(async ([good, bad]) => {
         const { verifyGateway, loadManifest, sealFor } = await import('../index.js');
-        const opts = { gateway: '../', trustSimulatedRoot: '../simulated/ark.pem' };
+        const opts = { gateway: '../', trustSimulatedRoot: '../simulated/ark.pem', kdsProxy: '../simulated/kds' };
         const ok = await verifyGateway({ ...opts, manifests: ['release.json'] });
         const fromObject = await verifyGateway({ ...opts, manifests: [good] });
         const rejections = [];
@@ -459,19 +460,21 @@ for (const engine of selectedEngines()) {
         mod.CvmAttestElement.define('my-attest');
         mod.CvmAttestElement.define('my-attest'); // twice is harmless
         const el = document.createElement('my-attest');
-        const defaults = { vmpl: el.vmpl, minTcb: el.minTcb, minGuestSvn: el.minGuestSvn, requireRevocation: el.requireRevocation, requireNoSmt: el.requireNoSmt, badgeOnly: el.badgeOnly, timeout: el.timeout };
+        const defaults = { vmpl: el.vmpl, minTcb: el.minTcb, tcbBelowBulletinsUnsafe: el.tcbBelowBulletinsUnsafe, minGuestSvn: el.minGuestSvn, uncheckedRevocationUnsafe: el.uncheckedRevocationUnsafe, requireNoSmt: el.requireNoSmt, badgeOnly: el.badgeOnly, timeout: el.timeout };
         el.vmpl = null;
         const anyVmpl = [el.getAttribute('vmpl'), el.vmpl];
         el.vmpl = 2;
         el.minTcb = { bl: 3, tee: 0, snp: 14, ucode: 209 };
         const tcb = [el.getAttribute('min-tcb'), el.minTcb];
         el.minTcb = null;
-        el.requireRevocation = true;
+        el.uncheckedRevocationUnsafe = true;
+        el.tcbBelowBulletinsUnsafe = true;
         el.requireNoSmt = true;
         el.minGuestSvn = 4;
         el.timeout = 5;
-        const set = ['vmpl', 'require-revocation', 'require-no-smt', 'min-guest-svn', 'timeout', 'min-tcb'].map((a) => el.getAttribute(a));
-        for (const a of ['vmpl', 'require-revocation', 'require-no-smt', 'min-guest-svn', 'timeout']) el.removeAttribute(a);
+        const set = ['vmpl', 'unchecked-revocation-unsafe', 'tcb-below-bulletins-unsafe', 'require-no-smt', 'min-guest-svn', 'timeout', 'min-tcb'].map((a) => el.getAttribute(a));
+        // The simulated platform has old firmware and no CRL: the two unsafe attributes stay, on purpose.
+        for (const a of ['vmpl', 'require-no-smt', 'min-guest-svn', 'timeout']) el.removeAttribute(a);
         el.badgeOnly = true;
         el.gateway = '../';
         el.measurements = `demo=${measurement}`;
@@ -490,10 +493,10 @@ for (const engine of selectedEngines()) {
         };
       }, simulatedMeasurement);
       assert.equal(out.before, null, 'index.js registers nothing');
-      assert.deepEqual(out.defaults, { vmpl: 0, minTcb: null, minGuestSvn: 0, requireRevocation: false, requireNoSmt: false, badgeOnly: false, timeout: 20 });
+      assert.deepEqual(out.defaults, { vmpl: 0, minTcb: null, tcbBelowBulletinsUnsafe: false, minGuestSvn: 0, uncheckedRevocationUnsafe: false, requireNoSmt: false, badgeOnly: false, timeout: 20 });
       assert.deepEqual(out.anyVmpl, ['any', null]);
       assert.deepEqual(out.tcb, ['bl=3,tee=0,snp=14,ucode=209', { bl: 3, tee: 0, snp: 14, ucode: 209 }]);
-      assert.deepEqual(out.set, ['2', '', '', '4', '5', null]);
+      assert.deepEqual(out.set, ['2', '', '', '', '4', '5', null]);
       assert.deepEqual(out.attrs, ['../', `demo=${simulatedMeasurement}`, '../simulated/ark.pem', '']);
       assert.equal(out.initial, 'verifying');
       assert.equal(out.target, 'my-attest');

@@ -80,8 +80,13 @@ type Expectation struct {
 	// VMPL, when set, is the exact VMPL the report must carry.
 	VMPL *int
 	// MinTCB is applied to the reported, committed, current and launch TCBs.
-	MinTCB      TCBFloor
-	MinGuestSVN uint32
+	MinTCB TCBFloor
+	// BulletinTCBFloor raises MinTCB, component by component, to the floor
+	// AMD's security bulletins require for the report's line of processors
+	// (BulletinFloors). The Result's TCBFloor says which floor applied and
+	// where it came from.
+	BulletinTCBFloor bool
+	MinGuestSVN      uint32
 	// HostData and IDKeyDigest, when set, must equal the report's fields.
 	HostData    []byte
 	IDKeyDigest []byte

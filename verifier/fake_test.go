@@ -61,6 +61,7 @@ type chainSpec struct {
 	askKeyIndex    int // index into fakeKeys of the ASK's own key
 	vcekExtensions func(exts []pkix.Extension) []pkix.Extension
 	vcekNotAfter   time.Time
+	tcb            *fakeTCB // the platform's TCB; nil: bl 4, tee 0, snp 22, ucode 213 (fmc 1 on Turin)
 }
 
 func intExt(oid asn1.ObjectIdentifier, v uint8) pkix.Extension {
@@ -79,6 +80,9 @@ func newFakeChain(t testing.TB, opts ...chainOpt) *fakeChain {
 		tcb: fakeTCB{bl: 4, tee: 0, snp: 22, ucode: 213}}
 	if spec.product == "Turin" {
 		fc.tcb.fmc = 1
+	}
+	if spec.tcb != nil {
+		fc.tcb = *spec.tcb
 	}
 	for i := range 8 {
 		fc.chipID[i] = byte(0xA0 + i)

@@ -78,6 +78,8 @@ type Result struct {
 	Product    string         `json:"product,omitempty"`
 	Report     *ReportSummary `json:"report,omitempty"`
 	Revocation string         `json:"revocation"` // "checked", or why not
+	// TCBFloor is the floor the TCBs were held to, when there was one.
+	TCBFloor *AppliedTCBFloor `json:"tcbFloor,omitempty"`
 	// Binding names the REPORT_DATA layout checked when the expectation
 	// had a Binding: "cvmtrust-evidence-v1" (nonce, HPKE key) or
 	// "cvmtrust-evidence-v2" (nonce, TLS key, HPKE key).
@@ -87,6 +89,17 @@ type Result struct {
 	TLSKeySHA256 string  `json:"tlsKeySha256,omitempty"`
 	VerifiedAt   string  `json:"verifiedAt"` // RFC 3339, the verifier's clock
 	Checks       []Check `json:"checks"`
+}
+
+// AppliedTCBFloor is the floor a report's TCBs were held to: the
+// Expectation's MinTCB, raised to the bulletins' floor for the report's
+// line when BulletinTCBFloor asked for it.
+type AppliedTCBFloor struct {
+	Floor TCBFloor `json:"floor"`
+	// Line and Bulletins say where the bulletins' part came from: the
+	// processor line (CPULine) and the bulletins that set it.
+	Line      string   `json:"line,omitempty"`
+	Bulletins []string `json:"bulletins,omitempty"`
 }
 
 // Failed returns the checks that failed, in order.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -615,8 +616,19 @@ func (s *session) checkPolicy() {
 
 func (s *session) checkTCBFloors() {
 	f := s.exp.MinTCB
+	applied := &AppliedTCBFloor{}
+	if s.exp.BulletinTCBFloor {
+		line := lineOf(s.product, s.report)
+		bulletins, from := bulletinFloor(line)
+		f = f.raisedTo(bulletins)
+		applied.Line, applied.Bulletins = string(line), from
+	}
 	floor := snp.TCB{Bootloader: f.Bootloader, TEE: f.TEE, SNP: f.SNP, Microcode: f.Microcode, FMC: f.FMC}
 	noFloor := f == TCBFloor{}
+	if !noFloor {
+		applied.Floor = f
+		s.res.TCBFloor = applied
+	}
 	r := s.report
 	for _, t := range []struct {
 		name, field string
@@ -633,7 +645,11 @@ func (s *session) checkTCBFloors() {
 		}
 		part, got, want, below := snp.DecodeTCB(s.product, t.v).Below(floor)
 		if below {
-			s.fail(t.name, ErrTCBTooLow, t.field+"."+part, errfmt.Sprintf("%d", got), errfmt.Sprintf(">= %d", want), "firmware older than the floor")
+			why := "firmware older than the floor"
+			if len(applied.Bulletins) > 0 {
+				why += " (for " + applied.Line + ": " + strings.Join(applied.Bulletins, ", ") + ")"
+			}
+			s.fail(t.name, ErrTCBTooLow, t.field+"."+part, errfmt.Sprintf("%d", got), errfmt.Sprintf(">= %d", want), why)
 		} else {
 			s.pass(t.name)
 		}

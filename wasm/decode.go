@@ -32,6 +32,9 @@ import (
 //	                               must be v2 and bind it
 //	vmpl                  number
 //	minTcb                {bl, tee, snp, ucode, fmc}
+//	bulletinTcbFloor      bool     raise minTcb to the floor AMD's security
+//	                               bulletins require for the report's processor
+//	                               line (verifier.BulletinFloors)
 //	minGuestSvn           number
 //	policy                {allowDebug, allowMigrationAgent, requireNoSmt, minAbiMajor, minAbiMinor}
 //	hostData, idKeyDigest hex
@@ -46,8 +49,8 @@ import (
 //
 // Any other key is an error, so a misspelt requirement is never dropped.
 var expectationKeys = []string{
-	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "vmpl", "minTcb", "minGuestSvn",
-	"policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot", "kdsProxy", "tlsSpkiSha256",
+	"measurements", "anyMeasurementUnsafe", "nonce", "reportData", "tlsSpkiSha256", "vmpl", "minTcb", "bulletinTcbFloor",
+	"minGuestSvn", "policy", "hostData", "idKeyDigest", "requireRevocationCheck", "simulatedRoot", "kdsProxy",
 }
 
 // trustSetup is what an expectation says about the Verifier to use.
@@ -136,6 +139,7 @@ func decodeExpectation(v jsval.Value, ev protocol.Evidence) (verifier.Expectatio
 		Microcode:  uint8(tcb.uint("ucode", math.MaxUint8)),
 		FMC:        uint8(tcb.uint("fmc", math.MaxUint8)),
 	}
+	exp.BulletinTCBFloor = r.bool("bulletinTcbFloor")
 	exp.MinGuestSVN = uint32(r.uint("minGuestSvn", math.MaxUint32))
 	policy := r.object("policy")
 	exp.Policy = verifier.Policy{
@@ -180,7 +184,8 @@ func objectKeys(obj jsval.Value) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	arr, err := object.Call("keys", obj)
+	// Every own name, enumerable or not: each is read, so each is checked.
+	arr, err := object.Call("getOwnPropertyNames", obj)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +195,7 @@ func objectKeys(obj jsval.Value) ([]string, error) {
 	}
 	keys := make([]string, n)
 	for i := range keys {
-		k, err := arr.Index(i)
+		k, err := arr.OwnIndex(i)
 		if err != nil {
 			return nil, err
 		}
@@ -201,9 +206,11 @@ func objectKeys(obj jsval.Value) ([]string, error) {
 	return keys, nil
 }
 
-// reader reads typed fields of one JavaScript object. The first problem is
-// kept in err and later reads return zero values, so a decoder reads every
-// field and checks err once. Absent (undefined or null) fields are zero.
+// reader reads typed fields of one JavaScript object, its own properties
+// only: a property Object.prototype has (a library's bug, a hostile script)
+// is absent here, never an option. The first problem is kept in err and
+// later reads return zero values, so a decoder reads every field and checks
+// err once. Absent (undefined or null) fields are zero.
 type reader struct {
 	obj  jsval.Value
 	path string
@@ -222,7 +229,7 @@ func (r *reader) get(key string, want jsval.Type, what string) (jsval.Value, boo
 	if r.err != nil || r.obj.IsUndefined() {
 		return jsval.Value{}, false
 	}
-	v, err := r.obj.Get(key)
+	v, err := r.obj.Own(key)
 	if err != nil {
 		r.fail(key, "cannot be read: %v", err)
 		return jsval.Value{}, false
@@ -238,7 +245,7 @@ func (r *reader) get(key string, want jsval.Type, what string) (jsval.Value, boo
 }
 
 func (r *reader) has(key string) bool {
-	v, err := r.obj.Get(key)
+	v, err := r.obj.Own(key)
 	return err == nil && !v.IsUndefined() && !v.IsNull()
 }
 
@@ -323,7 +330,7 @@ func (r *reader) strings(key string) []string {
 	}
 	out := make([]string, 0, n)
 	for i := range n {
-		e, err := v.Index(i)
+		e, err := v.OwnIndex(i)
 		if err != nil || e.Type() != jsval.TypeString {
 			r.fail(key, "must be an array of strings")
 			return nil

@@ -31,6 +31,20 @@ func resultValue(r *verifier.Result, key *sealKey) (jsval.Value, error) {
 			out[k] = v
 		}
 	}
+	if f := r.TCBFloor; f != nil {
+		floor := map[string]any{"floor": tcbFloorValue(f.Floor)}
+		if f.Line != "" {
+			floor["line"] = f.Line
+		}
+		if len(f.Bulletins) > 0 {
+			bulletins := make([]any, len(f.Bulletins))
+			for i, b := range f.Bulletins {
+				bulletins[i] = b
+			}
+			floor["bulletins"] = bulletins
+		}
+		out["tcbFloor"] = floor
+	}
 	if s := r.Report; s != nil {
 		out["report"] = map[string]any{
 			"version":      s.Version,
@@ -88,4 +102,8 @@ func tcbValue(t verifier.TCB) map[string]any {
 		out["fmc"] = *t.FMC
 	}
 	return out
+}
+
+func tcbFloorValue(f verifier.TCBFloor) map[string]any {
+	return map[string]any{"bl": f.Bootloader, "tee": f.TEE, "snp": f.SNP, "ucode": f.Microcode, "fmc": f.FMC}
 }

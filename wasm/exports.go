@@ -78,9 +78,9 @@ func verifyEvidence(ctx context.Context, ev protocol.Evidence, exp verifier.Expe
 		VLEK:   ev.Certs.VLEK,
 		Chain:  []byte(ev.Certs.Chain),
 	}, exp)
-	var rejected *verifier.RejectedError
+	rejected, isRejected := errors.AsType[*verifier.RejectedError](err)
 	switch {
-	case errors.As(err, &rejected):
+	case isRejected:
 		return rejected.Result, nil
 	case err != nil:
 		return nil, err

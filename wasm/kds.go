@@ -72,7 +72,10 @@ func (k kdsFetcher) fetch(ctx context.Context, path string, signal jsval.Value) 
 	if err != nil {
 		return nil, err
 	}
-	init, err := object.New()
+	// A null-prototype init: fetch reads its members through the prototype
+	// chain, and what Object.prototype has must not become a method, a mode
+	// or a body.
+	init, err := object.Call("create", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -191,7 +191,7 @@ func (r *reader) objects(key string) []*reader {
 	}
 	out := make([]*reader, 0, n)
 	for i := range n {
-		e, err := v.Index(i)
+		e, err := v.OwnIndex(i)
 		if err != nil || e.Type() != jsval.TypeObject || e.IsNull() {
 			r.fail(key, "must be an array of objects")
 			return nil

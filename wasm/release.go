@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,13 +19,15 @@ import (
 	"github.com/cvmtrust/cvmtrust/wasm/internal/jsval"
 )
 
-// Keys of the policy object of verifyRelease and verifyBundle.
+// Keys of the policy object of verifyRelease and verifyBundle: who signs,
+// and for a release, how old it may be and the lowest one accepted.
 var (
-	releasePolicyKeys = []string{
+	signerPolicyKeys = []string{
 		"issuer", "identity", "identityRegexp", "repository", "refPattern", "workflow", "maxAgeSeconds",
 		"simulatedTrustedRoot",
 	}
-	bundlePolicyKeys = append([]string{"artifact", "artifactDigest", "key"}, releasePolicyKeys...)
+	releasePolicyKeys = append([]string{"maxAgeUnsafe", "minTag", "minSignedAt"}, signerPolicyKeys...)
+	bundlePolicyKeys  = append([]string{"artifact", "artifactDigest", "key"}, signerPolicyKeys...)
 )
 
 // maxBundleBytes bounds a bundle argument: public bundles are a few KB.
@@ -47,7 +48,15 @@ func verifyReleaseJS(args []jsval.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, trust, err := decodeSigstorePolicy(args[1], releasePolicyKeys)
+	r, err := policyReader(args[1], releasePolicyKeys)
+	if err != nil {
+		return nil, err
+	}
+	pol, trust, err := decodeSigstorePolicy(r)
+	if err != nil {
+		return nil, err
+	}
+	min, err := decodeReleaseTerms(r, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +69,9 @@ func verifyReleaseJS(args []jsval.Value) (any, error) {
 	rel, res, err := provenance.Verify(ctx, v.Verifier, bundle, pol)
 	if errors.Is(err, sigstore.ErrBadPolicy) {
 		return nil, err
+	}
+	if err == nil {
+		err = min.Check(rel)
 	}
 	out := map[string]any{"verified": err == nil, "simulated": v.Simulated()}
 	out["result"] = nil
@@ -83,10 +95,7 @@ func verifyReleaseJS(args []jsval.Value) (any, error) {
 	out["commit"] = signer.Commit
 	out["workflow"] = signer.Workflow
 	out["ref"] = signer.Ref
-	out["tag"] = strings.TrimPrefix(signer.Ref, "refs/tags/")
-	if !strings.HasPrefix(signer.Ref, "refs/tags/") {
-		out["tag"] = ""
-	}
+	out["tag"] = rel.Tag() // the release's name is the tag it was signed from (provenance.Verify)
 	out["signer"] = signer.SubjectAlternativeName
 	out["issuer"] = signer.Issuer
 	out["signedAt"] = rel.Bundle.SignedAt
@@ -110,7 +119,11 @@ func verifyBundleJS(args []jsval.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, trust, err := decodeSigstorePolicy(args[1], bundlePolicyKeys)
+	r, err := policyReader(args[1], bundlePolicyKeys)
+	if err != nil {
+		return nil, err
+	}
+	pol, trust, err := decodeSigstorePolicy(r)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +135,8 @@ func verifyBundleJS(args []jsval.Value) (any, error) {
 	defer cancel()
 	res, err := v.Verify(ctx, bundle, pol)
 	if err != nil {
-		var rej *sigstore.RejectedError
-		if !errors.As(err, &rej) {
+		rej, ok := errors.AsType[*sigstore.RejectedError](err)
+		if !ok {
 			return nil, err
 		}
 		res = rej.Result
@@ -152,16 +165,22 @@ func bundleArg(v jsval.Value) ([]byte, error) {
 	return b, nil
 }
 
-// decodeSigstorePolicy reads the policy object. simulatedTrustedRoot is the
-// only way to verify against another trusted root than the embedded
-// public-good one, and it must be a simulated instance's root.
-func decodeSigstorePolicy(v jsval.Value, keys []string) (sigstore.Policy, string, error) {
+// policyReader reads a policy object that may have keys.
+func policyReader(v jsval.Value, keys []string) (*reader, error) {
 	obj, err := objectArg("policy", v)
 	if err != nil {
-		return sigstore.Policy{}, "", err
+		return nil, err
 	}
 	r := &reader{obj: obj, path: "policy"}
 	r.onlyKeys(keys)
+	return r, r.err
+}
+
+// decodeSigstorePolicy reads the policy object. simulatedTrustedRoot is the
+// only way to verify against another trusted root than the embedded
+// public-good one, and it must be a simulated instance's root.
+func decodeSigstorePolicy(r *reader) (sigstore.Policy, string, error) {
+	var err error
 	p := sigstore.Policy{
 		Issuer:         r.string("issuer"),
 		Identity:       r.string("identity"),
@@ -171,8 +190,7 @@ func decodeSigstorePolicy(v jsval.Value, keys []string) (sigstore.Policy, string
 		Workflow:       r.string("workflow"),
 		ArtifactDigest: r.hex("artifactDigest"),
 	}
-	if r.has("artifact") {
-		art, _ := r.obj.Get("artifact")
+	if art, ok := r.get("artifact", jsval.TypeObject, "a Uint8Array"); ok {
 		if p.Artifact, err = bytesArg("policy.artifact", art); err != nil {
 			return p, "", err
 		}
@@ -195,6 +213,28 @@ func decodeSigstorePolicy(v jsval.Value, keys []string) (sigstore.Policy, string
 		return p, "", errors.New("policy must name the signer: issuer, and identity, or repository and workflow")
 	}
 	return p, root, nil
+}
+
+// decodeReleaseTerms reads what a release policy adds to the signer: a
+// limit on the release's age, which must be given (maxAgeSeconds) or lifted
+// in words (maxAgeUnsafe), and the lowest release accepted, by version tag
+// (minTag) or by signing time in seconds since 1970 (minSignedAt).
+func decodeReleaseTerms(r *reader, p sigstore.Policy) (provenance.Minimum, error) {
+	unsafe := r.bool("maxAgeUnsafe")
+	min := provenance.Minimum{Tag: r.string("minTag")}
+	if r.has("minSignedAt") {
+		min.SignedAt = time.Unix(int64(r.uint("minSignedAt", maxSafeInteger)), 0)
+	}
+	if r.err != nil {
+		return min, r.err
+	}
+	if p.MaxAge == 0 && !unsafe {
+		return min, errors.New("policy must limit the release's age (maxAgeSeconds), or accept any age in words (maxAgeUnsafe: true): without a limit a rollback to any earlier release passes")
+	}
+	if err := min.Validate(); err != nil {
+		return min, errfmt.Errorf("policy.minTag: %w", err)
+	}
+	return min, nil
 }
 
 var (
@@ -265,8 +305,7 @@ func sigstoreVerifierFor(simulatedRoot string) (*sigstoreVerifier, error) {
 // releaseReason says in plain words why a release bundle was not accepted;
 // the exact check is in the Result.
 func releaseReason(err error) string {
-	var rej *sigstore.RejectedError
-	if errors.As(err, &rej) {
+	if rej, ok := errors.AsType[*sigstore.RejectedError](err); ok {
 		for _, c := range rej.Result.Failed() {
 			switch c.Name {
 			case "issuer":
@@ -303,6 +342,10 @@ func releaseReason(err error) string {
 		return "The signed release does not add up: its launch measurement does not follow from its contents."
 	case errors.Is(err, provenance.ErrCommitMismatch):
 		return "The signed release names another source commit than the build that signed it."
+	case errors.Is(err, provenance.ErrReleaseName):
+		return "The signed release's name is not the tag it was built from."
+	case errors.Is(err, provenance.ErrBelowMinimum):
+		return "The release is older than the lowest release this page accepts; the server must run a newer release."
 	case errors.Is(err, sigstore.ErrIdentity):
 		return "The release was signed by someone other than the signer this page trusts."
 	}

@@ -3,13 +3,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 
 	"github.com/cvmtrust/cvmtrust/internal/errfmt"
 	"github.com/cvmtrust/cvmtrust/sigstore"
 )
 
 var _ sigstore.SignatureVerifier = (*webCrypto)(nil)
+
+// An Ed25519 SubjectPublicKeyInfo (RFC 8410) is this DER prefix and the
+// 32-byte key.
+var ed25519SPKIPrefix = []byte{0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00}
+
+const ed25519KeySize = 32
 
 // ecdsaCurves maps the length of an r||s signature to its WebCrypto curve;
 // the Sigstore verifier turns DER signatures into r||s of the key's size.
@@ -30,8 +38,18 @@ func (w *webCrypto) Verify(ctx context.Context, scheme sigstore.Scheme, hash sig
 		alg = map[string]any{"name": "ECDSA", "namedCurve": curve}
 		params = map[string]any{"name": "ECDSA", "hash": hashName}
 	case sigstore.Ed25519:
+		// Imported raw: WebKitGTK refuses the SubjectPublicKeyInfo of an
+		// Ed25519 key whose first byte is 0x00 (one key in 256), and every
+		// engine takes the raw 32 bytes.
+		if len(spki) != len(ed25519SPKIPrefix)+ed25519KeySize || !bytes.HasPrefix(spki, ed25519SPKIPrefix) {
+			return errors.New("webcrypto: not an Ed25519 SubjectPublicKeyInfo")
+		}
 		alg = map[string]any{"name": "Ed25519"}
-		params = alg
+		key, err := w.importKey(ctx, "raw", spki[len(ed25519SPKIPrefix):], alg)
+		if err != nil {
+			return err
+		}
+		return w.verify(ctx, alg, key, msg, sig)
 	case sigstore.RSAPKCS1v15:
 		if hash.Size() == 0 {
 			return errfmt.Errorf("webcrypto: RSA PKCS#1 v1.5 with %v", hash)
@@ -47,7 +65,7 @@ func (w *webCrypto) Verify(ctx context.Context, scheme sigstore.Scheme, hash sig
 	default:
 		return errfmt.Errorf("webcrypto: unsupported signature scheme %v", scheme)
 	}
-	key, err := w.importKey(ctx, spki, alg)
+	key, err := w.importKey(ctx, "spki", spki, alg)
 	if err != nil {
 		return err
 	}

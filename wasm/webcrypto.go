@@ -49,7 +49,7 @@ func newWebCrypto() (*webCrypto, error) {
 
 // VerifyRSAPSSSHA384 implements verifier.SignatureVerifier.
 func (w *webCrypto) VerifyRSAPSSSHA384(ctx context.Context, spki, msg, sig []byte) error {
-	key, err := w.importKey(ctx, spki, map[string]any{"name": "RSA-PSS", "hash": "SHA-384"})
+	key, err := w.importKey(ctx, "spki", spki, map[string]any{"name": "RSA-PSS", "hash": "SHA-384"})
 	if err != nil {
 		return err
 	}
@@ -59,29 +59,31 @@ func (w *webCrypto) VerifyRSAPSSSHA384(ctx context.Context, spki, msg, sig []byt
 // VerifyECDSAP384SHA384 implements verifier.SignatureVerifier. WebCrypto
 // takes the r||s form the verifier passes.
 func (w *webCrypto) VerifyECDSAP384SHA384(ctx context.Context, spki, msg, sig []byte) error {
-	key, err := w.importKey(ctx, spki, map[string]any{"name": "ECDSA", "namedCurve": "P-384"})
+	key, err := w.importKey(ctx, "spki", spki, map[string]any{"name": "ECDSA", "namedCurve": "P-384"})
 	if err != nil {
 		return err
 	}
 	return w.verify(ctx, map[string]any{"name": "ECDSA", "hash": "SHA-384"}, key, msg, sig)
 }
 
-func (w *webCrypto) importKey(ctx context.Context, spki []byte, alg map[string]any) (jsval.Value, error) {
+// importKey imports keyData, in format ("spki" or "raw"), for verifying
+// with alg.
+func (w *webCrypto) importKey(ctx context.Context, format string, keyData []byte, alg map[string]any) (jsval.Value, error) {
 	// A key is imported for one algorithm, and an RSA key for one hash too.
 	// The algorithm's values are all strings.
 	field := func(k string) string { v, _ := alg[k].(string); return v }
-	cacheKey := field("name") + "\x00" + field("hash") + "\x00" + field("namedCurve") + "\x00" + string(spki)
+	cacheKey := field("name") + "\x00" + field("hash") + "\x00" + field("namedCurve") + "\x00" + format + "\x00" + string(keyData)
 	w.mu.Lock()
 	key, ok := w.keys[cacheKey]
 	w.mu.Unlock()
 	if ok {
 		return key, nil
 	}
-	der, err := uint8Array(spki)
+	data, err := uint8Array(keyData)
 	if err != nil {
 		return jsval.Value{}, err
 	}
-	p, err := w.subtle.Call("importKey", "spki", der, alg, false, []any{"verify"})
+	p, err := w.subtle.Call("importKey", format, data, alg, false, []any{"verify"})
 	if err != nil {
 		return jsval.Value{}, err
 	}

@@ -3,7 +3,7 @@
 // capture, sealed to the attested key and uploaded. This file defines the
 // class and its events and registers nothing (see define.js).
 
-import { verifyGateway, prepareSeal, enroll } from './verifier.js';
+import { verifyGateway, prepareSeal, enroll, checkPinnedFiles } from './verifier.js';
 import { releaseAttributes, defineReleaseProperties, releaseOptionsOf, releaseFacts } from './release.js';
 
 /** Fired when the gateway verified (detail: the Result; result.simulated tells a simulated root). */
@@ -36,40 +36,53 @@ export class CvmEnrolledEvent extends BaseEvent {
 // The element's styles, adopted as a constructable stylesheet: a page whose
 // Content-Security-Policy has style-src 'self' (no 'unsafe-inline') styles it
 // all the same, and no markup is parsed from strings (Trusted Types).
+//
+// What says whether the server checked out (the badge, the SIMULATED
+// warning, the summary, the message, the details, the receipt) is styled
+// here alone: those elements export no part, so no page rule reaches them,
+// and .frame starts from initial values (all: initial), so nothing the page
+// sets on <cvm-attest> (colour, font size, text-indent…) is inherited into
+// them. The badge's colours follow .frame's data-state, which only the
+// element sets; the host's state attribute is for the page to read. The
+// parts that stay exported are the camera's (camera, preview, capture,
+// capture-note) and the retry button, for a page to fit them to its layout;
+// they carry no verdict, and no generated content can be added to them.
 const css = `
-  :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2125; max-width: 40rem; }
-  [part~="badge"] { display: inline-flex; align-items: center; gap: .5em; border: 1px solid currentColor; border-radius: 999px;
+  :host { display: block; max-width: 40rem; }
+  .frame { all: initial; display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2125; }
+  .badge { display: inline-flex; align-items: center; gap: .5em; border: 1px solid currentColor; border-radius: 999px;
     padding: .3em .9em; background: #fff; font: inherit; font-weight: 600; cursor: pointer; color: #3d4852; }
-  [part~="badge"]:focus-visible, button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
-  [part~="badge-toggle"] { font-weight: 400; font-size: 12px; text-decoration: underline; }
-  :host([state="verified"]) [part~="badge"] { color: #0b5c30; background: #e8f6ee; }
-  :host([state="simulated"]) [part~="badge"] { color: #6e3c00; background: #fff4e0; }
-  :host([state="failed"]) [part~="badge"] { color: #a1221b; background: #fdecea; }
-  [part~="warning"] { margin: .5em 0; padding: .4em .8em; border-left: 4px solid #8a4b00; background: #fff4e0; color: #4d2a00; font-weight: 600; }
-  [part~="summary"] { list-style: none; margin: .6em 0; padding: 0; display: grid; grid-template-columns: minmax(0, max-content) minmax(0, 1fr); gap: .15em 1em; }
-  [part~="summary"] li { display: contents; }
-  [part~="summary-outcome"] { font-weight: 600; }
-  [part~="summary-outcome"][data-outcome="pass"] { color: #0b5c30; }
-  [part~="summary-outcome"][data-outcome="fail"] { color: #a1221b; }
-  [part~="summary-outcome"][data-outcome="skipped"] { color: #6e3c00; }
-  [part~="details"] { margin: .6em 0; padding: .6em .9em; border: 1px solid #d0d7de; border-radius: 8px; background: #fafbfc; }
-  [part~="facts"] { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; margin: 0 0 .6em; }
-  [part~="facts"] dt { color: #3d4852; }
-  [part~="facts"] dd { margin: 0; font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
-  [part~="checks"], [part~="failures"] { margin: .3em 0 0; padding-left: 1.4em; font-size: 12px; overflow-wrap: anywhere; }
-  [part~="failures"]:empty { display: none; }
-  [part~="failures"] li, [part~="checks"] li[data-outcome="fail"] { color: #a1221b; font-weight: 600; }
-  [part~="checks"] li[data-outcome="skipped"] { color: #6e3c00; }
-  [part~="checks-summary"] { cursor: pointer; font-size: 13px; }
-  [part~="camera"] { display: flex; flex-direction: column; gap: .5em; margin-top: .8em; align-items: flex-start; }
-  [part~="preview"] { width: 320px; max-width: 100%; aspect-ratio: 4 / 3; background: #222; border-radius: 8px; object-fit: cover; }
-  [part~="preview"]:not([data-live]) { display: none; }
-  [part~="capture"], [part~="retry"] { font: inherit; padding: .4em 1em; }
-  [part~="capture-note"] { margin: 0; font-size: 13px; color: #3d4852; }
-  [part~="message"]:empty, [part~="receipt"]:empty, [part~="capture-note"]:empty { display: none; }
-  [part~="message"] { margin: .5em 0; }
-  [part~="receipt"] { margin: .6em 0 0; padding: .5em .8em; border-radius: 8px; background: #e8f6ee; font-size: 13px; }
-  [part~="receipt"] p { margin: 0; }
+  .badge:focus-visible, button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
+  .badge-toggle { font-weight: 400; font-size: 12px; text-decoration: underline; }
+  .frame[data-state="verified"] .badge { color: #0b5c30; background: #e8f6ee; }
+  .frame[data-state="simulated"] .badge { color: #6e3c00; background: #fff4e0; }
+  .frame[data-state="failed"] .badge { color: #a1221b; background: #fdecea; }
+  .warning { margin: .5em 0; padding: .4em .8em; border-left: 4px solid #8a4b00; background: #fff4e0; color: #4d2a00; font-weight: 600; }
+  .summary { list-style: none; margin: .6em 0; padding: 0; display: grid; grid-template-columns: minmax(0, max-content) minmax(0, 1fr); gap: .15em 1em; }
+  .summary li { display: contents; }
+  .summary-outcome { font-weight: 600; }
+  .summary-outcome[data-outcome="pass"] { color: #0b5c30; }
+  .summary-outcome[data-outcome="fail"] { color: #a1221b; }
+  .summary-outcome[data-outcome="skipped"] { color: #6e3c00; }
+  .details { margin: .6em 0; padding: .6em .9em; border: 1px solid #d0d7de; border-radius: 8px; background: #fafbfc; }
+  .facts { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; margin: 0 0 .6em; }
+  .facts dt { color: #3d4852; }
+  .facts dd { margin: 0; font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
+  .checks, .failures { margin: .3em 0 0; padding-left: 1.4em; font-size: 12px; overflow-wrap: anywhere; }
+  .failures:empty { display: none; }
+  .failures li, .checks li[data-outcome="fail"] { color: #a1221b; font-weight: 600; }
+  .checks li[data-outcome="skipped"] { color: #6e3c00; }
+  .checks-summary { cursor: pointer; font-size: 13px; }
+  .camera { display: flex; flex-direction: column; gap: .5em; margin-top: .8em; align-items: flex-start; }
+  .preview { width: 320px; max-width: 100%; aspect-ratio: 4 / 3; background: #222; border-radius: 8px; object-fit: cover; }
+  .preview:not([data-live]) { display: none; }
+  .capture, .retry { font: inherit; padding: .4em 1em; }
+  .capture-note { margin: 0; font-size: 13px; color: #3d4852; }
+  .message:empty, .receipt:empty, .capture-note:empty { display: none; }
+  .message { margin: .5em 0; }
+  .receipt { margin: .6em 0 0; padding: .5em .8em; border-radius: 8px; background: #e8f6ee; font-size: 13px; }
+  .receipt p { margin: 0; }
+  [part]::before, [part]::after { content: none !important; }
   [hidden] { display: none !important; }
 `;
 
@@ -87,7 +100,7 @@ function styles() {
   return sheet;
 }
 
-/** Builds an element: h('p', { part: 'message' }, 'text', child). Attributes only, no markup from strings. */
+/** Builds an element: h('p', { class: 'message' }, 'text', child). Attributes only, no markup from strings. */
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -98,25 +111,25 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** The element's shadow tree: every element named by its class; the camera's and the retry button's exported as parts too. */
 function shadowContent() {
-  return [
-    h('button', { part: 'badge', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'details' },
-      h('span', { part: 'badge-label' }, 'Checking the server…'),
-      h('span', { part: 'badge-toggle' }, 'Show details')),
-    h('p', { part: 'warning', hidden: true }),
-    h('ul', { part: 'summary', 'aria-label': 'What was checked', hidden: true }),
-    h('p', { part: 'message', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }),
-    h('div', { part: 'details', id: 'details', hidden: true, role: 'region', 'aria-label': 'Details of the check' },
-      h('dl', { part: 'facts' }),
-      h('ul', { part: 'failures', 'aria-label': 'Checks that failed' }),
-      h('details', { part: 'all-checks' }, h('summary', { part: 'checks-summary' }), h('ol', { part: 'checks' }))),
-    h('button', { part: 'retry', type: 'button', hidden: true }, 'Check the server again'),
-    h('div', { part: 'camera', hidden: true },
-      h('video', { part: 'preview', autoplay: true, muted: true, playsinline: true, 'aria-label': 'Camera preview' }),
-      h('button', { part: 'capture', type: 'button', 'aria-describedby': 'capture-note' }, 'Take photo and send securely'),
-      h('p', { part: 'capture-note', id: 'capture-note' })),
-    h('div', { part: 'receipt', tabindex: '-1' }),
-  ];
+  return h('div', { class: 'frame' },
+    h('button', { class: 'badge', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'details' },
+      h('span', { class: 'badge-label' }, 'Checking the server…'),
+      h('span', { class: 'badge-toggle' }, 'Show details')),
+    h('p', { class: 'warning', hidden: true }),
+    h('ul', { class: 'summary', 'aria-label': 'What was checked', hidden: true }),
+    h('p', { class: 'message', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }),
+    h('div', { class: 'details', id: 'details', hidden: true, role: 'region', 'aria-label': 'Details of the check' },
+      h('dl', { class: 'facts' }),
+      h('ul', { class: 'failures', 'aria-label': 'Checks that failed' }),
+      h('details', { class: 'all-checks' }, h('summary', { class: 'checks-summary' }), h('ol', { class: 'checks' }))),
+    h('button', { class: 'retry', part: 'retry', type: 'button', hidden: true }, 'Check the server again'),
+    h('div', { class: 'camera', part: 'camera', hidden: true },
+      h('video', { class: 'preview', part: 'preview', autoplay: true, muted: true, playsinline: true, 'aria-label': 'Camera preview' }),
+      h('button', { class: 'capture', part: 'capture', type: 'button', 'aria-describedby': 'capture-note' }, 'Take photo and send securely'),
+      h('p', { class: 'capture-note', part: 'capture-note', id: 'capture-note' })),
+    h('div', { class: 'receipt', tabindex: '-1' }));
 }
 
 // Importing this file outside a browser (a bundler, server rendering) must not throw.
@@ -132,6 +145,20 @@ class SetupError extends Error {
   }
 }
 
+/**
+ * Throws when the page's import map sends this module's imports elsewhere
+ * than this build put them. verifier.js is checked with this module's own
+ * code (the checks verifier.js exports would be the rerouted module's);
+ * once it is known to be this build's, release.js is checked with its
+ * checkPinnedFiles, which also refuses a browser that cannot tell.
+ */
+function checkOwnImports() {
+  if (typeof import.meta.resolve === 'function' && import.meta.resolve('./verifier.js') !== new URL('./verifier.js', import.meta.url).href) {
+    throw new SetupError('This page is set up wrong: its import map sends the verifier’s own files (verifier.js) to other addresses than this build of the verifier put them, so nothing the verifier checked could be trusted.');
+  }
+  checkPinnedFiles(import.meta, ['./release.js']);
+}
+
 const tcbParts = ['bl', 'tee', 'snp', 'ucode', 'fmc'];
 
 /** Parses min-tcb "bl=3,tee=0,snp=14,ucode=209[,fmc=0]" into {bl, tee, snp, ucode, fmc}; null when empty. */
@@ -141,7 +168,7 @@ export function parseMinTCB(value) {
   const floor = {};
   for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
     const m = /^([a-z]+)\s*=\s*(\d{1,3})$/.exec(item);
-    if (!m || !tcbParts.includes(m[1]) || Number(m[2]) > 255 || m[1] in floor) {
+    if (!m || !tcbParts.includes(m[1]) || Number(m[2]) > 255 || Object.hasOwn(floor, m[1])) {
       throw new SetupError(`This page is set up wrong: its min-tcb "${s}" is not a list like "bl=3,tee=0,snp=14,ucode=209" (each 0 to 255, once).`);
     }
     floor[m[1]] = Number(m[2]);
@@ -166,7 +193,7 @@ function stringAttribute(el, name, v) {
 export class CvmAttestElement extends BaseElement {
   static observedAttributes = [
     'gateway', 'measurements', 'manifest', 'manifests', 'trust-simulated-root', 'kds-proxy',
-    'vmpl', 'min-tcb', 'min-guest-svn', 'require-revocation', 'require-no-smt', 'badge-only', 'timeout',
+    'vmpl', 'min-tcb', 'tcb-below-bulletins-unsafe', 'min-guest-svn', 'unchecked-revocation-unsafe', 'require-no-smt', 'badge-only', 'timeout',
     ...Object.keys(releaseAttributes),
   ];
 
@@ -187,11 +214,13 @@ export class CvmAttestElement extends BaseElement {
 
   constructor() {
     super();
-    this.#root = this.attachShadow({ mode: 'open' });
+    // Closed: no page script or frame reaches the tree, its camera preview
+    // above all, through the element (el.shadowRoot is null).
+    this.#root = this.attachShadow({ mode: 'closed' });
     const adopted = styles();
     if (adopted) this.#root.adoptedStyleSheets = [adopted];
     else this.#root.append(h('style', {}, css));
-    this.#root.append(...shadowContent());
+    this.#root.append(shadowContent());
     this.#part('badge').addEventListener('click', () => this.#toggleDetails());
     this.#part('retry').addEventListener('click', () => {
       // The retry button hides while checking: the focus goes to the badge, which stays.
@@ -244,7 +273,7 @@ export class CvmAttestElement extends BaseElement {
   }
   set vmpl(v) { this.setAttribute('vmpl', v === null ? 'any' : String(v)); }
 
-  /** Lowest acceptable TCB (reported, committed, current, launch), or null for no floor. */
+  /** A TCB floor of the page's, which raises the bulletins' (reported, committed, current, launch), or null for none. */
   get minTcb() {
     try {
       return parseMinTCB(this.getAttribute('min-tcb'));
@@ -264,9 +293,19 @@ export class CvmAttestElement extends BaseElement {
     else this.setAttribute('min-guest-svn', String(v));
   }
 
-  /** Fail when revocation could not be checked (no CRL from the KDS proxy). */
-  get requireRevocation() { return this.hasAttribute('require-revocation'); }
-  set requireRevocation(v) { booleanAttribute(this, 'require-revocation', v); }
+  /**
+   * UNSAFE: accept a server whose certificates' revocation could not be checked (no CRL: set kds-proxy). By
+   * default such a server fails; with this, the badge says revocation was not checked.
+   */
+  get uncheckedRevocationUnsafe() { return this.hasAttribute('unchecked-revocation-unsafe'); }
+  set uncheckedRevocationUnsafe(v) { booleanAttribute(this, 'unchecked-revocation-unsafe', v); }
+
+  /**
+   * UNSAFE: accept firmware below the floor AMD's security bulletins require; min-tcb, if set, is then the only
+   * floor. By default every TCB is held to the bulletins' floor for the server's processor line.
+   */
+  get tcbBelowBulletinsUnsafe() { return this.hasAttribute('tcb-below-bulletins-unsafe'); }
+  set tcbBelowBulletinsUnsafe(v) { booleanAttribute(this, 'tcb-below-bulletins-unsafe', v); }
 
   /** Fail when the guest policy allows SMT (simultaneous multithreading). */
   get requireNoSmt() { return this.hasAttribute('require-no-smt'); }
@@ -324,12 +363,15 @@ export class CvmAttestElement extends BaseElement {
     const minTcb = parseMinTCB(this.getAttribute('min-tcb'));
     const svn = this.getAttribute('min-guest-svn');
     if (svn !== null && !/^\d{1,10}$/.test(svn.trim())) throw new SetupError(`This page is set up wrong: its min-guest-svn "${svn}" is not a whole number.`);
+    // verifyGateway's defaults are the element's (VMPL 0, the bulletins' TCB floor, revocation checked); these
+    // attributes only raise them, or lift one in words.
     return {
-      ...(vmpl === null ? {} : { vmpl }),
+      vmpl: vmpl === null ? 'any' : vmpl,
       ...(minTcb ? { minTcb } : {}),
+      ...(this.tcbBelowBulletinsUnsafe ? { tcbBelowBulletinsUnsafe: true } : {}),
       ...(this.minGuestSvn ? { minGuestSvn: this.minGuestSvn } : {}),
       ...(this.requireNoSmt ? { policy: { requireNoSmt: true } } : {}),
-      ...(this.requireRevocation ? { requireRevocationCheck: true } : {}),
+      ...(this.uncheckedRevocationUnsafe ? { uncheckedRevocationUnsafe: true } : {}),
     };
   }
 
@@ -350,6 +392,7 @@ export class CvmAttestElement extends BaseElement {
         err.code = 'insecure_context';
         throw err;
       }
+      checkOwnImports();
       if (!this.gateway) throw new SetupError('This page is set up wrong: it does not say which server to check (the gateway attribute is missing).');
       let signedReleases;
       try {
@@ -435,13 +478,15 @@ export class CvmAttestElement extends BaseElement {
     }
   }
 
-  #part(name) { return this.#root.querySelector(`[part~="${name}"]`); }
+  #part(name) { return this.#root.querySelector(`.${name}`); }
 
   // A failure here shows when the capture seals (enroll sets up a context anew and says why).
   #prepareSeal() { return prepareSeal(this.#result).catch(() => {}); }
 
   #setState(state) {
     if (!states.includes(state)) throw new Error(`bad state ${state}`);
+    // The badge is styled by the frame's state, which the page cannot set; the attribute is the page's to read.
+    this.#part('frame').dataset.state = state;
     this.setAttribute('state', state);
   }
 
@@ -481,14 +526,16 @@ export class CvmAttestElement extends BaseElement {
     const label = code === 'manifest_refused' ? 'Not verified — release description refused'
       : code === 'page_setup' ? 'Not verified — this page is set up wrong'
         : 'Could not check the server';
+    // Checking again does not help what only the page or the browser can change.
+    const final = code === 'page_setup' || code === 'insecure_context' || code === 'old_browser';
     this.#part('badge-label').textContent = label;
     this.#part('camera').hidden = true;
-    this.#part('retry').hidden = code === 'page_setup' || code === 'insecure_context';
+    this.#part('retry').hidden = final;
     let text;
     if (code === 'manifest_refused') {
       // What exactly did not add up is in the details.
       text = 'The description of the software this page expects (its release manifest) does not add up, so the server was not checked. Nothing was captured or sent. Select “Show details” to see why.';
-    } else if (code === 'page_setup' || code === 'insecure_context') {
+    } else if (final) {
       text = `${sentence(error.message)} Nothing was captured or sent.`;
     } else {
       text = `${sentence(error.message)} Nothing was captured or sent. You can check the server again.`;
@@ -523,6 +570,8 @@ export class CvmAttestElement extends BaseElement {
     const release = result.release ?? (named && { release: named.name || 'an expected release' });
     const summary = this.#renderSummary(result, release?.release);
     const notChecked = summary.filter((s) => s.outcome === 'skipped').map((s) => s.short);
+    // A signed release accepted at any age, in words (release-max-age-unsafe): said on the badge too.
+    if (release?.result && release.maxAgeSeconds === null) notChecked.push('release age');
     const warning = this.#part('warning');
     warning.hidden = !result.simulated;
     warning.textContent = !result.simulated ? ''
@@ -554,6 +603,7 @@ export class CvmAttestElement extends BaseElement {
         : release?.recomputed ? [['Launch digest', `recomputed in this browser from the release manifest${release.manifestUrl ? ` ${release.manifestUrl}` : ''}`]] : []),
       ['Policy', r.policy || '—'],
       ['VMPL', r.vmpl ?? '—'],
+      ...this.#floorFacts(result),
       ['Revocation', result.revocation || '—'],
       ['Report SHA-384', r.sha384 || '—'],
       ['Checked at', result.verifiedAt || '—'],
@@ -567,13 +617,27 @@ export class CvmAttestElement extends BaseElement {
       `All ${checks.length} checks: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} not checked`;
   }
 
+  /** The floors the server was held to, as the details show them: firmware, guest SVN, VMPL. */
+  #floorFacts(result) {
+    const f = result.tcbFloor;
+    const parts = f ? tcbParts.filter((k) => f.floor[k]).map((k) => `${k} ≥ ${f.floor[k]}`) : [];
+    const firmware = !f ? 'none: any firmware accepted (tcb-below-bulletins-unsafe)'
+      : `${parts.join(', ') || 'none'}${f.bulletins?.length ? ` (for ${f.line}: ${f.bulletins.join(', ')}${this.minTcb ? ', raised by min-tcb' : ''})` : ' (min-tcb)'}`;
+    const vmpl = this.vmpl;
+    return [
+      ['Firmware floor', firmware],
+      ['Guest SVN floor', this.minGuestSvn ? `≥ ${this.minGuestSvn}` : 'none set (min-guest-svn)'],
+      ['VMPL required', vmpl === null ? 'any: not checked (vmpl="any")' : String(vmpl)],
+    ];
+  }
+
   /** The four questions a person asks, each pass / fail / not checked; returns the rows. */
   #renderSummary(result, release) {
     const rows = summarize(result, { release: release ?? result?.release?.release });
     const list = this.#part('summary');
     list.replaceChildren(...rows.map((row) => h('li', { 'data-topic': row.topic },
-      h('span', { part: 'summary-name' }, row.name),
-      h('span', { part: 'summary-outcome', 'data-outcome': row.outcome }, row.text))));
+      h('span', { class: 'summary-name' }, row.name),
+      h('span', { class: 'summary-outcome', 'data-outcome': row.outcome }, row.text))));
     list.hidden = false;
     return rows;
   }
@@ -641,12 +705,12 @@ export class CvmAttestElement extends BaseElement {
     this.#stream = null;
     if (this.#canvas) this.#canvas.width = this.#canvas.height = 0;
     this.#canvas = null;
-    const video = this.#root.querySelector('[part~="preview"]');
+    const video = this.#root.querySelector('.preview');
     if (video) {
       video.srcObject = null;
       video.removeAttribute('data-live');
     }
-    const button = this.#root.querySelector('[part~="capture"]');
+    const button = this.#root.querySelector('.capture');
     if (button) button.disabled = true;
   }
 }

@@ -49,6 +49,8 @@ export interface Result {
   report?: ReportSummary;
   /** "checked", or why not. */
   revocation: string;
+  /** The floor the TCBs were held to, when there was one: the page's min-tcb raised to the bulletins' floor for the processor line. */
+  tcbFloor?: { floor: TCBFloor; line?: string; bulletins?: string[] };
   /** RFC 3339, the browser's clock. */
   verifiedAt: string;
   checks: Check[];
@@ -60,10 +62,12 @@ export interface Result {
   /** Evidence v2: the SHA-256 (hex) of the TLS SubjectPublicKeyInfo the report binds. */
   tlsKeySha256?: string;
   /**
-   * Added by verifyGateway (not part of the verifier's media type): the release, from one of the manifests it was
-   * given, whose recomputed launch digest the report carries.
+   * Added by verifyGateway (not part of the verifier's media type): the release, from one of the manifests or
+   * signed releases it was given, whose recomputed launch digest the report carries (undefined when none).
    */
-  release?: Release;
+  release?: Release | SignedRelease;
+  /** Added by verifyGateway: the release was verified against a SIMULATED Sigstore instance. */
+  simulatedSigstore?: boolean;
 }
 
 /**
@@ -89,25 +93,48 @@ export interface Release {
   manifestUrl?: string;
 }
 
-/** What a verification expects beyond the measurements and the nonce (all optional). */
+/**
+ * What verifyGateway expects beyond the measurements and the nonce (all optional). Its defaults are the element's
+ * (README, "Defaults"): VMPL 0, the TCB floor AMD's security bulletins require for the processor line, revocation
+ * checked; each is lifted only by the option named for it.
+ */
 export interface Expectation {
   /** UNSAFE: accept any launch measurement. For debugging only. */
   anyMeasurementUnsafe?: boolean;
-  /** The exact REPORT_DATA (hex), for evidence that does not use protocol v1's binding. */
+  /** The exact REPORT_DATA (hex), for evidence that does not use protocol v1's or v2's binding. */
   reportData?: string;
-  vmpl?: number;
-  minTcb?: { bl?: number; tee?: number; snp?: number; ucode?: number; fmc?: number };
-  minGuestSvn?: number;
-  policy?: { allowDebug?: boolean; allowMigrationAgent?: boolean; requireNoSmt?: boolean; minAbiMajor?: number; minAbiMinor?: number };
-  hostData?: string;
-  idKeyDigest?: string;
-  requireRevocationCheck?: boolean;
   /**
    * The SHA-256 (hex) of the SubjectPublicKeyInfo the gateway must serve TLS with, when the page knows it from
    * elsewhere (a page cannot see the TLS certificate of its own connection). The evidence must be protocol v2 and
    * bind exactly this key; otherwise the check tlsKey fails.
    */
   tlsSpkiSha256?: string;
+  /** The exact VMPL; default 0. "any" checks none. */
+  vmpl?: number | 'any';
+  /** A floor of the page's: raises the bulletins' floor, component by component. */
+  minTcb?: TCBFloor;
+  /** UNSAFE: accept firmware below the floor AMD's security bulletins require (minTcb, if set, is then the only floor). */
+  tcbBelowBulletinsUnsafe?: boolean;
+  minGuestSvn?: number;
+  policy?: { allowDebug?: boolean; allowMigrationAgent?: boolean; requireNoSmt?: boolean; minAbiMajor?: number; minAbiMinor?: number };
+  hostData?: string;
+  idKeyDigest?: string;
+  /** UNSAFE: accept a server whose certificates' revocation could not be checked (no CRL through kdsProxy). */
+  uncheckedRevocationUnsafe?: boolean;
+}
+
+/** What the wasm's cvmtrust.verify takes: exactly what is checked, no defaults. */
+export interface WasmExpectation extends Omit<Expectation, 'vmpl' | 'tcbBelowBulletinsUnsafe' | 'uncheckedRevocationUnsafe'> {
+  measurements?: string[];
+  nonce?: string;
+  /** The exact VMPL; absent checks none. */
+  vmpl?: number;
+  /** Raise minTcb to the bulletins' floor for the report's processor line. */
+  bulletinTcbFloor?: boolean;
+  /** Reject when revocation could not be checked. */
+  requireRevocationCheck?: boolean;
+  simulatedRoot?: string;
+  kdsProxy?: string;
 }
 
 export interface LoadOptions {
@@ -192,7 +219,7 @@ export interface Verifier {
    * A Result that verified with a nonce also has sealTo: the HPKE key bytes bound in REPORT_DATA and the
    * report's SHA-384 (verifyGateway takes it off and seals only to it).
    */
-  verify(evidence: string | object, expectation: Expectation & { measurements?: string[]; nonce?: string; simulatedRoot?: string; kdsProxy?: string }): Promise<Result & { sealTo?: { kem: string; kdf: string; aead: string; publicKey: Uint8Array; reportSha384: Uint8Array } }>;
+  verify(evidence: string | object, expectation: WasmExpectation): Promise<Result & { sealTo?: { kem: string; kdf: string; aead: string; publicKey: Uint8Array; reportSha384: Uint8Array } }>;
   /** Recomputes a release manifest's launch digest; rejects with an Error when it differs from the stated one. */
   measure(manifest: string | object): Promise<Release>;
   readonly version: number;
@@ -212,7 +239,14 @@ export interface ReleasePolicy {
   /** Glob for the git ref (* and ? do not cross '/'), e.g. refs/tags/v*. */
   refPattern?: string;
   workflow?: string;
+  /** The oldest a release may be signed, in seconds: default (and most) 90 days; more takes maxAgeUnsafe. */
   maxAgeSeconds?: number;
+  /** UNSAFE: a longer maxAgeSeconds than 90 days, or, without one, a release of any age. */
+  maxAgeUnsafe?: boolean;
+  /** The lowest release accepted, by version tag (v1.4.0). */
+  minTag?: string;
+  /** The lowest release accepted, by signing time, in seconds since 1970. */
+  minSignedAt?: number;
 }
 
 export interface SignedReleaseOptions {
@@ -246,6 +280,10 @@ export interface SignedRelease {
   /** True when it was verified against a SIMULATED Sigstore instance. */
   simulated: boolean;
   bundleUrl?: string;
+  /** The age limit it was held to, in seconds; null when it was lifted (maxAgeUnsafe). */
+  maxAgeSeconds: number | null;
+  /** The lowest release it was held to (a tag, or an RFC 3339 time), or null. */
+  minimum: string | null;
   /** The Sigstore verifier's Result (media type application/vnd.cvmtrust.sigstore-verification.v1+json). */
   result: object;
 }
@@ -311,12 +349,14 @@ export class CvmEnrolledEvent extends Event {
 }
 
 /**
- * <cvm-attest gateway="..." manifest="URL" manifests="URL,URL" measurements="name=hex,hex" trust-simulated-root="URL"
- *             kds-proxy="URL" vmpl="0" min-tcb="bl=3,tee=0,snp=14,ucode=209" min-guest-svn="N" require-revocation
- *             require-no-smt badge-only timeout="20">
+ * <cvm-attest gateway="..." release-repository="OWNER/NAME" kds-proxy="URL" [manifest="URL" manifests="URL,URL"
+ *             measurements="name=hex,hex"] [vmpl="0"] [min-tcb="bl=3,tee=0,snp=14,ucode=209"] [min-guest-svn="N"]
+ *             [require-no-smt] [badge-only] [timeout="20"] [release-max-age="30d"] [release-min="v1.4.0"]
+ *             [trust-simulated-root="URL"] [tcb-below-bulletins-unsafe] [unchecked-revocation-unsafe]
+ *             [release-max-age-unsafe="none"]>
  *
- * Parts: badge, badge-label, badge-toggle, warning, summary, summary-name, summary-outcome, message, details, facts,
- * failures, all-checks, checks-summary, checks, retry, camera, preview, capture, capture-note, receipt.
+ * Its shadow root is closed. Parts, for layout only (the verdict's words export none): camera, preview, capture,
+ * capture-note, retry.
  */
 export class CvmAttestElement extends HTMLElement {
   static define(tag?: string, registry?: CustomElementRegistry): typeof CvmAttestElement;
@@ -330,12 +370,14 @@ export class CvmAttestElement extends HTMLElement {
   kdsProxy: string;
   /** The exact VMPL required, 0 to 3; default 0. null (attribute "any") checks none, and the badge says so. */
   vmpl: number | null;
-  /** The lowest TCB accepted (reported, committed, current and launch); null for none, and the badge says so. */
+  /** A TCB floor of the page's, which raises the bulletins' (reported, committed, current and launch); null for none. */
   minTcb: TCBFloor | null;
+  /** UNSAFE: accept firmware below the floor AMD's security bulletins require; the badge then says the floor was not checked. */
+  tcbBelowBulletinsUnsafe: boolean;
   /** The lowest guest SVN accepted; 0 checks none. */
   minGuestSvn: number;
-  /** Reject when revocation could not be checked (no CRL through the KDS proxy). */
-  requireRevocation: boolean;
+  /** UNSAFE: accept a server whose revocation could not be checked (no CRL through the KDS proxy); the badge says so. */
+  uncheckedRevocationUnsafe: boolean;
   /** Reject a guest policy that allows SMT. */
   requireNoSmt: boolean;
   /** The badge only: the camera is never asked for and nothing is uploaded. */

@@ -13,6 +13,51 @@ const defaultWasmExecURL = new URL('./dist/wasm_exec.js', import.meta.url);
 const defaultHpkeURL = new URL('./dist/hpke.js', import.meta.url);
 
 /**
+ * The files this build of the verifier loads, where the build lays them out
+ * beside this module. An import map can send any of them elsewhere, through
+ * its "imports" or its "scopes": a rerouted hpke.js would see the capture
+ * before it is sealed, a rerouted wasm_exec.js or integrity.js would run
+ * another verifier. So where each resolves from here (import.meta.resolve,
+ * which applies the page's import map as an import from this module would)
+ * must be where the build put it, or the verifier refuses to load, to
+ * verify and to seal.
+ */
+const pinnedFiles = ['./release.js', './dist/integrity.js', './dist/wasm_exec.js', './dist/hpke.js', './dist/cvmtrust.wasm'];
+
+/**
+ * Of files (relative to meta.url), the names of those the page's import map
+ * sends elsewhere, or blocks.
+ */
+function reroutedFiles(meta, files) {
+  return files.filter((file) => {
+    try {
+      return meta.resolve(file) !== new URL(file, meta.url).href;
+    } catch {
+      return true;
+    }
+  }).map((file) => file.slice(file.lastIndexOf('/') + 1));
+}
+
+/**
+ * Throws, in words, when this browser cannot tell where files (relative to
+ * meta.url) resolve, or when the page's import map sends one elsewhere.
+ * Without import.meta.resolve (an engine older than Chromium 105, Firefox
+ * 106, Safari 16.4) the check cannot be made, and the verifier does not run.
+ */
+export function checkPinnedFiles(meta, files) {
+  if (typeof meta.resolve !== 'function') {
+    const err = new Error('This browser is too old to check where this page loads the verifier from (import.meta.resolve). Open the page in a current browser.');
+    err.code = 'old_browser';
+    throw err;
+  }
+  const moved = reroutedFiles(meta, files);
+  if (moved.length === 0) return;
+  const err = new Error(`This page is set up wrong: its import map sends the verifier’s own files (${moved.join(', ')}) to other addresses than this build of the verifier put them, so nothing the verifier checked could be trusted.`);
+  err.code = 'page_setup';
+  throw err;
+}
+
+/**
  * Results that verified with a fresh nonce, mapped to what the wasm bound:
  * { gateway, sealTo: { kem, kdf, aead, publicKey, reportSha384 } }. Only
  * these can be sealed to, and only to those key bytes.
@@ -21,13 +66,43 @@ const verifiedEvidence = new WeakMap();
 
 let loading;
 
+/** How deep options may nest: far more than any has, and a bound on a cyclic one. */
+const maxOptionDepth = 16;
+
+/**
+ * A copy of an argument as plain data: an object becomes a null-prototype
+ * object of its own enumerable properties, an array a new array of its own
+ * elements (a hole stays undefined), at every depth; anything else (strings,
+ * numbers, functions, a Uint8Array, a URL) stays as it is. What
+ * Object.prototype has (set by a library's bug, or a hostile script) then
+ * reads as absent, here and in the wasm, which reads own properties only
+ * too: Object.prototype.policy = { allowDebug: true } is no option. The
+ * dictionaries this module hands the platform (fetch's and Response's
+ * init) are made so too: the browser reads their members through the
+ * prototype chain.
+ */
+export function ownData(value, depth = 0) {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > maxOptionDepth) throw new TypeError('cvmtrust: an argument nests too deep');
+  if (Array.isArray(value)) {
+    const out = [];
+    for (let i = 0; i < value.length; i++) out.push(Object.hasOwn(value, i) ? ownData(value[i], depth + 1) : undefined);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out = Object.create(null);
+  for (const key of Object.keys(value)) out[key] = ownData(value[key], depth + 1);
+  return out;
+}
+
 /**
  * Loads and starts the wasm verifier once per page; later calls return the
  * same Promise. A failed load is not cached, so a retry can succeed.
  * @param {import('./index.js').LoadOptions} [options]
  */
 export function loadVerifier(options = {}) {
-  loading ??= startVerifier(options).catch((err) => {
+  loading ??= startVerifier(ownData(options)).catch((err) => {
     loading = undefined;
     throw err;
   });
@@ -35,6 +110,7 @@ export function loadVerifier(options = {}) {
 }
 
 async function startVerifier({ wasmURL = defaultWasmURL, wasmExecURL = defaultWasmExecURL, integrity = wasmIntegrity, stallTimeoutMs = defaultStallMs } = {}) {
+  checkPinnedFiles(import.meta, pinnedFiles);
   // Compile while Go's loader is fetched: the two do not depend on each other.
   const compiling = compile(wasmURL, integrity, stallTimeoutMs);
   // Go's loader, as the build makes it: a module exporting Go, which leaves
@@ -94,13 +170,13 @@ async function compile(wasmURL, integrity, stallMs) {
     return stalled;
   };
   try {
-    const res = await fetch(url, { signal: stall.signal }).catch((err) => { throw failed(err); });
+    const res = await fetch(url, ownData({ signal: stall.signal })).catch((err) => { throw failed(err); });
     if (!res.ok || !res.body) throw new Error(`cvmtrust: cannot load the verifier (${res.status} ${res.statusText} for ${res.url})`);
     const [toCompile, toHash] = res.body.tee();
     const bytes = readBytes(toHash, stall.renew);
     // Streaming whatever type the server sends: the bytes are checked below.
     const compiling = typeof WebAssembly.compileStreaming === 'function'
-      ? WebAssembly.compileStreaming(new Response(toCompile, { headers: { 'Content-Type': 'application/wasm' } }))
+      ? WebAssembly.compileStreaming(new Response(toCompile, ownData({ headers: { 'Content-Type': 'application/wasm' } })))
       : bytes.then((b) => WebAssembly.compile(b));
     compiling.catch(() => {}); // an integrity failure, or the stall, is the error to report
     const got = await bytes.catch((err) => { throw failed(err); });
@@ -157,7 +233,8 @@ const defaultTimeoutMs = 20000;
  * @param {import('./index.js').LoadOptions & { fetch?: typeof fetch }} [options]
  * @returns {Promise<import('./index.js').Release>}
  */
-export async function loadManifest(manifest, { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = {}) {
+export async function loadManifest(manifest, options = {}) {
+  const { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = ownData(options);
   const read = await readManifest(manifest, fetchFn, timeoutMs);
   return measureManifest(await loadVerifier(load), read);
 }
@@ -174,7 +251,8 @@ async function readManifest(manifest, fetchFn, timeoutMs) {
   }
   let claim;
   try {
-    claim = (typeof body === 'string' ? JSON.parse(body) : body)?.measurement;
+    body = ownData(typeof body === 'string' ? JSON.parse(body) : body);
+    claim = body?.measurement;
   } catch {
     // The wasm says what is wrong with it.
   }
@@ -198,6 +276,31 @@ async function measureManifest(ns, { body, url, claim }) {
 }
 
 /**
+ * The expectation verifyGateway gives the wasm: the caller's, with the
+ * defaults <cvm-attest> has too (web/README.md, "Defaults"). The exact VMPL
+ * is 0 unless given ('any' checks none); the TCB is held to the floor AMD's
+ * security bulletins require for the report's processor line, which minTcb
+ * can only raise, unless tcbBelowBulletinsUnsafe; revocation must be checked
+ * (AMD's CRL, through kdsProxy) unless uncheckedRevocationUnsafe. A default
+ * is lifted only by the option named for what it gives up: the wasm's own
+ * switches for them (bulletinTcbFloor, requireRevocationCheck) are refused
+ * here, so that none is turned off in passing.
+ */
+function gatewayExpectation(expectation) {
+  const { vmpl = 0, tcbBelowBulletinsUnsafe, uncheckedRevocationUnsafe, ...rest } = expectation;
+  for (const [key, instead] of [['bulletinTcbFloor', 'tcbBelowBulletinsUnsafe'], ['requireRevocationCheck', 'uncheckedRevocationUnsafe']]) {
+    if (Object.hasOwn(rest, key)) throw new TypeError(`verifyGateway: expectation.${key} is the default; to lift it, set ${instead}: true`);
+  }
+  // Any other vmpl than 'any' goes to the wasm, which takes 0 to 3 and refuses the rest.
+  return {
+    ...rest,
+    ...(vmpl === 'any' ? {} : { vmpl }),
+    bulletinTcbFloor: tcbBelowBulletinsUnsafe !== true,
+    requireRevocationCheck: uncheckedRevocationUnsafe !== true,
+  };
+}
+
+/**
  * Fetches evidence from a gateway with a fresh nonce and verifies it.
  * Resolves with the Result whether or not it verified (result.verified says
  * which); rejects only when verification could not take place (the gateway
@@ -208,13 +311,18 @@ async function measureManifest(ns, { body, url, claim }) {
  * @param {import('./index.js').VerifyGatewayOptions} options
  * @returns {Promise<import('./index.js').Result>}
  */
-export async function verifyGateway({ gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, timeoutMs = defaultTimeoutMs, fetch: fetchFn = globalThis.fetch, ...load } = {}) {
+export async function verifyGateway(options = {}) {
+  const { gateway, measurements, manifests, signedReleases, trustSimulatedRoot, kdsProxy, expectation = {}, timeoutMs = defaultTimeoutMs, fetch: fetchFn = globalThis.fetch, ...load } = ownData(options);
+  // Before anything is fetched: a page that reroutes the verifier's files
+  // (hpke.js, which seals, among them) gets no verdict to offer a capture on.
+  checkPinnedFiles(import.meta, pinnedFiles);
   if (!gateway) throw new TypeError('verifyGateway: gateway is required');
   if (measurements != null && !Array.isArray(measurements)) throw new TypeError('verifyGateway: measurements must be an array of hex strings');
   if (manifests != null && !Array.isArray(manifests)) throw new TypeError('verifyGateway: manifests must be an array of URLs or manifest objects');
   if (!measurements?.length && !manifests?.length && !signedReleases && !expectation.anyMeasurementUnsafe) {
     throw new TypeError('verifyGateway: measurements, manifests or signedReleases must give at least one launch measurement');
   }
+  const expected = gatewayExpectation(expectation);
   const base = gatewayBase(gateway);
   // Signed releases (release.js): their bundles are fetched with the
   // evidence while the wasm loads; one that cannot be fetched is reported
@@ -254,8 +362,8 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
     signedList = await releasing;
     if (incomplete) throw incomplete;
   }
-  const expect = (signed) => ({
-    ...expectation,
+  const expect = (signed) => ownData({
+    ...expected,
     measurements: [...(measurements ?? []), ...read.map((m) => m.claim).filter(Boolean), ...signed],
     nonce,
     ...(simulatedRoot ? { simulatedRoot } : {}),
@@ -279,14 +387,14 @@ export async function verifyGateway({ gateway, measurements, manifests, signedRe
   const { sealTo } = result;
   delete result.sealTo;
   const measured = result.report?.measurement?.toLowerCase();
+  // Own properties, set whether or not there is a release: a page reading
+  // them never gets what Object.prototype has instead.
   const release = releases.find((r) => r.measurement === measured);
-  if (release) result.release = release;
+  result.release = release;
   // A release signed through a simulated Sigstore instance proves nothing
   // about a real release: the whole Result says SIMULATED.
-  if (release?.simulated) {
-    result.simulated = true;
-    result.simulatedSigstore = true;
-  }
+  result.simulatedSigstore = release?.simulated === true;
+  if (result.simulatedSigstore) result.simulated = true;
   if (result.verified && sealTo) {
     verifiedEvidence.set(result, { gateway: base, sealTo: Object.freeze(sealTo) });
     // Sealing comes next; have its code ready by then.
@@ -303,7 +411,9 @@ const receiptLabel = 'cvmtrust-receipt-v1';
 let hpkeLoading;
 
 /** Loads dist/hpke.js once per page; a failed load is not cached. */
-function loadHpke({ hpkeURL = defaultHpkeURL } = {}) {
+function loadHpke(options = {}) {
+  checkPinnedFiles(import.meta, pinnedFiles);
+  const { hpkeURL = defaultHpkeURL } = ownData(options);
   hpkeLoading ??= import(String(hpkeURL)).catch((err) => {
     hpkeLoading = undefined;
     throw new Error('cvmtrust: cannot load the encryption module (dist/hpke.js).', { cause: err });
@@ -402,7 +512,9 @@ export async function sealFor(result, bytes, load = {}) {
  * @param {import('./index.js').Result} result
  * @param {import('./index.js').Capture} capture
  */
-export async function enroll(result, { image, contentType = 'image/jpeg', width, height }, { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = {}) {
+export async function enroll(result, capture, options = {}) {
+  const { image, contentType = 'image/jpeg', width, height } = ownData(capture);
+  const { fetch: fetchFn = globalThis.fetch, timeoutMs = defaultTimeoutMs, ...load } = ownData(options);
   const entry = verifiedEvidence.get(result);
   if (!entry) throw new TypeError('enroll: only a verified Result returned by verifyGateway can be enrolled with');
   const plaintext = new TextEncoder().encode(JSON.stringify({
@@ -423,7 +535,7 @@ export async function enroll(result, { image, contentType = 'image/jpeg', width,
   let body = null;
   try {
     try {
-      res = await fetchFn(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request), signal: deadline.signal });
+      res = await fetchFn(url, ownData({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request), signal: deadline.signal }));
     } catch (err) {
       if (deadline.expired()) throw timeoutError(url, 'to upload', timeoutMs, err);
       throw new Error(`Could not reach the server at ${url.origin} to upload.`, { cause: err });
@@ -493,6 +605,7 @@ export async function checkReceipt(key, receipt, reportSha384) {
     try { r = JSON.parse(r); } catch { throw refuse('it is not JSON'); }
   }
   if (r === null || typeof r !== 'object') throw refuse('it is not a receipt');
+  r = ownData(r);
   const { version, receipt_id: id, status, received_at: at } = r;
   if (version !== 1) throw refuse(`it is of version ${version}, not 1`);
   if (typeof id !== 'string' || typeof at !== 'string' || !receiptStatuses.includes(status)) throw refuse('a field is missing or of the wrong type');
@@ -611,7 +724,7 @@ export async function fetchText(fetchFn, url, what, { maxBytes, timeoutMs = defa
   try {
     let res;
     try {
-      res = await fetchFn(url, { cache: 'no-store', signal: deadline.signal });
+      res = await fetchFn(url, ownData({ cache: 'no-store', signal: deadline.signal }));
     } catch (err) {
       if (deadline.expired()) throw timeoutError(url, `with ${what}`, timeoutMs, err);
       throw new Error(`Could not reach ${url.origin} to fetch ${what}. Check your connection and try again.`, { cause: err });
@@ -632,7 +745,7 @@ export async function fetchText(fetchFn, url, what, { maxBytes, timeoutMs = defa
 // is said so before the verifier sees it.
 function checkEvidenceComplete(text) {
   let ev;
-  try { ev = JSON.parse(text); } catch { ev = null; }
+  try { ev = ownData(JSON.parse(text)); } catch { ev = null; }
   const missing = !ev || typeof ev !== 'object' ? 'is not JSON'
     : typeof ev.report !== 'string' || !ev.report ? 'has no attestation report'
       : typeof ev.hpke?.public_key !== 'string' || !ev.hpke.public_key ? 'has no encryption key (hpke.public_key)'

@@ -36,12 +36,12 @@ It also says whether the page came from the attested machine. For an
 https:// page it asks the gateway the element names for its attestation
 with a fresh nonce and verifies it as cvmtrust verify --gateway does,
 against --measurement (required for an https:// page; --simulated-root,
---kds, --vmpl and --min-tcb as for verify); the page passes only when the
-TLS key of the connection that served it is the key that report binds. A
-proxy in front of the machine, another server, evidence v1 (no TLS key) or
-a report that does not verify fail; so does plain http://, except on this
-machine's own address (localhost, 127.0.0.1, ::1: a development setup),
-where it is a note. --ca trusts another CA for every HTTPS fetch.
+--kds, --vmpl, --min-tcb and --bulletin-tcb-floor as for verify); the page
+passes only when the TLS key of the connection that served it is the key
+that report binds. A proxy in front of the machine, another server,
+evidence v1 (no TLS key) or a report that does not verify fail; so does
+plain http://, except on this machine's own address (localhost, 127.0.0.1,
+::1: a development setup), where it is a note. --ca trusts another CA for every HTTPS fetch.
 
 Exit status: 0 the page loads exactly this widget build, pinned, nothing
 fails, and (over https) it came from the attested machine; 1 something

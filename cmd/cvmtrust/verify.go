@@ -52,6 +52,7 @@ type attestationFlags struct {
 	measurements               hexList
 	anyMeasurement             bool
 	vmpl                       *int
+	bulletinFloor              bool
 	minTCB, simulatedRoot, kds string
 }
 
@@ -59,6 +60,7 @@ func (a *attestationFlags) register(fs *flag.FlagSet) {
 	fs.Var(&a.measurements, "measurement", "allowed launch measurement, 96 hex digits (repeatable, or comma-separated)")
 	fs.BoolVar(&a.anyMeasurement, "any-measurement-unsafe", false, "UNSAFE: accept any launch measurement (the guest may run any code)")
 	fs.StringVar(&a.minTCB, "min-tcb", "", "TCB floor, e.g. bl=3,tee=0,snp=8,ucode=115,fmc=0")
+	fs.BoolVar(&a.bulletinFloor, "bulletin-tcb-floor", false, "raise the TCB floor to what AMD's security bulletins require for the report's processor line, as the widget does by default")
 	fs.Func("vmpl", "expected VMPL `N` (0-3); default: any", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 3 {
@@ -95,6 +97,7 @@ func (a *attestationFlags) apply(exp *verifier.Expectation, opts *verifier.Optio
 	if exp.MinTCB, err = parseTCBFloor(a.minTCB); err != nil {
 		return err
 	}
+	exp.BulletinTCBFloor = a.bulletinFloor
 	if a.kds != "" {
 		client, err := kdsclient.New(a.kds, kdsclient.Options{})
 		if err != nil {
@@ -145,7 +148,7 @@ EVIDENCE is one of
 
 and the other flags apply to each:
   [--at TIME] [--report-data HEX] [--min-tcb bl=N,tee=N,snp=N,ucode=N,fmc=N]
-  [--vmpl N] [--kds URL] [--crl FILE] [--chain FILE] [--vcek FILE | --vlek FILE]
+  [--bulletin-tcb-floor] [--vmpl N] [--kds URL] [--crl FILE] [--chain FILE] [--vcek FILE | --vlek FILE]
   [--simulated-root FILE] [--json]
 
 With --evidence or --gateway, --vcek, --vlek and --chain replace the
@@ -548,6 +551,14 @@ func printResult(w io.Writer, res *verifier.Result) {
 		fmt.Fprintf(w, "  measurement  %s\n", res.Report.Measurement)
 		fmt.Fprintf(w, "  chip         %s\n", res.Report.ChipID)
 		fmt.Fprintf(w, "  reported TCB %s\n", formatTCB(res.Report.ReportedTCB))
+	}
+	if f := res.TCBFloor; f != nil {
+		fl := f.Floor
+		fmt.Fprintf(w, "  TCB floor    bl=%d tee=%d snp=%d ucode=%d fmc=%d", fl.Bootloader, fl.TEE, fl.SNP, fl.Microcode, fl.FMC)
+		if len(f.Bulletins) > 0 {
+			fmt.Fprintf(w, " (%s: %s)", f.Line, strings.Join(f.Bulletins, ", "))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "  revocation   %s\n", res.Revocation)
 	for _, c := range res.Checks {

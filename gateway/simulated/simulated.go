@@ -2,8 +2,9 @@
 // a gateway.ReportSource whose reports are laid out like a real Milan guest's
 // (report version 3, CPUID family/model, TCB, chip ID, policy 0x30000,
 // VMPL 0) and signed by a VCEK that chains to a fake AMD root generated at
-// start. Its evidence proves nothing about hardware; a verifier accepts it
-// only when explicitly told to trust the fake root.
+// start, and the revocation list of that root, as AMD's KDS would serve it.
+// Its evidence proves nothing about hardware; a verifier accepts it only when
+// explicitly told to trust the fake root.
 //
 // The fake certificates are built with go-sev-guest's test fakes (the same
 // shape as AMD's: RSA-PSS ARK and ASK, a P-384 VCEK carrying the KDS
@@ -22,11 +23,14 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha512"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"math/big"
+	"sync"
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/protocol"
@@ -41,8 +45,12 @@ import (
 const DefaultMeasurement = "329c8ce0972ae52343b64d34a434a86f245dfd74f5ed7aae15d22efc78fb9683632b9b50e4e1d7fa41179ef98a7ef198"
 
 // The simulated platform: an AMD EPYC Milan B0 (CPUID family 0x19, model
-// 0x01, stepping 1) at a TCB seen on Milan hosts in the field.
+// 0x01, stepping 1) at the TCB and firmware of a Milan host in the field
+// with AMD-SB-3019's microcode fix (testdata/snp-reports/teekit-gcp-milan-1),
+// so that it meets the floor AMD's security bulletins set for Milan
+// (verifier.BulletinFloors), as a page requires by default.
 const (
+	kdsProduct  = "Milan" // as AMD's KDS names the product in its paths
 	productName = "Milan-B0"
 	cpuFamily   = 0x19
 	cpuModel    = 0x01
@@ -52,11 +60,19 @@ const (
 	guestPolicy = 0x30000
 	// PLATFORM_INFO: SMT enabled, TSME enabled.
 	platformInfo = 0x3
-	// Firmware 1.55 build 21.
-	fwMajor, fwMinor, fwBuild = 1, 55, 21
+	// Firmware 1.55 build 35.
+	fwMajor, fwMinor, fwBuild = 1, 55, 35
 )
 
-var platformTCB = kds.TCBParts{BlSpl: 3, TeeSpl: 0, SnpSpl: 8, UcodeSpl: 115}
+// DefaultTCB is the simulated platform's TCB unless Options.TCB says
+// otherwise: bootloader 4, TEE 0, SNP firmware 27, microcode 0xDE (patch
+// 0x0A0011DE).
+var DefaultTCB = kds.TCBParts{BlSpl: 4, TeeSpl: 0, SnpSpl: 27, UcodeSpl: 0xDE}
+
+// crlLife is how long a revocation list the source signs stays current. A
+// new one is signed once half of it has passed, so that a gateway running
+// for weeks never serves a stale one.
+const crlLife = 24 * time.Hour
 
 // Options configures a Source.
 type Options struct {
@@ -65,6 +81,10 @@ type Options struct {
 	Measurement []byte
 	// HostData is the 32-byte HOST_DATA to report. Nil: zeros.
 	HostData []byte
+	// TCB is the platform's TCB (reported, committed, current and launch,
+	// and the VCEK's). Nil: DefaultTCB. Tests set an older one to show a
+	// verifier refusing firmware below a floor.
+	TCB *kds.TCBParts
 	// Now is the clock for the certificates' validity. Nil: time.Now.
 	Now func() time.Time
 }
@@ -75,6 +95,14 @@ type Source struct {
 	vcekKey  *ecdsa.PrivateKey
 	vcek     []byte // DER
 	ask, ark []byte // PEM
+	now      func() time.Time
+
+	arkCert *x509.Certificate
+	arkKey  *rsa.PrivateKey
+	crlMu   sync.Mutex
+	crl     []byte    // DER, the last one signed
+	crlNum  int64     // its CRL number
+	crlNext time.Time // when to sign the next
 }
 
 // New generates a fake AMD chain (fresh RSA-4096 ARK and ASK, P-384 VCEK)
@@ -100,6 +128,10 @@ func New(opts Options) (*Source, error) {
 		return nil, fmt.Errorf("simulated: host data must be %d bytes, got %d", abi.HostDataSize, len(hostData))
 	}
 
+	platformTCB := DefaultTCB
+	if opts.TCB != nil {
+		platformTCB = *opts.TCB
+	}
 	var chipID [abi.ChipIDSize]byte
 	rand.Read(chipID[:])
 	tcb, err := kds.ComposeTCBParts(platformTCB)
@@ -131,7 +163,7 @@ func New(opts Options) (*Source, error) {
 		VcekCreationTime: created,
 		// A VCEK names the chip and the TCB it was issued for; a verifier
 		// compares both with the report.
-		VcekCustom: sevtest.CertOverride{Extensions: vcekExtensions(chipID)},
+		VcekCustom: sevtest.CertOverride{Extensions: vcekExtensions(platformTCB, chipID)},
 	}
 	signer, err := b.TestOnlyCertChain()
 	if err != nil {
@@ -162,20 +194,28 @@ func New(opts Options) (*Source, error) {
 		return nil, fmt.Errorf("simulated: report layout: %w", err)
 	}
 
-	return &Source{
+	s := &Source{
 		template: r,
 		vcekKey:  vcek,
 		vcek:     signer.Vcek.Raw,
 		ask:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signer.Ask.Raw}),
 		ark:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signer.Ark.Raw}),
-	}, nil
+		now:      now,
+		arkCert:  signer.Ark,
+		arkKey:   ark,
+	}
+	// Signed once now, so that a source that cannot sign its CRL fails here.
+	if _, err := s.CRL(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// vcekExtensions are the KDS extensions of a VCEK for chipID at the
-// platform TCB. AMD's KDS puts the 64 hwID bytes directly in the extension
-// value, without the OCTET STRING header the fakes add; so does this.
-func vcekExtensions(chipID [abi.ChipIDSize]byte) []pkix.Extension {
-	exts := sevtest.CustomExtensions(platformTCB, chipID[:], "", productName)
+// vcekExtensions are the KDS extensions of a VCEK for chipID at tcb.
+// AMD's KDS puts the 64 hwID bytes directly in the extension value, without
+// the OCTET STRING header the fakes add; so does this.
+func vcekExtensions(tcb kds.TCBParts, chipID [abi.ChipIDSize]byte) []pkix.Extension {
+	exts := sevtest.CustomExtensions(tcb, chipID[:], "", productName)
 	for i := range exts {
 		if exts[i].Id.Equal(kds.OidHwid) {
 			exts[i].Value = chipID[:]
@@ -209,6 +249,42 @@ func (s *Source) Chain() []byte { return append(append([]byte(nil), s.ask...), s
 
 // VCEK returns the fake VCEK certificate, DER.
 func (s *Source) VCEK() []byte { return append([]byte(nil), s.vcek...) }
+
+// CRL returns the fake ARK's certificate revocation list, DER, as AMD's
+// KDS serves a product's at /vcek/v1/Milan/crl: issued and signed by the
+// ARK (RSA-PSS with SHA-384), current, revoking nothing.
+func (s *Source) CRL() ([]byte, error) {
+	s.crlMu.Lock()
+	defer s.crlMu.Unlock()
+	now := s.now()
+	if s.crl != nil && now.Before(s.crlNext) {
+		return append([]byte(nil), s.crl...), nil
+	}
+	s.crlNum++
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		SignatureAlgorithm: x509.SHA384WithRSAPSS,
+		Number:             big.NewInt(s.crlNum),
+		ThisUpdate:         now.Add(-time.Hour),
+		NextUpdate:         now.Add(crlLife),
+	}, s.arkCert, s.arkKey)
+	if err != nil {
+		return nil, fmt.Errorf("simulated: signing the CRL: %w", err)
+	}
+	s.crl, s.crlNext = crl, now.Add(crlLife/2)
+	return append([]byte(nil), crl...), nil
+}
+
+// SimulatedKDS returns what AMD's KDS would serve at path (such as
+// "/vcek/v1/Milan/crl") for the fake chain: the CRL, the only document a
+// verifier needs beside the certificates the evidence carries. ok is false
+// for any other path.
+func (s *Source) SimulatedKDS(path string) (doc []byte, ok bool, err error) {
+	if path != "/vcek/v1/"+kdsProduct+"/crl" {
+		return nil, false, nil
+	}
+	doc, err = s.CRL()
+	return doc, true, err
+}
 
 // Measurement returns the launch digest the source reports.
 func (s *Source) Measurement() []byte { return append([]byte(nil), s.template[0x90:0xC0]...) }

@@ -6,10 +6,12 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/verifier"
 	"github.com/google/go-sev-guest/abi"
 	"github.com/google/go-sev-guest/kds"
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
@@ -177,5 +179,122 @@ func TestOptions(t *testing.T) {
 	}
 	if err := oracle(t, report, certs.VCEK, sharedSource(t).Chain(), make([]byte, 64), m); err == nil {
 		t.Error("a report verifies under another simulated root")
+	}
+}
+
+// kdsOf serves what src's simulated KDS serves, as verifier.Fetcher.
+type kdsOf struct{ src *Source }
+
+func (k kdsOf) Fetch(_ context.Context, path string) ([]byte, error) {
+	doc, ok, err := k.src.SimulatedKDS(path)
+	if err == nil && !ok {
+		err = errors.New("not found: " + path)
+	}
+	return doc, err
+}
+
+// verifyWithDefaults verifies a report of src as a page does by default
+// (the bulletins' TCB floor, revocation required), trusting src's root and
+// fetching the CRL from kds.
+func verifyWithDefaults(t *testing.T, src *Source, kds verifier.Fetcher) (*verifier.Result, error) {
+	t.Helper()
+	roots, err := verifier.AMDRoots().WithSimulated(src.SimulatedARK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verifier.New(verifier.Options{Roots: roots, Fetcher: kds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, certs, err := src.GetReport(context.Background(), [64]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vmpl := 0
+	return v.Verify(context.Background(), verifier.Evidence{Report: report, VCEK: certs.VCEK, Chain: []byte(certs.Chain)},
+		verifier.Expectation{Measurements: [][]byte{src.Measurement()}, VMPL: &vmpl, BulletinTCBFloor: true, RequireRevocationCheck: true})
+}
+
+// TestMeetsThePageDefaults: a simulated report verifies under the defaults a
+// page has (the bulletins' TCB floor for Milan, revocation checked against
+// the simulated KDS's CRL); an older platform, and another root's CRL, fail.
+func TestMeetsThePageDefaults(t *testing.T) {
+	src := sharedSource(t)
+	other, err := New(Options{TCB: &kds.TCBParts{BlSpl: 3, SnpSpl: 8, UcodeSpl: 115}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Negative cases first.
+	_, err = verifyWithDefaults(t, other, kdsOf{other})
+	if rej, ok := errors.AsType[*verifier.RejectedError](err); !ok || !errors.Is(err, verifier.ErrTCBTooLow) {
+		t.Errorf("a platform at microcode 115 passes the bulletins' floor: %v", err)
+	} else if f := rej.Result.TCBFloor; f == nil || f.Floor.Microcode != 0xDB || rej.Result.Revocation != "checked" {
+		t.Errorf("floor %+v, revocation %q; want microcode 0xDB from the bulletins, revocation checked", f, rej.Result.Revocation)
+	}
+	if _, err := verifyWithDefaults(t, src, kdsOf{other}); !errors.Is(err, verifier.ErrBadCRL) {
+		t.Errorf("another simulated root's CRL is accepted: %v", err)
+	}
+	if _, err := verifyWithDefaults(t, src, nil); !errors.Is(err, verifier.ErrRevocationUnchecked) {
+		t.Errorf("no CRL at all passes the revocation check: %v", err)
+	}
+
+	res, err := verifyWithDefaults(t, src, kdsOf{src})
+	if err != nil {
+		t.Fatalf("a simulated report fails a page's defaults: %v", err)
+	}
+	if res.Revocation != "checked" || res.TCBFloor == nil || res.TCBFloor.Line != string(verifier.LineMilan) {
+		t.Errorf("revocation %q, floor %+v; want checked, Milan's", res.Revocation, res.TCBFloor)
+	}
+}
+
+// TestSimulatedKDS: the CRL is the fake ARK's (issuer, RSA-PSS signature),
+// current, revokes nothing, and is signed anew once half its life has
+// passed; no other path is served.
+func TestSimulatedKDS(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	src, err := New(Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/vcek/v1/Genoa/crl", "/vcek/v1/Milan/cert_chain", "/vcek/v1/Milan/crl/", "vcek/v1/Milan/crl", ""} {
+		if doc, ok, err := src.SimulatedKDS(p); ok || doc != nil || err != nil {
+			t.Errorf("SimulatedKDS(%q) = %d bytes, %v, %v; want nothing", p, len(doc), ok, err)
+		}
+	}
+	read := func() *x509.RevocationList {
+		t.Helper()
+		doc, ok, err := src.SimulatedKDS("/vcek/v1/Milan/crl")
+		if !ok || err != nil {
+			t.Fatalf("no CRL: %v, %v", ok, err)
+		}
+		crl, err := x509.ParseRevocationList(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return crl
+	}
+	ark, _ := pem.Decode(src.SimulatedARK())
+	arkCert, err := x509.ParseCertificate(ark.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := read()
+	if err := first.CheckSignatureFrom(arkCert); err != nil {
+		t.Errorf("the CRL is not signed by the ARK: %v", err)
+	}
+	if first.SignatureAlgorithm != x509.SHA384WithRSAPSS || len(first.RevokedCertificateEntries) != 0 ||
+		now.Before(first.ThisUpdate) || !now.Before(first.NextUpdate) {
+		t.Errorf("CRL %v, %d revoked, %v .. %v; want RSA-PSS SHA-384, none revoked, current at %v",
+			first.SignatureAlgorithm, len(first.RevokedCertificateEntries), first.ThisUpdate, first.NextUpdate, now)
+	}
+	now = now.Add(crlLife/2 - time.Minute)
+	if again := read(); !bytes.Equal(again.Raw, first.Raw) {
+		t.Error("the CRL was signed again before half its life")
+	}
+	now = now.Add(2 * time.Minute)
+	renewed := read()
+	if renewed.Number.Cmp(first.Number) <= 0 || !renewed.NextUpdate.After(first.NextUpdate) || now.Before(renewed.ThisUpdate) {
+		t.Errorf("after half its life: CRL number %v (was %v), next update %v (was %v)", renewed.Number, first.Number, renewed.NextUpdate, first.NextUpdate)
 	}
 }

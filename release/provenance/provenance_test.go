@@ -11,6 +11,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cvmtrust/cvmtrust/measure"
 	"github.com/cvmtrust/cvmtrust/release"
@@ -148,6 +149,20 @@ func TestRejectionReasons(t *testing.T) {
 		t.Errorf("another commit: %v, want ErrCommitMismatch", err)
 	}
 
+	// Signed from another tag than the release's name, or from a branch:
+	// the name a page would show is not the one the signer vouched for.
+	wide := releasePolicy
+	wide.RefPattern = "refs/*/*"
+	for _, ref := range []string{"refs/tags/" + m.Release + "-renamed", "refs/heads/" + m.Release} {
+		b, err = in.SignStatement(simulated.GitHubActions(simulated.ReleaseRepository, simulated.ReleaseWorkflow, ref, id.Workflow.SHA), st, simulated.BundleOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, res, err := Verify(ctx, v, b, wide); !errors.Is(err, ErrReleaseName) || res == nil || !res.Verified {
+			t.Errorf("release %q signed from %s: %v, want ErrReleaseName after a verified bundle", m.Release, ref, err)
+		}
+	}
+
 	// Another identity: rejected by the Sigstore verifier, with its Result.
 	b, err = in.SignStatement(simulated.GitHubActions("someone/else", simulated.ReleaseWorkflow, "refs/tags/v1", id.Workflow.SHA), st, simulated.BundleOptions{})
 	if err != nil {
@@ -168,5 +183,53 @@ func TestRejectionReasons(t *testing.T) {
 	// Not JSON at all.
 	if _, _, err := Verify(ctx, v, []byte("{"), releasePolicy); !errors.Is(err, sigstore.ErrMalformedBundle) {
 		t.Errorf("broken JSON: %v, want ErrMalformedBundle", err)
+	}
+}
+
+// TestMinimum: a release below the lowest one accepted, by version tag or
+// by signing time, is refused; one at or above it passes; a minimum that is
+// not a version, or a release whose tag is not one, cannot pass a tag
+// minimum.
+func TestMinimum(t *testing.T) {
+	in, v := instance(t)
+	signed := func(name string, at time.Time) *Release {
+		t.Helper()
+		m := demoManifest(t)
+		m.Release = name
+		b, err := in.SignRelease(m, simulated.BundleOptions{SignedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := releasePolicy
+		p.MaxAge = 0
+		rel, _, err := Verify(context.Background(), v, b, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rel
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	v140 := signed("v1.4.0", now.Add(-30*24*time.Hour))
+	for _, c := range []struct {
+		min  Minimum
+		want error
+	}{
+		{Minimum{}, nil},
+		{Minimum{Tag: "v1.4.0"}, nil},
+		{Minimum{Tag: "v1.3.9"}, nil},
+		{Minimum{Tag: "v1.4.0-rc.1"}, ErrBadMinimum}, // a minimum is a release
+		{Minimum{Tag: "v1.4.1"}, ErrBelowMinimum},
+		{Minimum{Tag: "v1.10.0"}, ErrBelowMinimum},
+		{Minimum{Tag: "1.4"}, ErrBadMinimum},
+		{Minimum{SignedAt: now.Add(-60 * 24 * time.Hour)}, nil},
+		{Minimum{SignedAt: now.Add(-24 * time.Hour)}, ErrBelowMinimum},
+		{Minimum{Tag: "v1.0.0", SignedAt: now.Add(-24 * time.Hour)}, ErrBelowMinimum},
+	} {
+		if err := c.min.Check(v140); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("v1.4.0 signed 30 days ago against %+v: %v, want %v", c.min, err, c.want)
+		}
+	}
+	if err := (Minimum{Tag: "v1.0.0"}).Check(signed("nightly", now)); !errors.Is(err, ErrBelowMinimum) {
+		t.Errorf("a release not named as a version against a version minimum: %v, want ErrBelowMinimum", err)
 	}
 }

@@ -100,8 +100,11 @@ func newRekorV1(host string, treeID int64) (*transparencyLog, error) {
 // newRekorV2 is a Rekor v2 log: Ed25519, checkpoints in C2SP signed-note
 // format with origin the log's host; the key hash, and log ID, is
 // SHA-256(origin || "\n" || 0x01 || public key) as signed notes define it.
+// Its public key always begins with a 0x00 byte: WebKitGTK refuses such an
+// Ed25519 key in SubjectPublicKeyInfo form (1 key in 256), and every run of
+// the tests must meet one rather than one run in 256.
 func newRekorV2(host string) (*transparencyLog, error) {
-	_, key, err := ed25519.GenerateKey(rand.Reader)
+	key, err := ed25519KeyWithLeadingZero()
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +116,25 @@ func newRekorV2(host string) (*transparencyLog, error) {
 	l := &transparencyLog{origin: host, keyName: host, ed25519: key, logID: id}
 	copy(l.keyHint[:], id[:4])
 	return l, nil
+}
+
+// maxKeyDraws bounds the search for a key whose first byte is 0x00: one
+// key in 256 has it, so 4096 draws miss with a probability of about 1e-7.
+const maxKeyDraws = 4096
+
+// ed25519KeyWithLeadingZero draws Ed25519 keys until one's public key
+// begins with 0x00.
+func ed25519KeyWithLeadingZero() (ed25519.PrivateKey, error) {
+	for range maxKeyDraws {
+		pub, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if pub[0] == 0 {
+			return key, nil
+		}
+	}
+	return nil, fmt.Errorf("simulated: no Ed25519 key with a leading zero byte in %d draws", maxKeyDraws)
 }
 
 // seed appends n unrelated entries, so that entries the tests sign are not

@@ -83,3 +83,48 @@ func TestSETPayloadIsCanonical(t *testing.T) {
 		t.Fatalf("SET payload\n got %s\nwant %s", got, want)
 	}
 }
+
+// Every instance's Rekor v2 key begins with a 0x00 byte, in the trusted root
+// a page is given: the key WebKitGTK refuses as SubjectPublicKeyInfo, met on
+// every run instead of one run in 256.
+func TestRekorV2KeyBeginsWithZero(t *testing.T) {
+	for i := range 3 {
+		in, err := New(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := in.TrustedRootJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var root struct {
+			Tlogs []struct {
+				BaseURL   string `json:"baseUrl"`
+				PublicKey struct {
+					RawBytes   string `json:"rawBytes"`
+					KeyDetails string `json:"keyDetails"`
+				} `json:"publicKey"`
+			} `json:"tlogs"`
+		}
+		if err := json.Unmarshal(raw, &root); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, l := range root.Tlogs {
+			if l.PublicKey.KeyDetails != "PKIX_ED25519" {
+				continue
+			}
+			found = true
+			spki, err := base64.StdEncoding.DecodeString(l.PublicKey.RawBytes)
+			if err != nil || len(spki) != 44 {
+				t.Fatalf("instance %d: Rekor v2 key %q is not a 44-byte Ed25519 SubjectPublicKeyInfo", i, l.PublicKey.RawBytes)
+			}
+			if spki[12] != 0 {
+				t.Errorf("instance %d: Rekor v2 public key begins with %#02x, want 0x00", i, spki[12])
+			}
+		}
+		if !found {
+			t.Fatalf("instance %d: no Ed25519 log in the trusted root", i)
+		}
+	}
+}

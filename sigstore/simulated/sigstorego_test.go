@@ -425,8 +425,8 @@ func demoManifest(t testing.TB) *measure.Manifest {
 
 // judgeRelease is what a page does with a release bundle, with sigstore-go
 // doing the Sigstore part: verify for the release policy, take the manifest
-// from the verified statement, check the age. It returns the manifest's
-// measurement.
+// from the verified statement, check that its name is the tag it was signed
+// from, check the age. It returns the manifest's measurement.
 func judgeRelease(t *testing.T, o *oracle, bundleJSON []byte, now time.Time) (string, error) {
 	t.Helper()
 	san, err := verify.NewSANMatcher("", ReleaseSANRegexp)
@@ -468,6 +468,10 @@ func judgeRelease(t *testing.T, o *oracle, bundleJSON []byte, now time.Time) (st
 	m, err := release.ManifestFromStatement(payload)
 	if err != nil {
 		return "", err
+	}
+	// The release's name is the tag the certificate says it was built from.
+	if ref := res.Signature.Certificate.SourceRepositoryRef; ref != "refs/tags/"+m.Release {
+		return "", fmt.Errorf("release %q signed from %q", m.Release, ref)
 	}
 	if len(res.VerifiedTimestamps) == 0 {
 		return "", fmt.Errorf("no verified time")

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { recordShadowRoots } from './testsite.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -35,6 +36,8 @@ export async function launchBrowser({ videoFile } = {}) {
     args: args.filter((a) => !a.startsWith('--user-data-dir') && a !== '--headless'),
     viewport: { width: 800, height: 900 },
   });
+  // The element's shadow root is closed: every page records roots as they are attached (window.__test.root).
+  await context.addInitScript(recordShadowRoots);
   return {
     context,
     async close() {
@@ -128,13 +131,16 @@ export async function settledState(page, selector = 'cvm-attest', timeout = 2000
 
 /**
  * Starts test/widgetgateway: the simulated gateway plus the fake camera's
- * picture (written to a Y4M file) and GET /test/templates.
+ * picture (written to a Y4M file) and GET /test/templates. It runs the
+ * release releaseManifest describes (default: the demo's), on a platform
+ * whose firmware meets the bulletins' floor unless oldFirmware.
  */
-export async function startWidgetGateway() {
+export async function startWidgetGateway({ releaseManifest, oldFirmware = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvmtrust-camera-'));
   const y4m = path.join(dir, 'camera.y4m');
   const bin = goBinary('./test/widgetgateway');
-  const server = await startServer(bin, ['--listen', '127.0.0.1:0', '--static', path.join(repoRoot, 'web'), '--camera-y4m', y4m]);
+  const server = await startServer(bin, ['--listen', '127.0.0.1:0', '--static', path.join(repoRoot, 'web'), '--camera-y4m', y4m,
+    ...(releaseManifest ? ['--release-manifest', releaseManifest] : []), ...(oldFirmware ? ['--old-firmware'] : [])]);
   return {
     ...server,
     y4m,
@@ -225,7 +231,12 @@ export function withoutClock(result) {
 // page offers only what all three can do: goto, evaluate (async functions
 // too), waitFor, press (keyboard), screenshot, close. Anything a test needs
 // to change on the wire goes through a test site (test/lib/testsite.mjs),
-// not through browser-specific request interception.
+// not through browser-specific request interception. The element's shadow
+// root is closed: Chromium and Firefox pages record shadow roots as they are
+// attached (window.__test.root), as launchBrowser's do; WebKitGTK's
+// WebDriver has no script to run before a page's own, so there a page reads
+// the element only when it comes through a test site, whose instrument
+// script records them.
 
 /** Engines named in CVMTRUST_BROWSERS; all three when unset. */
 export function selectedEngines() {
@@ -274,6 +285,7 @@ export async function launchEngine(name, { videoFile, chromiumArgs = [] } = {}) 
     name,
     async newPage({ width = 800, height = 900 } = {}) {
       const page = await browser.newPage();
+      await page.evaluateOnNewDocument(recordShadowRoots);
       await page.setViewport({ width, height });
       const errors = [];
       page.on('pageerror', (e) => errors.push(e));
@@ -405,7 +417,7 @@ async function launchWebKit() {
 export function readWidget(page, selector = 'cvm-attest') {
   return page.evaluate((sel) => {
     const el = document.querySelector(sel);
-    const q = (p) => el.shadowRoot.querySelector(`[part~="${p}"]`);
+    const q = (p) => window.__test.root(el).querySelector(`.${p}`);
     return {
       state: el.getAttribute('state'),
       label: q('badge-label').textContent,
@@ -413,7 +425,7 @@ export function readWidget(page, selector = 'cvm-attest') {
       expanded: q('badge').getAttribute('aria-expanded'),
       message: q('message').textContent,
       warning: q('warning').hidden ? null : q('warning').textContent,
-      summary: Object.fromEntries([...el.shadowRoot.querySelectorAll('[part~="summary"] li')].map((li) => [li.dataset.topic, li.querySelector('[part~="summary-outcome"]').dataset.outcome])),
+      summary: Object.fromEntries([...window.__test.root(el).querySelectorAll('.summary li')].map((li) => [li.dataset.topic, li.querySelector('.summary-outcome').dataset.outcome])),
       summaryText: q('summary').hidden ? '' : q('summary').textContent,
       cameraHidden: q('camera').hidden,
       capture: { text: q('capture').textContent, disabled: q('capture').disabled, note: q('capture-note').textContent },
@@ -423,11 +435,12 @@ export function readWidget(page, selector = 'cvm-attest') {
       facts: q('facts').textContent,
       receipt: q('receipt').textContent,
       failed: el.result ? el.result.checks.filter((c) => c.outcome === 'fail').map((c) => c.name) : null,
-      events: window.__test ? window.__test.events.map((e) => e.type) : null,
+      // null unless the test site's instrument script records them (a page recording shadow roots only has no events).
+      events: window.__test?.events?.map((e) => e.type) ?? null,
       // null unless the test site's instrument script counts them (a 0 from an unhooked page means nothing).
       cameraRequests: window.__test?.cameraHooked ? window.__test.cameraRequests : null,
-      csp: window.__test ? window.__test.csp : null,
-      errors: window.__test ? window.__test.errors : null,
+      csp: window.__test?.csp ?? null,
+      errors: window.__test?.errors ?? null,
     };
   }, selector);
 }
@@ -442,5 +455,5 @@ export function settled(page, selector = 'cvm-attest', timeout = 30000) {
 
 /** Clicks a part of the element's shadow root (a script click: no pointer needed). */
 export function clickPart(page, part, selector = 'cvm-attest') {
-  return page.evaluate(([sel, p]) => { document.querySelector(sel).shadowRoot.querySelector(`[part~="${p}"]`).click(); }, [selector, part]);
+  return page.evaluate(([sel, p]) => { window.__test.root(document.querySelector(sel)).querySelector(`.${p}`).click(); }, [selector, part]);
 }

@@ -17,7 +17,25 @@ import { fileURLToPath } from 'node:url';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-const instrument = ({ picture, cameraError, countSenderContexts }) => `'use strict';
+/**
+ * Records each shadow root as it is attached, as window.__test.root(el): the
+ * element's root is closed, and the tests read it. A script that runs before
+ * the widget can do this (web/README.md says so); nothing that runs after it
+ * can.
+ */
+export const recordShadowRoots = `(() => {
+  const t = window.__test = window.__test || {};
+  const roots = new WeakMap();
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attachShadow.call(this, init);
+    roots.set(this, root);
+    return root;
+  };
+  t.root = (el) => roots.get(el) ?? null;
+})();`;
+
+const instrument = ({ picture, cameraError, countSenderContexts, firstScript }) => `'use strict';
 (() => {
   const t = window.__test = { events: [], cameraRequests: 0, csp: [], errors: [] };
   const picture = ${JSON.stringify(picture)};
@@ -89,6 +107,8 @@ const instrument = ({ picture, cameraError, countSenderContexts }) => `'use stri
     return out;
   }
 })();
+${recordShadowRoots}
+${firstScript ?? ''}
 `;
 
 /** The first frame's luma plane of a Y4M file: { width, height, gray (base64) }. */
@@ -132,6 +152,8 @@ export async function startTestSite(upstream) {
     cameraError: null,
     /** When set, window.__test.senderContexts counts the HPKE sender contexts the page sets up. */
     countSenderContexts: false,
+    /** Script that runs in every HTML page after the instrument's own, before any of the page's (a hostile page's first script). */
+    firstScript: null,
     route(pathname, handler) { routes.set(pathname, handler); },
     /** Answers pathname with fn(the gateway's JSON answer), re-serialized. */
     mutateJSON(pathname, fn) {
@@ -148,6 +170,7 @@ export async function startTestSite(upstream) {
       site.csp = null;
       site.cameraError = null;
       site.countSenderContexts = false;
+      site.firstScript = null;
     },
   };
   const sockets = new Set();
@@ -167,7 +190,7 @@ export async function startTestSite(upstream) {
     }
     if (u.pathname === '/__test/instrument.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
-      return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError, countSenderContexts: site.countSenderContexts }));
+      return res.end(instrument({ picture: site.cameraPicture, cameraError: site.cameraError, countSenderContexts: site.countSenderContexts, firstScript: site.firstScript }));
     }
     const forward = async () => {
       if (!upstream) return serveWeb(u.pathname);

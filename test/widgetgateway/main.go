@@ -7,7 +7,8 @@
 //     beside the template of that picture, so the test can check that what
 //     the gateway stored came from the camera and nothing else.
 //
-// Usage: widgetgateway --static web --camera-y4m FILE [--listen 127.0.0.1:0]
+// Usage: widgetgateway --static web --camera-y4m FILE [--listen 127.0.0.1:0] [--release-manifest FILE]
+// [--tls-key-sha256 HEX] [--old-firmware]
 // It prints "open URL" on stdout once it listens.
 //
 // The reference matcher runs in the matcher sandbox, as cvmtrust gateway
@@ -21,6 +22,7 @@ import (
 	"encoding/hex"
 	"github.com/cvmtrust/cvmtrust/measure"
 	sigsim "github.com/cvmtrust/cvmtrust/sigstore/simulated"
+	"github.com/google/go-sev-guest/kds"
 
 	"bytes"
 	"context"
@@ -163,8 +165,9 @@ func main() {
 	static := flag.String("static", "web", "directory served at /")
 	y4m := flag.String("camera-y4m", "", "write the fake camera's picture to this Y4M file")
 	releaseManifest := flag.String("release-manifest", "measure/testdata/demo-release.json",
-		"sign this release manifest with a SIMULATED Sigstore instance and serve it as cvmtrust gateway --sim-release-manifest does")
+		"run this release (report its measurement), and sign its manifest with a SIMULATED Sigstore instance and serve it as cvmtrust gateway --sim-release-manifest does")
 	tlsKey := flag.String("tls-key-sha256", "", "serve evidence protocol v2 binding this TLS key hash (64 hex digits); the test serves plain HTTP, as a page cannot see the TLS key anyway")
+	oldFirmware := flag.Bool("old-firmware", false, "simulate a Milan platform on firmware from before AMD-SB-3019's fix (bl=3 snp=8 ucode=115), below the bulletins' floor")
 	flag.Parse()
 	var tlsKeyHash []byte
 	if *tlsKey != "" {
@@ -189,7 +192,16 @@ func main() {
 		fatal(err)
 	}
 
-	src, err := simulated.New(simulated.Options{})
+	m, err := readManifest(*releaseManifest)
+	if err != nil {
+		fatal(err)
+	}
+	// The gateway runs the release it serves: its reports carry that release's measurement.
+	opts := simulated.Options{Measurement: m.Measurement[:]}
+	if *oldFirmware {
+		opts.TCB = &kds.TCBParts{BlSpl: 3, SnpSpl: 8, UcodeSpl: 115}
+	}
+	src, err := simulated.New(opts)
 	if err != nil {
 		fatal(err)
 	}
@@ -204,7 +216,7 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", g)
-	if err := serveSignedRelease(mux, *releaseManifest); err != nil {
+	if err := serveSignedRelease(mux, m); err != nil {
 		fatal(err)
 	}
 	mux.HandleFunc("GET /test/templates", func(w http.ResponseWriter, r *http.Request) {
@@ -240,18 +252,18 @@ func fatal(err error) {
 	os.Exit(2)
 }
 
-// serveSignedRelease signs the release manifest at path with a simulated
-// Sigstore instance and serves the bundle and the instance's trusted root
-// where the demo page looks for them (see cmd/cvmtrust/gateway_release.go).
-func serveSignedRelease(mux *http.ServeMux, path string) error {
+func readManifest(path string) (*measure.Manifest, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m, err := measure.ParseManifest(raw)
-	if err != nil {
-		return err
-	}
+	return measure.ParseManifest(raw)
+}
+
+// serveSignedRelease signs the release manifest m with a simulated Sigstore
+// instance and serves the bundle and the instance's trusted root where the
+// demo page looks for them (see cmd/cvmtrust/gateway_release.go).
+func serveSignedRelease(mux *http.ServeMux, m *measure.Manifest) error {
 	bundle, root, err := sigsim.SignRelease(m)
 	if err != nil {
 		return err

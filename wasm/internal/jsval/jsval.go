@@ -157,6 +157,9 @@ var reflectGet, reflectSet = func() (js.Value, js.Value) {
 	return r.Get("get"), r.Get("set")
 }()
 
+// hasOwn is Object.hasOwn, taken when the program starts.
+var hasOwn = js.Global().Get("Object").Get("hasOwn")
+
 // Get returns v[p]. A throwing getter is an error; so is a v that is not an
 // object (Reflect.get throws a TypeError for undefined, null, numbers…).
 func (v Value) Get(p string) (Value, error) {
@@ -170,6 +173,33 @@ func (v Value) Get(p string) (Value, error) {
 			return
 		}
 		out = Value{reflectGet.Invoke(v.v, p)}
+	})
+	return out, err
+}
+
+// Own returns v[p] when p is v's own property and undefined otherwise: what
+// a page's data says, never what Object.prototype (or another prototype)
+// adds. Read the page's arguments with it; platform objects (a Response, a
+// stream's chunk) keep their properties on prototypes and are read with Get.
+func (v Value) Own(p string) (Value, error) {
+	return v.own(p)
+}
+
+// OwnIndex is Own for an array's element i: a hole reads as undefined, not
+// as whatever Array.prototype or Object.prototype has at i.
+func (v Value) OwnIndex(i int) (Value, error) {
+	return v.own(i)
+}
+
+func (v Value) own(p any) (Value, error) {
+	if t := v.v.Type(); t != js.TypeObject && t != js.TypeFunction {
+		return Value{}, errors.New("own property of a " + t.String() + ", not of an object")
+	}
+	out := Undefined()
+	err := try(func() {
+		if hasOwn.Invoke(v.v, p).Truthy() {
+			out = Value{reflectGet.Invoke(v.v, p)}
+		}
 	})
 	return out, err
 }

@@ -152,3 +152,40 @@ func TestRecovered(t *testing.T) {
 		t.Error("Recovered(42) is nil")
 	}
 }
+
+// Own and OwnIndex read a page's data, never what a prototype adds: a
+// property set on Object.prototype, a getter inherited from a class, an
+// array's hole filled in by Array.prototype.
+func TestOwnIgnoresPrototypes(t *testing.T) {
+	v := eval(t, `
+		const proto = { inherited: "from the prototype", get trap() { throw new Error("an inherited getter ran") } };
+		const o = Object.create(proto);
+		o.own = "mine";
+		const holes = [, "second"];
+		Array.prototype[0] = "from Array.prototype";
+		return { o, holes };`)
+	defer eval(t, `delete Array.prototype[0]`)
+	o, err := v.Own("o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := o.Own("own"); err != nil || got.Type() != TypeString {
+		t.Errorf("own property: %v, %v", got.Type(), err)
+	}
+	for _, p := range []string{"inherited", "trap", "toString", "constructor"} {
+		got, err := o.Own(p)
+		if err != nil || !got.IsUndefined() {
+			t.Errorf("inherited %q: %v, %v, want undefined and no error", p, got.Type(), err)
+		}
+	}
+	holes, _ := v.Own("holes")
+	if got, err := holes.OwnIndex(0); err != nil || !got.IsUndefined() {
+		t.Errorf("a hole: %v, %v, want undefined", got.Type(), err)
+	}
+	if got, err := holes.OwnIndex(1); err != nil || got.Type() != TypeString {
+		t.Errorf("an element: %v, %v", got.Type(), err)
+	}
+	if _, err := Undefined().Own("x"); err == nil {
+		t.Error("Own of undefined gave no error")
+	}
+}
