@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/internal/lockedbuf"
 	"github.com/cvmtrust/cvmtrust/protocol"
 )
 
@@ -62,7 +63,7 @@ func TestAttestationFlood(t *testing.T) {
 	if *floodFull {
 		maxReports, floodFor, floodMax = 0, 30*time.Second, 1_000_000
 	}
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	_, srv := startGateway(t, Config{MaxReports: maxReports, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	flooder, user := clientFrom("127.0.0.1"), clientFrom("127.0.0.2")
 	defer flooder.CloseIdleConnections()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cvmtrust/cvmtrust/internal/lockedbuf"
 	"github.com/cvmtrust/cvmtrust/protocol"
 )
 
@@ -55,24 +56,6 @@ func (e *buildError) Error() string {
 	return "building testmatcher: " + e.err.Error() + "\n" + string(e.out)
 }
 
-// syncBuffer is a log destination read by the test while the gateway runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
 // firstThen returns a Command that runs the test matcher in mode first the
 // first time and honest after that, and counts the starts.
 func firstThen(tb testing.TB, first []string, starts *atomic.Int32) func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
@@ -94,7 +77,7 @@ func TestProcessMatcherViolations(t *testing.T) {
 		"bad-frame", "oversized", "timeout", "crash", "stdout-flood"} {
 		t.Run(mode, func(t *testing.T) {
 			var starts atomic.Int32
-			var logs syncBuffer
+			var logs lockedbuf.Buffer
 			pm, err := NewProcessMatcher(ProcessMatcherConfig{
 				Start:   firstThen(t, []string{mode}, &starts),
 				Timeout: 2 * time.Second,
@@ -227,7 +210,7 @@ func TestServeMatcherRefuses(t *testing.T) {
 func TestProcessMatcherStderr(t *testing.T) {
 	for _, simulated := range []bool{false, true} {
 		var starts atomic.Int32
-		var logs syncBuffer
+		var logs lockedbuf.Buffer
 		pm, err := NewProcessMatcher(ProcessMatcherConfig{
 			Start:     firstThen(t, []string{"stderr-text"}, &starts),
 			Logger:    slog.New(slog.NewTextHandler(&logs, nil)),

@@ -15,16 +15,17 @@ import (
 	"time"
 
 	"github.com/cvmtrust/cvmtrust/gateway/sandbox"
+	"github.com/cvmtrust/cvmtrust/internal/lockedbuf"
 	"github.com/cvmtrust/cvmtrust/protocol"
 )
 
 // hostileGateway runs a gateway whose matcher is the test matcher in mode
 // (with arg) for its first process and honest after that, sandboxed or not.
-func hostileGateway(t *testing.T, sandboxed bool, cfg sandbox.Config, args ...string) (string, *syncBuffer, *atomic.Int32) {
+func hostileGateway(t *testing.T, sandboxed bool, cfg sandbox.Config, args ...string) (string, *lockedbuf.Buffer, *atomic.Int32) {
 	t.Helper()
 	path := testMatcher(t)
 	var starts atomic.Int32
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	start := func(stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 		a := []string{"honest"}
 		if starts.Add(1) == 1 {

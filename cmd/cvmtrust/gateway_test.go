@@ -27,6 +27,7 @@ import (
 
 	"github.com/cvmtrust/cvmtrust/gateway"
 	"github.com/cvmtrust/cvmtrust/gateway/simulated"
+	"github.com/cvmtrust/cvmtrust/internal/lockedbuf"
 	"github.com/cvmtrust/cvmtrust/protocol"
 )
 
@@ -48,24 +49,6 @@ func init() {
 		}
 		return s, err
 	}
-}
-
-// lockedBuffer collects a command's stderr while it runs in a goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestGatewayFlags(t *testing.T) {
@@ -198,7 +181,7 @@ func TestGatewayServesVerifiableEvidence(t *testing.T) {
 // cliGateway is `cvmtrust gateway` running in this process.
 type cliGateway struct {
 	base    string // URL without the trailing slash
-	stderr  *lockedBuffer
+	stderr  *lockedbuf.Buffer
 	done    chan int
 	stopped bool
 }
@@ -207,7 +190,7 @@ type cliGateway struct {
 // stop is called, and waits for it to print its URL.
 func startCLIGateway(t *testing.T, args ...string) *cliGateway {
 	t.Helper()
-	gw := &cliGateway{stderr: &lockedBuffer{}, done: make(chan int, 1)}
+	gw := &cliGateway{stderr: &lockedbuf.Buffer{}, done: make(chan int, 1)}
 	outR, outW := io.Pipe()
 	go func() {
 		gw.done <- run(append([]string{"gateway"}, args...), outW, gw.stderr)

@@ -9,7 +9,6 @@
 package pebbletest
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -27,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cvmtrust/cvmtrust/internal/lockedbuf"
 )
 
 // Version is the Pebble release the tests run (./tool/go.mod pins it).
@@ -58,7 +59,7 @@ type Server struct {
 
 	management string
 	client     *http.Client
-	logs       *syncBuffer
+	logs       *lockedbuf.Buffer
 }
 
 var (
@@ -194,7 +195,7 @@ func Start(tb testing.TB, opts Options) *Server {
 		Directory:  fmt.Sprintf("https://127.0.0.1:%d/dir", opts.Port),
 		TestCA:     TestCA(tb),
 		management: fmt.Sprintf("https://127.0.0.1:%d", mgmtPort),
-		logs:       &syncBuffer{},
+		logs:       &lockedbuf.Buffer{},
 	}
 	dns := exec.Command(filepath.Join(bin, "pebble-challtestsrv"),
 		"-dnsserver", "127.0.0.1:"+strconv.Itoa(dnsPort), "-management", "127.0.0.1:"+strconv.Itoa(challMgmtPort),
@@ -263,20 +264,3 @@ func (s *Server) IssuingRoot(tb testing.TB) []byte {
 
 // Logs returns what Pebble and its DNS server printed so far.
 func (s *Server) Logs() string { return s.logs.String() }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
