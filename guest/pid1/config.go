@@ -40,11 +40,11 @@ const MaxConfigSize = 1 << 20
 //     verifier trusts unless told to, and that says SIMULATED. Its Sigstore
 //     root is served under /simulated/ and trusted only by a page told to.
 type Config struct {
-	Domains       []string        `json:"domains,omitempty"`
-	ACMEDirectory string          `json:"acme_directory,omitempty"`
-	ACMERoot      string          `json:"acme_root,omitempty"`
-	ACMEEmail     string          `json:"acme_email,omitempty"`
-	ReleaseBundle json.RawMessage `json:"release_bundle,omitempty"`
+	Domains       []string         `json:"domains,omitempty"`
+	ACMEDirectory string           `json:"acme_directory,omitempty"`
+	ACMERoot      string           `json:"acme_root,omitempty"`
+	ACMEEmail     string           `json:"acme_email,omitempty"`
+	ReleaseBundle json.RawMessage  `json:"release_bundle,omitempty"`
 	Simulated     *SimulatedConfig `json:"simulated,omitempty"`
 }
 

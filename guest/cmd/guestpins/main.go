@@ -29,7 +29,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: guestpins resolve|inputs|get ...")
+		fmt.Fprintln(os.Stderr, "usage: guestpins resolve|inputs|get|unzip-go|check-static ...")
 		os.Exit(2)
 	}
 	var err error
