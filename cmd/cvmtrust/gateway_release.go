@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 
@@ -89,12 +90,15 @@ func readReleaseFile(flag, path string) ([]byte, error) {
 		return nil, fmt.Errorf("--%s: %w", flag, err)
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	if n, err := buf.ReadFrom(http.MaxBytesReader(nil, f, maxReleaseFile)); err != nil {
-		return nil, fmt.Errorf("--%s: %s: %w (more than %d bytes?)", flag, path, err, n)
+	b, err := io.ReadAll(io.LimitReader(f, maxReleaseFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
 	}
-	if !json.Valid(buf.Bytes()) {
+	if len(b) > maxReleaseFile {
+		return nil, fmt.Errorf("--%s: %s is over %d bytes", flag, path, maxReleaseFile)
+	}
+	if !json.Valid(b) {
 		return nil, fmt.Errorf("--%s: %s is not JSON", flag, path)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
