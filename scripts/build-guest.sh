@@ -193,18 +193,21 @@ trap 'rm -rf --one-file-system "$work"' EXIT
 mkdir -p "$work/inputs" "$work/out"
 
 step "downloading the pinned inputs (kept in $cache/downloads)…"
-root_debs=()
+# Each file is checked against its pin by fetch; the caches below are keyed
+# by those pinned SHA-256s, not by hashing the files again.
+root_debs=() root_shas=() source_shas=()
 pinned root
 for line in "${inputs[@]}"; do
   read -r name version sha size path <<< "$line"
   fetch "$sha" "$size" "$path" "$name" "$version"
-  root_debs+=("$fetched")
+  root_debs+=("$fetched") root_shas+=("$sha")
 done
 for kind in kernel source; do
   pinned "$kind"
   for line in "${inputs[@]}"; do
     read -r name version sha size path <<< "$line"
     fetch "$sha" "$size" "$path" "$name" "$version"
+    [[ "$kind" == source ]] && source_shas+=("$sha")
     # A hard link: the build root sees $work/inputs, not the cache.
     ln "$fetched" "$work/inputs/"
   done
@@ -236,7 +239,7 @@ fi
 
 # The root's key: the packages' contents and how the root is made.
 root_recipe="mmdebstrap --mode=root --variant=custom; mount points build inputs opt/go gomod cache/go-build"
-root_key="$({ echo "$root_recipe"; sha256sum "${root_debs[@]}" | cut -d' ' -f1; } | sha256sum | cut -c1-16)"
+root_key="$(printf '%s\n' "$root_recipe" "${root_shas[@]}" | sha256sum | cut -c1-16)"
 root="$cache/root-$root_key"
 if [[ ! -f "$root/.complete" ]]; then
   step "making the build root from the ${#root_debs[@]} pinned packages (mmdebstrap)…"
@@ -279,7 +282,7 @@ inroot() {
     bash /build/src/guest/build-in-root.sh "$@"
 }
 
-ovmf_key="$({ cat "$work/inputs"/edk2_* guest/build-in-root.sh guest/edk2/*.patch | sha256sum; echo "$root_key"; } | sha256sum | cut -c1-16)"
+ovmf_key="$({ printf '%s\n' "${source_shas[@]}" "$root_key"; cat guest/build-in-root.sh guest/edk2/*.patch; } | sha256sum | cut -c1-16)"
 ovmf_cache="$cache/ovmf-$ovmf_key"
 if [[ -f "$ovmf_cache/OVMF.fd" ]]; then
   step "firmware up to date (cached by its inputs)"
