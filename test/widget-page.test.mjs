@@ -8,29 +8,10 @@ import assert from 'node:assert/strict';
 import {
   launchEngine, selectedEngines, startWidgetGateway, readWidget, settled, clickPart,
 } from './lib/browser.mjs';
-import { startTestSite, y4mPicture } from './lib/testsite.mjs';
+import { startTestSite, y4mPicture, endlessAnswer, endlessAnswerBytes } from './lib/testsite.mjs';
 
 /** The policy web/README.md documents as enough for the element. */
 export const strictCSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'self'; require-trusted-types-for 'script'";
-
-const MB = 1 << 20;
-
-/** Answers with 200 MB of body as fast as the client reads; resolves the bytes it managed to write. */
-function endless(res, contentType, written) {
-  res.writeHead(200, { 'Content-Type': contentType });
-  const chunk = Buffer.alloc(MB, 0x41);
-  let n = 0;
-  const pump = () => {
-    while (n < 200 * MB) {
-      n += chunk.length;
-      written.bytes = n;
-      if (!res.write(chunk)) return res.once('drain', pump);
-    }
-    res.end();
-  };
-  res.on('close', () => { written.closed = true; });
-  pump();
-}
 
 for (const engine of selectedEngines()) {
   describe(engine, { timeout: 300000 }, () => {
@@ -235,13 +216,13 @@ for (const engine of selectedEngines()) {
 
     test('200 MB of evidence: refused after the cap, not read whole', async () => {
       const written = {};
-      site.route('/attestation', (req, res) => endless(res, 'application/json', written));
+      site.route('/attestation', (req, res) => endlessAnswer(res, 'application/json', written));
       const page = await openDemo();
       assert.equal(await settled(page), 'failed');
       const ui = await readWidget(page);
       assert.match(ui.message, /^The server at http:\/\/127\.0\.0\.1:\d+ sent more than 262144 bytes for the server’s attestation, far more than it should\. This is the server’s fault; nothing was used\. Nothing was captured or sent\./);
       await page.waitFor(() => true);
-      assert.ok(written.bytes < 200 * MB, `the page stopped reading after ${written.bytes} bytes`);
+      assert.ok(written.bytes < endlessAnswerBytes, `the page stopped reading after ${written.bytes} bytes`);
       assert.equal(ui.cameraRequests, 0);
       assert.deepEqual(uploads(), []);
       await page.close();
@@ -249,25 +230,25 @@ for (const engine of selectedEngines()) {
 
     test('200 MB release manifest: refused after the cap', async () => {
       const written = {};
-      site.route('/demo/release.json', (req, res) => endless(res, 'application/json', written));
+      site.route('/demo/release.json', (req, res) => endlessAnswer(res, 'application/json', written));
       const page = await openDemo('?manifest=release.json');
       assert.equal(await settled(page), 'failed');
       const ui = await readWidget(page);
       assert.match(ui.message, /sent more than 1048576 bytes for the release manifest/);
-      assert.ok(written.bytes < 200 * MB, `the page stopped reading after ${written.bytes} bytes`);
+      assert.ok(written.bytes < endlessAnswerBytes, `the page stopped reading after ${written.bytes} bytes`);
       assert.deepEqual(uploads(), []);
       await page.close();
     });
 
     test('200 MB signed release: refused after the cap', async () => {
       const written = {};
-      site.route('/release/bundle.sigstore.json', (req, res) => endless(res, 'application/json', written));
+      site.route('/release/bundle.sigstore.json', (req, res) => endlessAnswer(res, 'application/json', written));
       const page = await openDemo();
       assert.equal(await settled(page), 'failed');
       const ui = await readWidget(page);
       assert.match(ui.message, /signed release/);
       assert.match(ui.facts, /sent more than \d+ bytes for the signed release/);
-      assert.ok(written.bytes < 200 * MB, `the page stopped reading after ${written.bytes} bytes`);
+      assert.ok(written.bytes < endlessAnswerBytes, `the page stopped reading after ${written.bytes} bytes`);
       assert.equal(ui.cameraRequests, 0);
       assert.deepEqual(uploads(), []);
       await page.close();
@@ -275,7 +256,7 @@ for (const engine of selectedEngines()) {
 
     test('200 MB /enroll answer and a stalled one: a clear failure, no receipt, the page alive', async () => {
       const written = {};
-      site.route('/enroll', (req, res) => endless(res, 'application/json', written));
+      site.route('/enroll', (req, res) => endlessAnswer(res, 'application/json', written));
       const page = await openDemo('?timeout=5');
       assert.equal(await settled(page), 'simulated', (await readWidget(page)).message);
       await cameraReady(page);
@@ -294,7 +275,7 @@ for (const engine of selectedEngines()) {
       let ui = await readWidget(page);
       assert.match(ui.message, /^The server at http:\/\/127\.0\.0\.1:\d+ sent more than 65536 bytes for its answer to the upload, far more than it should\. This is the server’s fault; nothing was used\. You can try again\.$/);
       assert.equal(await page.evaluate(() => document.querySelector('cvm-attest').receipt), null);
-      assert.ok(written.bytes < 200 * MB, `the page stopped reading after ${written.bytes} bytes`);
+      assert.ok(written.bytes < endlessAnswerBytes, `the page stopped reading after ${written.bytes} bytes`);
       assert.equal(ui.capture.disabled, false, 'the person can try again');
       assert.deepEqual(ui.events, ['cvm-verified']);
       // Stalled: the same capture ends within the timeout.

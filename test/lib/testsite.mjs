@@ -111,6 +111,37 @@ ${recordShadowRoots}
 ${firstScript ?? ''}
 `;
 
+
+/** How much endlessAnswer sends, far over every cap the page has. */
+export const endlessAnswerBytes = 200 * (1 << 20);
+
+/**
+ * Answers res with endlessAnswerBytes of contentType, counting what it wrote
+ * in written.bytes and setting written.closed when the client goes away:
+ * a server that never stops, for the tests of the page's caps.
+ *
+ * Paced, at most 64 KB every 4 ms (16 MB/s): the page's caps (64 KB to 1 MB)
+ * come within a tenth of a second, the whole answer only after 13 s. On
+ * loopback, unpaced, WebKitGTK's network process takes in all of it before
+ * a loaded page has read its first megabyte (it reads ahead without end),
+ * and the test then sees a full answer, not the page's cancel.
+ */
+export function endlessAnswer(res, contentType, written) {
+  res.writeHead(200, { 'Content-Type': contentType });
+  const chunk = Buffer.alloc(1 << 16, 0x41);
+  written.bytes = 0;
+  const pump = () => {
+    if (written.closed) return;
+    if (written.bytes >= endlessAnswerBytes) return res.end();
+    written.bytes += chunk.length;
+    // A 64 KB write is over the socket's buffer mark, so it mostly returns false: pace after a drain as well.
+    if (!res.write(chunk)) return res.once('drain', () => setTimeout(pump, 4));
+    setTimeout(pump, 4);
+  };
+  res.on('close', () => { written.closed = true; });
+  pump();
+}
+
 /** The first frame's luma plane of a Y4M file: { width, height, gray (base64) }. */
 export function y4mPicture(file) {
   const buf = fs.readFileSync(file);
